@@ -16,7 +16,9 @@ use crate::CodeHash;
 use smol_str::SmolStr;
 
 /// A reference from one definition to another.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Ref {
     /// A definition of the project, by its fully qualified name (`module::item`). Only exists
     /// before hashing; the serializer resolves it to `Hash` or `Member`.
@@ -30,7 +32,9 @@ pub enum Ref {
 }
 
 /// Builtin functions. The discriminants are part of the hash format: never renumber.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[repr(u8)]
 pub enum Builtin {
     Show = 0,
@@ -46,7 +50,9 @@ pub enum Builtin {
 }
 
 /// What kind of definition this is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum DefKind {
     Fn,
     Type,
@@ -60,13 +66,28 @@ pub enum DefKind {
 /// and `Withdraw`) must stay distinct for handlers, so its name is part of its meaning.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum CoreDef {
-    Fn { params: Vec<Type>, ret: Type, effects: Vec<Ref>, body: Expr },
+    Fn {
+        params: Vec<Type>,
+        ret: Type,
+        effects: Vec<Ref>,
+        body: Expr,
+    },
     /// `type Name = T` (usually a record type).
-    Type { ty: Type },
-    Enum { variants: Vec<Variant> },
-    Effect { name: SmolStr, params: Vec<Type>, ret: Type },
+    Type {
+        ty: Type,
+    },
+    Enum {
+        variants: Vec<Variant>,
+    },
+    Effect {
+        name: SmolStr,
+        params: Vec<Type>,
+        ret: Type,
+    },
     /// Fields sorted by name.
-    Schema { fields: Vec<SchemaField> },
+    Schema {
+        fields: Vec<SchemaField>,
+    },
 }
 
 impl CoreDef {
@@ -96,7 +117,9 @@ pub struct SchemaField {
     pub default: Option<Expr>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Type {
     Int,
     Bool,
@@ -112,7 +135,11 @@ pub enum Type {
     /// A user type, enum or schema.
     Named(Ref),
     /// `effects` sorted canonically (see the serializer).
-    Fn { params: Vec<Type>, ret: Box<Type>, effects: Vec<Ref> },
+    Fn {
+        params: Vec<Type>,
+        ret: Box<Type>,
+        effects: Vec<Ref>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -162,29 +189,80 @@ pub enum Expr {
     /// A function definition or builtin used as a value or callee.
     Ref(Ref),
     Lit(Lit),
-    Call { callee: Box<Expr>, args: Vec<Expr> },
-    Lambda { params: Vec<Type>, ret: Type, body: Box<Expr> },
+    Call {
+        callee: Box<Expr>,
+        args: Vec<Expr>,
+    },
+    Lambda {
+        params: Vec<Type>,
+        ret: Type,
+        body: Box<Expr>,
+    },
     /// `let x: ty = value; body` — `body` sees `value` as `Local(0)`. `ty` is the inferred type.
-    Let { ty: Type, value: Box<Expr>, body: Box<Expr> },
+    Let {
+        ty: Type,
+        value: Box<Expr>,
+        body: Box<Expr>,
+    },
     /// `first; then` — a statement whose value is discarded.
-    Seq { first: Box<Expr>, then: Box<Expr> },
-    If { cond: Box<Expr>, then: Box<Expr>, else_: Box<Expr> },
-    Match { scrutinee: Box<Expr>, arms: Vec<Arm> },
+    Seq {
+        first: Box<Expr>,
+        then: Box<Expr>,
+    },
+    If {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        else_: Box<Expr>,
+    },
+    Match {
+        scrutinee: Box<Expr>,
+        arms: Vec<Arm>,
+    },
     /// Fields sorted by name, and evaluated in that order. `ty` is the nominal record type
     /// (a `type` or `schema`) when the literal has one.
-    Record { ty: Option<Ref>, fields: Vec<(SmolStr, Expr)> },
-    Field { expr: Box<Expr>, name: SmolStr },
+    Record {
+        ty: Option<Ref>,
+        fields: Vec<(SmolStr, Expr)>,
+    },
+    Field {
+        expr: Box<Expr>,
+        name: SmolStr,
+    },
     List(Vec<Expr>),
-    Variant { owner: VariantOwner, index: u32, args: Vec<Expr> },
-    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
-    Unary { op: UnOp, expr: Box<Expr> },
-    Perform { effect: Ref, args: Vec<Expr> },
+    Variant {
+        owner: VariantOwner,
+        index: u32,
+        args: Vec<Expr>,
+    },
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Unary {
+        op: UnOp,
+        expr: Box<Expr>,
+    },
+    Perform {
+        effect: Ref,
+        args: Vec<Expr>,
+    },
     /// Clauses sorted by effect (canonical order, see the serializer).
-    Handle { body: Box<Expr>, clauses: Vec<Clause> },
+    Handle {
+        body: Box<Expr>,
+        clauses: Vec<Clause>,
+    },
     Resume(Box<Expr>),
     Abort(Box<Expr>),
-    Within { deadline: Box<Expr>, body: Box<Expr>, fallback: Box<Expr> },
-    After { delay: Box<Expr>, body: Box<Expr> },
+    Within {
+        deadline: Box<Expr>,
+        body: Box<Expr>,
+        fallback: Box<Expr>,
+    },
+    After {
+        delay: Box<Expr>,
+        body: Box<Expr>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -209,7 +287,13 @@ pub enum Pat {
     /// Binds the matched value.
     Bind,
     Lit(Lit),
-    Variant { owner: VariantOwner, index: u32, fields: Vec<Pat> },
+    Variant {
+        owner: VariantOwner,
+        index: u32,
+        fields: Vec<Pat>,
+    },
     /// Sorted by field name; fields not mentioned are ignored.
-    Record { fields: Vec<(SmolStr, Pat)> },
+    Record {
+        fields: Vec<(SmolStr, Pat)>,
+    },
 }

@@ -3,4 +3,7 @@
 mod code_hash;
 pub mod core;
 
-pub use code_hash::CodeHash;
+pub use code_hash::{
+    CodeHash, FULL_LEN, HashParseError, HashParseErrorKind, HashPrefix, MIN_PREFIX_LEN,
+    ResolveError, SHORT_LEN, distinguishing_len, resolve_prefix,
+};
