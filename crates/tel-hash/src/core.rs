@@ -49,6 +49,51 @@ pub enum Builtin {
     Now = 9,
 }
 
+impl Builtin {
+    /// Every builtin, in id order.
+    pub const ALL: [Builtin; 10] = [
+        Builtin::Show,
+        Builtin::Len,
+        Builtin::Map,
+        Builtin::Filter,
+        Builtin::Fold,
+        Builtin::Get,
+        Builtin::Insert,
+        Builtin::EmptyMap,
+        Builtin::Keys,
+        Builtin::Now,
+    ];
+
+    /// The frozen id (the discriminant) that the serialization stores.
+    pub fn id(self) -> u8 {
+        self as u8
+    }
+
+    pub fn from_id(id: u8) -> Option<Builtin> {
+        Builtin::ALL.get(usize::from(id)).copied()
+    }
+
+    /// The name a TEL program calls it by.
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::Show => "show",
+            Builtin::Len => "len",
+            Builtin::Map => "map",
+            Builtin::Filter => "filter",
+            Builtin::Fold => "fold",
+            Builtin::Get => "get",
+            Builtin::Insert => "insert",
+            Builtin::EmptyMap => "empty_map",
+            Builtin::Keys => "keys",
+            Builtin::Now => "now",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Builtin> {
+        Builtin::ALL.into_iter().find(|b| b.name() == name)
+    }
+}
+
 /// What kind of definition this is.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
@@ -170,10 +215,42 @@ pub enum BinOp {
     Or,
 }
 
+impl BinOp {
+    /// The operator as written in TEL source.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Rem => "%",
+            BinOp::Concat => "++",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::And => "&&",
+            BinOp::Or => "||",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum UnOp {
     Neg,
     Not,
+}
+
+impl UnOp {
+    /// The operator as written in TEL source.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            UnOp::Neg => "-",
+            UnOp::Not => "!",
+        }
+    }
 }
 
 /// Who owns a variant: a user enum, or the builtin option type (`Some` = 0, `None` = 1).
