@@ -219,9 +219,9 @@ impl Lexer<'_> {
         if !terminated {
             let end = self.pos;
             let message = if self.pos < self.bytes.len() {
-                "unterminated string: a string must end on the line where it starts (use `\\n` for a line break)"
+                "unterminated string literal: a string must end on the line where it starts (use `\\n` for a line break)"
             } else {
-                "unterminated string: `\"` missing"
+                "unterminated string literal: `\"` missing"
             };
             self.error(start, end, message);
         }
@@ -256,10 +256,20 @@ impl Lexer<'_> {
             return INT;
         }
         if lit::duration_unit(suffix).is_none() {
+            let hint = match suffix {
+                "sec" | "secs" | "second" | "seconds" => "use `s` (",
+                "m" | "mins" | "minute" | "minutes" => "use `min` (",
+                "hr" | "hrs" | "hour" | "hours" => "use `h` (",
+                "day" | "days" => "use `d` (",
+                "msec" | "msecs" | "millis" => "use `ms` (",
+                _ => "(",
+            };
             self.error(
                 digits_end,
                 self.pos,
-                format!("unknown duration unit `{suffix}`: expected one of ms, s, min, h, d"),
+                format!(
+                    "unknown duration suffix `{suffix}`: {hint}the suffixes are ms, s, min, h and d)"
+                ),
             );
         }
         DURATION
@@ -403,7 +413,7 @@ mod tests {
     #[test]
     fn numbers_and_durations() {
         check(
-            "42 1_000_000 0xff 0x 0xfz 250ms 10s 15min 2h 1d 10x 1e5",
+            "42 1_000_000 0xff 0x 0xfz 250ms 10s 15min 2h 1d 10x 1e5 10sec 5m",
             expect![[r#"
                 INT "42"
                 WHITESPACE " "
@@ -428,10 +438,16 @@ mod tests {
                 DURATION "10x"
                 WHITESPACE " "
                 DURATION "1e5"
+                WHITESPACE " "
+                DURATION "10sec"
+                WHITESPACE " "
+                DURATION "5m"
                 error 18..20: hexadecimal literal has no digits after `0x`
                 error 24..25: invalid suffix `z` on a hexadecimal literal
-                error 50..51: unknown duration unit `x`: expected one of ms, s, min, h, d
-                error 53..55: unknown duration unit `e5`: expected one of ms, s, min, h, d
+                error 50..51: unknown duration suffix `x`: (the suffixes are ms, s, min, h and d)
+                error 53..55: unknown duration suffix `e5`: (the suffixes are ms, s, min, h and d)
+                error 58..61: unknown duration suffix `sec`: use `s` (the suffixes are ms, s, min, h and d)
+                error 63..64: unknown duration suffix `m`: use `min` (the suffixes are ms, s, min, h and d)
             "#]],
         );
     }
@@ -452,8 +468,8 @@ mod tests {
                 error 27..29: unknown escape `\q`: strings know \n, \t, \", \\ and \u{…}
                 error 30..38: `\u{D800}` is not a Unicode scalar value
                 error 39..45: invalid character `z` in unicode escape: expected hex digits
-                error 47..52: unterminated string: a string must end on the line where it starts (use `\n` for a line break)
-                error 53..63: unterminated string: `"` missing
+                error 47..52: unterminated string literal: a string must end on the line where it starts (use `\n` for a line break)
+                error 53..63: unterminated string literal: `"` missing
             "#]],
         );
     }
@@ -479,9 +495,9 @@ mod tests {
                 DOT "."
                 IDENT "x"
                 error 18..19: expected base32hex characters (0-9, a-v) after `#`, as in `#a7f3b2c1`
-                error 20..23: hash literal `#ab` has 2 characters: a hash reference needs 4 to 52
-                error 24..29: invalid character `w` in hash literal `#wxyz`: hashes use base32hex (0-9, a-v)
-                error 30..35: invalid character `A` in hash literal `#ABCD`: hashes use base32hex (0-9, a-v) (hashes are written in lowercase)
+                error 20..23: invalid hash literal `#ab`: too short (2 characters; a hash reference has 4 to 52)
+                error 24..29: invalid hash literal `#wxyz`: `w` is not a base32hex digit (0-9, a-v)
+                error 30..35: invalid hash literal `#ABCD`: hashes are written in lowercase base32hex (0-9, a-v)
             "##]],
         );
     }

@@ -253,16 +253,21 @@ pub fn parse_hash(text: &str) -> Result<HashLit, LitError> {
             "expected base32hex characters (0-9, a-v) after `#`, as in `#a7f3b2c1`",
         ));
     }
-    if let Some(bad) = digits.chars().find(|c| !matches!(c, '0'..='9' | 'a'..='v')) {
-        let hint = if bad.is_ascii_uppercase() { " (hashes are written in lowercase)" } else { "" };
+    if digits.chars().any(|c| c.is_ascii_uppercase()) {
         return Err(malformed(format!(
-            "invalid character `{}` in hash literal `{text}`: hashes use base32hex (0-9, a-v){hint}",
+            "invalid hash literal `{text}`: hashes are written in lowercase base32hex (0-9, a-v)"
+        )));
+    }
+    if let Some(bad) = digits.chars().find(|c| !matches!(c, '0'..='9' | 'a'..='v')) {
+        return Err(malformed(format!(
+            "invalid hash literal `{text}`: `{}` is not a base32hex digit (0-9, a-v)",
             bad.escape_debug()
         )));
     }
     if !(HASH_MIN_DIGITS..=HASH_MAX_DIGITS).contains(&digits.len()) {
+        let which = if digits.len() < HASH_MIN_DIGITS { "too short" } else { "too long" };
         return Err(malformed(format!(
-            "hash literal `{text}` has {} characters: a hash reference needs {HASH_MIN_DIGITS} to {HASH_MAX_DIGITS}",
+            "invalid hash literal `{text}`: {which} ({} characters; a hash reference has {HASH_MIN_DIGITS} to {HASH_MAX_DIGITS})",
             digits.len()
         )));
     }

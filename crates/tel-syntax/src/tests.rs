@@ -1089,6 +1089,17 @@ fn no_record_in_head_position() {
 }
 
 #[test]
+fn record_in_head_position_is_an_error_that_recovers() {
+    check_errors(
+        "fn f() -> Int { if q == Quote { a: 1 } { 1 } else { 2 } }\nfn g() -> Int { match { a: 1 } { _ => 1 } }",
+        expect![[r#"
+            30..31 (1:31): a record literal is not allowed here, where `{` would open the body: wrap the literal in parentheses
+            80..81 (2:23): a record literal is not allowed here, where `{` would open the body: wrap the literal in parentheses
+        "#]],
+    );
+}
+
+#[test]
 fn record_allowed_in_parens_in_head() {
     check(
         "fn f() -> Int { if (Q { a: 1 }).a > 0 { 1 } else { 2 } }",
@@ -1843,60 +1854,12 @@ fn else_if_chain() {
 }
 
 #[test]
-fn block_like_statement_with_field_access() {
-    check(
-        "fn f() -> Int { match x { _ => q }.price }",
+fn block_like_statement_ends_at_its_brace() {
+    check_errors(
+        "fn f() -> Int { match x { _ => q }.price }\nfn g() -> Int { (match x { _ => q }).price }",
         expect![[r#"
-        SOURCE_FILE@0..42
-          FN_ITEM@0..42
-            FN_KW@0..2 "fn"
-            WHITESPACE@2..3 " "
-            NAME@3..4
-              IDENT@3..4 "f"
-            PARAM_LIST@4..6
-              L_PAREN@4..5 "("
-              R_PAREN@5..6 ")"
-            WHITESPACE@6..7 " "
-            THIN_ARROW@7..9 "->"
-            WHITESPACE@9..10 " "
-            PATH_TYPE@10..13
-              PATH@10..13
-                NAME_REF@10..13
-                  IDENT@10..13 "Int"
-            WHITESPACE@13..14 " "
-            BLOCK_EXPR@14..42
-              L_CURLY@14..15 "{"
-              WHITESPACE@15..16 " "
-              FIELD_EXPR@16..40
-                MATCH_EXPR@16..34
-                  MATCH_KW@16..21 "match"
-                  WHITESPACE@21..22 " "
-                  PATH_EXPR@22..23
-                    PATH@22..23
-                      NAME_REF@22..23
-                        IDENT@22..23 "x"
-                  WHITESPACE@23..24 " "
-                  MATCH_ARM_LIST@24..34
-                    L_CURLY@24..25 "{"
-                    WHITESPACE@25..26 " "
-                    MATCH_ARM@26..32
-                      WILDCARD_PAT@26..27
-                        UNDERSCORE@26..27 "_"
-                      WHITESPACE@27..28 " "
-                      FAT_ARROW@28..30 "=>"
-                      WHITESPACE@30..31 " "
-                      PATH_EXPR@31..32
-                        PATH@31..32
-                          NAME_REF@31..32
-                            IDENT@31..32 "q"
-                    WHITESPACE@32..33 " "
-                    R_CURLY@33..34 "}"
-                DOT@34..35 "."
-                NAME_REF@35..40
-                  IDENT@35..40 "price"
-              WHITESPACE@40..41 " "
-              R_CURLY@41..42 "}"
-    "#]],
+            34..35 (1:35): a statement starting with `match` ends at its closing `}`: wrap the expression in parentheses to use it as an operand
+        "#]],
     );
 }
 
@@ -2154,11 +2117,11 @@ fn bad_tokens_reported_once() {
     check_errors(
         "fn f() -> Int { 1 & 2 + #xyz + \"\\q\" }",
         expect![[r#"
-        17..17 (1:18): expected `;` or `}` after the expression
-        18..19 (1:19): unexpected `&`: did you mean `&&`?
-        24..28 (1:25): invalid character `x` in hash literal `#xyz`: hashes use base32hex (0-9, a-v)
-        32..34 (1:33): unknown escape `\q`: strings know \n, \t, \", \\ and \u{…}
-    "#]],
+            17..17 (1:18): expected `;` or `}` after the expression
+            18..19 (1:19): unexpected `&`: did you mean `&&`?
+            24..28 (1:25): invalid hash literal `#xyz`: `x` is not a base32hex digit (0-9, a-v)
+            32..34 (1:33): unknown escape `\q`: strings know \n, \t, \", \\ and \u{…}
+        "#]],
     );
 }
 
@@ -2200,9 +2163,9 @@ fn unterminated_string_does_not_eat_file() {
     check_errors(
         "fn f() -> String { \"abc }\nfn g() -> Int { 1 }",
         expect![[r#"
-        19..25 (1:20): unterminated string: a string must end on the line where it starts (use `\n` for a line break)
-        25..25 (1:26): expected `}` to close the block opened at 1:18, found `fn`
-    "#]],
+            19..25 (1:20): unterminated string literal: a string must end on the line where it starts (use `\n` for a line break)
+            25..25 (1:26): expected `}` to close the block opened at 1:18, found `fn`
+        "#]],
     );
 }
 

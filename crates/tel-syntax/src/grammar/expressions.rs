@@ -110,13 +110,9 @@ fn unary(p: &mut Parser, r: Restrictions) {
 fn postfix(p: &mut Parser, r: Restrictions) {
     let checkpoint = p.checkpoint();
     primary(p, r);
-    postfix_ops(p, checkpoint, true);
-}
-
-fn postfix_ops(p: &mut Parser, checkpoint: rowan::Checkpoint, calls: bool) {
     loop {
         match p.current() {
-            L_PAREN if calls => {
+            L_PAREN => {
                 p.start_at(checkpoint, CALL_EXPR);
                 arg_list(p);
                 p.finish();
@@ -178,7 +174,10 @@ fn primary(p: &mut Parser, r: Restrictions) {
         IDENT => path_or_record_expr(p, r),
         HASH => p.token_node(HASH_EXPR),
         L_BRACK => list_expr(p),
-        L_CURLY if !r.no_record && p.nth(1) == IDENT && p.nth(2) == COLON => {
+        L_CURLY if at_record_body(p) => {
+            if r.no_record {
+                record_in_head_error(p);
+            }
             p.node(RECORD_EXPR, record_fields)
         }
         L_CURLY => block(p),
@@ -209,13 +208,31 @@ fn primary(p: &mut Parser, r: Restrictions) {
 fn path_or_record_expr(p: &mut Parser, r: Restrictions) {
     let checkpoint = p.checkpoint();
     path(p);
-    if p.at(L_CURLY) && !r.no_record {
+    if p.at(L_CURLY) && (!r.no_record || at_record_body(p)) {
+        if r.no_record {
+            record_in_head_error(p);
+        }
         p.start_at(checkpoint, RECORD_EXPR);
         record_fields(p);
     } else {
         p.start_at(checkpoint, PATH_EXPR);
     }
     p.finish();
+}
+
+/// `{ ident :` can only start a record body: no statement starts with `ident :`.
+fn at_record_body(p: &Parser) -> bool {
+    p.at(L_CURLY) && p.nth(1) == IDENT && p.nth(2) == COLON
+}
+
+/// In head position `{` opens the body, but `{ name: …` cannot be a block: parse the
+/// record (so the body after it still parses) and say how to write it.
+fn record_in_head_error(p: &mut Parser) {
+    let range = p.current_range();
+    p.error_at(
+        range,
+        "a record literal is not allowed here, where `{` would open the body: wrap the literal in parentheses",
+    );
 }
 
 /// RecordBody = "{" [ FieldInit { "," FieldInit } [ "," ] ] "}", at `{`.
@@ -307,15 +324,25 @@ fn statement(p: &mut Parser) {
         return;
     }
     let checkpoint = p.checkpoint();
-    let is_record = p.at(L_CURLY) && p.nth(1) == IDENT && p.nth(2) == COLON;
-    if p.at_ts(BLOCK_LIKE_START) && !is_record {
+    if p.at_ts(BLOCK_LIKE_START) && !at_record_body(p) {
+        let first = p.current();
+        // it ends at its `}` (docs/language.md §5): wrap it in parentheses to use it as
+        // an operand
         p.nested(|p| {
             primary(p, RECORDS_OK);
             true
         });
-        // `match x { … }.field` still works; a call would be ambiguous with a
-        // parenthesized expression on the next line.
-        postfix_ops(p, checkpoint, false);
+        let continues = p.at(DOT) || (infix_power(p.current()).is_some() && !p.at(MINUS));
+        if continues {
+            let range = p.current_range();
+            p.error_at(
+                range,
+                format!(
+                    "a statement starting with {} ends at its closing `}}`: wrap the expression in parentheses to use it as an operand",
+                    first.describe()
+                ),
+            );
+        }
         if p.at(SEMICOLON) || !p.at(R_CURLY) {
             p.start_at(checkpoint, EXPR_STMT);
             p.eat(SEMICOLON);

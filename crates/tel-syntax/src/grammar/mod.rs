@@ -117,4 +117,3 @@ fn path(p: &mut Parser) {
     }
     p.finish();
 }
-
