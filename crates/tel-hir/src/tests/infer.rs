@@ -1,0 +1,277 @@
+//! Type inference of each construct, and type errors.
+
+use expect_test::expect;
+
+use super::{check, check_types};
+
+#[test]
+fn lets_lambdas_and_builtin_generics() {
+    let out = check_types(
+        r#"
+fn main() -> Int {
+    let xs = [1, 2, 3];
+    let names = map(xs, |x| show(x));
+    let big = filter(xs, |x| x > 1);
+    let total = fold(xs, 0, |acc, x| acc + x);
+    let m = insert(empty_map(), "a", total);
+    let got = get(m, "a");
+    let ks = keys(m);
+    let first = get(names, 0);
+    let n = len(ks) + len("abc") + len(m);
+    let f = |a: Int, b: Int| a * b;
+    f(n, len(big))
+}
+"#,
+    );
+    expect![[r#"
+        main: xs: List<Int>
+        main: x: Int
+        main: names: List<String>
+        main: x: Int
+        main: big: List<Int>
+        main: acc: Int
+        main: x: Int
+        main: total: Int
+        main: m: Map<String, Int>
+        main: got: Int?
+        main: ks: List<String>
+        main: first: String?
+        main: n: Int
+        main: a: Int
+        main: b: Int
+        main: f: fn(Int, Int) -> Int
+    "#]]
+    .assert_eq(&out);
+}
+
+#[test]
+fn records_nominal_anonymous_and_fields() {
+    let out = check_types(
+        r#"
+type Quote = { asset: String, price: Int }
+fn make(p: Int) -> Quote { { price: p, asset: "ETH" } }
+fn main() -> Int {
+    let q = Quote { asset: "BTC", price: 3 };
+    let anon = { a: 1, b: "x" };
+    let r: Quote = { asset: "X", price: 2 };
+    let s = make(q.price + r.price);
+    s.price + anon.a
+}
+"#,
+    );
+    expect![[r#"
+        make: p: Int
+        main: q: Quote
+        main: anon: { a: Int, b: String }
+        main: r: Quote
+        main: s: Quote
+    "#]]
+    .assert_eq(&out);
+}
+
+#[test]
+fn record_errors() {
+    let out = check(
+        r#"
+type Quote = { asset: String, price: Int }
+fn main() -> Int {
+    let q = Quote { asset: "BTC", prise: 3 };
+    let r: Quote = { asset: "X" };
+    let n = 5;
+    q.volume + n.price
+}
+"#,
+    );
+    expect![[r#"
+        /main.tel:3:13 E0204 error: missing field `price` in `Quote`  [`Quote`]
+        /main.tel:3:35 E0203 error: `Quote` has no field `prise`  [`prise`]
+        /main.tel:4:20 E0204 error: missing field `price` in `Quote`  [`{ asset: "X" }`]
+        /main.tel:6:7 E0203 error: `Quote` has no field `volume` (its fields: `asset`, `price`)  [`volume`]
+        /main.tel:6:18 E0203 error: `Int` has no fields; `.price` needs a record  [`price`]
+    "#]].assert_eq(&out);
+}
+
+#[test]
+fn enums_options_durations_and_operators() {
+    let out = check_types(
+        r#"
+enum Outcome { Filled(Int), Rejected(String), Expired }
+fn main() -> Outcome ! {Sleep} {
+    let d = 10s + 250ms * 2;
+    let late = d > 1min;
+    let o: Int? = Some(3);
+    let none = None;
+    let words = ["a"] ++ ["b"];
+    let text = "a" ++ "b";
+    let neg = -5 % 3;
+    let ok = !late && neg != 2 || text == "ab";
+    after 1s { if ok { Filled(1) } else { Outcome::Expired } }
+}
+"#,
+    );
+    expect![[r#"
+        main: d: Duration
+        main: late: Bool
+        main: o: Int?
+        main: none: {unknown}?
+        main: words: List<String>
+        main: text: String
+        main: neg: Int
+        main: ok: Bool
+        main: performs {Sleep}
+        /main.tel:6:9 E0206 error: cannot infer the type of `none` (`_?`); add a type annotation  [`none`]
+    "#]].assert_eq(&out);
+}
+
+#[test]
+fn operator_errors() {
+    let out = check(
+        r#"
+fn f(flag: Bool, d: Duration) -> Int {
+    let a = "x" + 1;
+    let b = flag < true;
+    let c = d * d;
+    let e = 1 ++ 2;
+    let g = -flag;
+    let h = d % 2;
+    let i = f == f;
+    1
+}
+"#,
+    );
+    expect![[r#"
+        /main.tel:2:17 E0207 error: `+` cannot be applied to `String`; use `++` to join strings  [`+`]
+        /main.tel:3:18 E0207 error: `<` compares `Int`, `Duration` or `String` values, not `Bool`  [`<`]
+        /main.tel:4:17 E0201 error: expected `Int`, found `Duration`  [`d`]
+        /main.tel:5:15 E0207 error: `++` joins `String`s or `List`s, not `Int`; convert it with `show`  [`++`]
+        /main.tel:6:13 E0207 error: cannot negate a value of type `Bool`  [`-`]
+        /main.tel:7:15 E0207 error: `%` needs `Int` operands  [`%`]
+        /main.tel:8:15 E0207 error: functions cannot be compared with `==`  [`==`]
+    "#]].assert_eq(&out);
+}
+
+#[test]
+fn mismatches_without_cascades() {
+    let out = check(
+        r#"
+fn fee(x: Int) -> Int { x }
+fn main() -> String {
+    let a: Int = "five";
+    let b = fee("six");
+    let c = nope(1) + 2;
+    let d = c.field;
+    if 1 { "x" } else { 2 }
+}
+"#,
+    );
+    expect![[r#"
+        /main.tel:3:18 E0201 error: expected `Int`, found `String`  [`"five"`]
+        /main.tel:4:17 E0201 error: expected `Int`, found `String`  [`"six"`]
+        /main.tel:5:13 E0101 error: cannot find value `nope` in this scope  [`nope`]
+        /main.tel:7:8 E0201 error: expected `Bool`, found `Int`  [`1`]
+        /main.tel:7:25 E0201 error: expected `String`, found `Int`  [`2`]
+    "#]]
+    .assert_eq(&out);
+}
+
+#[test]
+fn calls_and_arity() {
+    let out = check(
+        r#"
+enum Outcome { Filled(Int), Expired }
+fn fee(x: Int) -> Int { x }
+fn main() -> Int {
+    let a = fee(1, 2);
+    let b = Expired(3);
+    let c = Filled;
+    let d = 3(4);
+    let e = show(1, 2);
+    let g = map([1], Filled);
+    a
+}
+"#,
+    );
+    expect![[r#"
+        /main.tel:4:13 E0202 error: `fee` takes 1 argument, found 2  [`fee(1, 2)`]
+        /main.tel:5:13 E0202 error: variant `Expired` has no fields; write `Expired` without parentheses  [`Expired(3)`]
+        /main.tel:7:13 E0205 error: a value of type `Int` cannot be called  [`3(4)`]
+        /main.tel:8:13 E0202 error: `show` takes 1 argument, found 2  [`show(1, 2)`]
+    "#]].assert_eq(&out);
+}
+
+#[test]
+fn cannot_infer_is_reported_once() {
+    let out = check(
+        r#"
+fn main() -> Int {
+    let xs = [];
+    let m = empty_map();
+    let f = |x| x;
+    0
+}
+"#,
+    );
+    expect![[r#"
+        /main.tel:2:9 E0206 error: cannot infer the type of `xs` (`List<_>`); add a type annotation  [`xs`]
+        /main.tel:3:9 E0206 error: cannot infer the type of `m` (`Map<_, _>`); add a type annotation  [`m`]
+        /main.tel:4:14 E0206 error: cannot infer the type of `x` (`_`); add a type annotation  [`x`]
+    "#]].assert_eq(&out);
+}
+
+#[test]
+fn type_aliases_and_their_cycles() {
+    let out = check(
+        r#"
+type Price = Int
+type Loop = Again
+type Again = Loop
+fn f(p: Price) -> Int { p + 1 }
+"#,
+    );
+    expect![[r#"
+        /main.tel:2:6 E0112 error: type alias expands to itself: `Loop` → `Again` → `Loop`  [`Loop`]
+        /main.tel:3:6 E0112 error: type alias expands to itself: `Again` → `Loop` → `Again`  [`Again`]
+    "#]].assert_eq(&out);
+}
+
+#[test]
+fn generic_arguments_of_types() {
+    let out = check(
+        r#"
+fn f(a: List, b: Int<String>, c: Map<Int>) -> () { () }
+"#,
+    );
+    expect![[r#"
+        /main.tel:1:9 E0209 error: `List` takes 1 type argument, found 0  [`List`]
+        /main.tel:1:18 E0209 error: `Int` takes no type arguments  [`Int<String>`]
+        /main.tel:1:34 E0209 error: `Map` takes 2 type arguments, found 1  [`Map<Int>`]
+    "#]]
+    .assert_eq(&out);
+}
+
+#[test]
+fn within_branches_agree() {
+    let out = check(
+        r#"
+fn main() -> Int {
+    within 5s { 1 } else { "late" }
+}
+"#,
+    );
+    expect![[r#"
+        /main.tel:2:28 E0201 error: expected `Int`, found `String`  [`"late"`]
+    "#]]
+    .assert_eq(&out);
+}
+
+#[test]
+fn literal_overflow() {
+    let out = check(
+        r#"
+fn main() -> Int { let a = -9223372036854775808; 9223372036854775808 }
+"#,
+    );
+    expect![[r#"
+        /main.tel:1:50 E0501 error: literal `9223372036854775808` does not fit in a 64-bit signed integer  [`9223372036854775808`]
+    "#]].assert_eq(&out);
+}

@@ -1,0 +1,155 @@
+//! Name resolution: modules, imports, privacy, cycles, variants.
+
+use expect_test::expect;
+
+use super::check;
+
+#[test]
+fn imports_pub_items_and_aliases() {
+    let out = check(
+        r#"
+//- /main.tel
+module main
+use fees::{fee, Quote as Q}
+use fees::Side
+fn main() -> Int {
+    let q: Q = { asset: "ETH", price: fee(10) };
+    match Buy { Buy => q.price, Sell => 0 }
+}
+//- /fees.tel
+module fees
+pub type Quote = { asset: String, price: Int }
+pub enum Side { Buy, Sell }
+pub fn fee(x: Int) -> Int { x / 100 }
+"#,
+    );
+    expect![[""]].assert_eq(&out);
+}
+
+#[test]
+fn private_items_unknown_names_and_modules() {
+    let out = check(
+        r#"
+//- /main.tel
+use fees::{secret, nothing}
+use nowhere::thing
+use fees::fee
+fn main() -> Int { fee(1) + secret(2) }
+//- /fees.tel
+fn secret(x: Int) -> Int { x }
+pub fn fee(x: Int) -> Int { x }
+"#,
+    );
+    expect![[r#"
+        /main.tel:1:12 E0103 error: `secret` is private to module `fees`; mark it `pub` to use it here  [`secret`]
+        /main.tel:1:20 E0101 error: module `fees` has no item `nothing`  [`nothing`]
+        /main.tel:2:5 E0102 error: no module named `nowhere`  [`nowhere`]
+        /main.tel:4:29 E0101 error: cannot find value `secret` in this scope  [`secret`]
+    "#]]
+    .assert_eq(&out);
+}
+
+#[test]
+fn qualified_paths_need_an_imported_module() {
+    let out = check(
+        r#"
+//- /main.tel
+use fees
+fn main() -> Int { fees::fee(1) + rates::rate() + fees::hidden() }
+//- /fees.tel
+pub fn fee(x: Int) -> Int { x }
+fn hidden() -> Int { 0 }
+//- /rates.tel
+pub fn rate() -> Int { 3 }
+"#,
+    );
+    expect![[r#"
+        /main.tel:2:35 E0111 error: module `rates` is not imported here; add `use rates`  [`rates::rate`]
+        /main.tel:2:51 E0103 error: `hidden` is private to module `fees`; mark it `pub` to use it here  [`fees::hidden`]
+    "#]]
+    .assert_eq(&out);
+}
+
+#[test]
+fn cyclic_use_names_the_cycle() {
+    let out = check(
+        r#"
+//- /a.tel
+use b::f
+pub fn g() -> Int { 1 }
+//- /b.tel
+use c::h
+pub fn f() -> Int { 1 }
+//- /c.tel
+use a::g
+pub fn h() -> Int { g() }
+"#,
+    );
+    expect![[r#"
+        /a.tel:1:1 E0105 error: cyclic `use` between modules: `a` → `b` → `c` → `a`  [`use b::f`]
+        /b.tel:1:1 E0105 error: cyclic `use` between modules: `b` → `c` → `a` → `b`  [`use c::h`]
+        /c.tel:1:1 E0105 error: cyclic `use` between modules: `c` → `a` → `b` → `c`  [`use a::g`]
+    "#]]
+    .assert_eq(&out);
+}
+
+#[test]
+fn duplicates_and_import_conflicts() {
+    let out = check(
+        r#"
+//- /main.tel
+use other::fee
+fn fee() -> Int { 1 }
+fn twice() -> Int { 1 }
+type twice = Int
+//- /other.tel
+pub fn fee() -> Int { 2 }
+//- /dup.tel
+module other
+"#,
+    );
+    expect![[r#"
+        /dup.tel:1:8 E0107 error: module `other` is defined by more than one file  [`other`]
+        /main.tel:1:12 E0104 error: `fee` is defined in this module; import it under another name with `as`  [`fee`]
+        /main.tel:4:6 E0104 error: `twice` is defined more than once in module `main`  [`twice`]
+    "#]]
+    .assert_eq(&out);
+}
+
+#[test]
+fn bare_variants_must_be_unambiguous() {
+    let out = check(
+        r#"
+enum Outcome { Filled(Int), Expired }
+enum Order { Open, Expired }
+fn f() -> Outcome { Expired }
+fn g() -> Outcome { Outcome::Expired }
+fn h() -> Order { Order::Closed }
+"#,
+    );
+    expect![[r#"
+        /main.tel:3:21 E0106 error: variant `Expired` is ambiguous: it exists in `Order` and `Outcome`; qualify it, e.g. `Order::Expired`  [`Expired`]
+        /main.tel:5:19 E0101 error: enum `Order` has no variant `Closed`  [`Order::Closed`]
+    "#]]
+    .assert_eq(&out);
+}
+
+#[test]
+fn names_of_the_wrong_kind() {
+    let out = check(
+        r#"
+type Quote = { price: Int }
+effect Approve(amount: Int) -> Bool
+fn f(q: fee) -> Int ! {Quote} { Approve(1); Quote }
+fn fee(x: Approve) -> Int { 1 }
+"#,
+    );
+    expect![[r#"
+        /main.tel:3:9 E0108 error: expected a type, found function `fee`  [`fee`]
+        /main.tel:3:24 E0108 error: expected an effect, found type `Quote`  [`Quote`]
+        /main.tel:3:33 E0210 error: `Approve` is an effect; perform it with `perform Approve(…)`  [`Approve`]
+        /main.tel:3:45 E0210 error: `Quote` is a type, not a value  [`Quote`]
+        /main.tel:4:11 E0108 error: expected a type, found effect `Approve`  [`Approve`]
+    "#]]
+    .assert_eq(&out);
+}
