@@ -47,6 +47,8 @@ pub struct ItemInfo {
     pub visibility: Visibility,
     /// Variant names, for an enum.
     pub variants: Vec<SmolStr>,
+    /// A `type` that is a transparent alias (not a record).
+    pub is_alias: bool,
 }
 
 /// What names mean inside one module (besides locals, the prelude and builtins).
@@ -274,9 +276,16 @@ impl DefMap {
                     ItemKind::Enum(vs) => vs.iter().map(|v| v.name.clone()).collect(),
                     _ => Vec::new(),
                 };
+                let is_alias = matches!(&item.kind, ItemKind::Type(t)
+                    if !matches!(item.type_refs[*t], crate::type_ref::TypeRef::Record(_)));
                 items.insert(
                     item.name.clone(),
-                    ItemInfo { kind: item.def_kind(), visibility: item.visibility, variants },
+                    ItemInfo {
+                        kind: item.def_kind(),
+                        visibility: item.visibility,
+                        variants,
+                        is_alias,
+                    },
                 );
             }
             map.insert(

@@ -93,6 +93,9 @@ pub mod codes {
     pub const AMBIGUOUS_HASH: &str = "E0110 ambiguous-hash";
     pub const MODULE_NOT_IMPORTED: &str = "E0111 module-not-imported";
     pub const TYPE_ALIAS_CYCLE: &str = "E0112 type-alias-cycle";
+    pub const NAMING_CASE: &str = "E0113 naming-case";
+    pub const MISPLACED_ITEM: &str = "E0114 misplaced-item";
+    pub const BAD_MAP_KEY: &str = "E0211 invalid-map-key";
 
     pub const TYPE_MISMATCH: &str = "E0201 type-mismatch";
     pub const ARG_COUNT: &str = "E0202 wrong-argument-count";

@@ -653,8 +653,10 @@ impl<'a> Ctx<'a> {
                         Ty::Error
                     }
                     Some(ctx) => {
+                        // `resume(v)` ends the clause (Decision 20): like `abort`, it fits
+                        // any expected type.
                         self.check_single_arg(e, "resume", args, &ctx.op_ret);
-                        ctx.op_ret
+                        self.new_diverging_var()
                     }
                 }
             }
@@ -1616,7 +1618,15 @@ impl<'a> Ctx<'a> {
                     t
                 }
                 (None, Some(exp)) => exp,
-                (None, None) => self.new_var(),
+                (None, None) => {
+                    let name = &self.body.bindings[*b].name;
+                    self.error(
+                        BodyAnchor::Binding(*b),
+                        codes::CANNOT_INFER,
+                        format!("cannot infer the type of `{name}`; annotate it: `|{name}: T| …`"),
+                    );
+                    Ty::Error
+                }
             };
             self.result.binding_types.insert(*b, t.clone());
             param_tys.push(t);

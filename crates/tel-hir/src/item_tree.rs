@@ -7,7 +7,7 @@
 use la_arena::{Arena, ArenaMap, Idx};
 use smol_str::SmolStr;
 
-use crate::diagnostics::TextRange;
+use crate::diagnostics::{Anchored, TextRange};
 use crate::type_ref::{Path, TypeRefId, TypeRefs};
 
 pub type LocalItemId = Idx<Item>;
@@ -19,6 +19,8 @@ pub struct ItemTree {
     pub module_decl: Option<Path>,
     pub uses: Arena<UseDecl>,
     pub items: Arena<Item>,
+    /// Rules about declarations the parser does not check (naming case, `pub` placement).
+    pub diagnostics: Vec<Anchored<ItemAnchor>>,
 }
 
 /// `use a::b` or `use a::{b, c as d}`.

@@ -13,8 +13,8 @@ use crate::body::{
 };
 use crate::diagnostics::{Anchored, TextRange, codes};
 use crate::item_tree::{
-    EffectDecl, FnDecl, Item, ItemKind, ItemSourceMap, ItemTree, ItemTreeSourceMap,
-    SchemaFieldDecl, UseDecl, UseName, UseSourceMap, VariantDecl, Visibility,
+    EffectDecl, FnDecl, Item, ItemAnchor, ItemKind, ItemPart, ItemSourceMap, ItemTree,
+    ItemTreeSourceMap, SchemaFieldDecl, UseDecl, UseName, UseSourceMap, VariantDecl, Visibility,
 };
 use crate::type_ref::{Path, TypeRef, TypeRefId, TypeRefs};
 
@@ -107,15 +107,42 @@ impl ItemTree {
     pub fn lower(file: &ast::SourceFile) -> (ItemTree, ItemTreeSourceMap) {
         let mut tree = ItemTree::default();
         let mut sm = ItemTreeSourceMap::default();
+        let mut seen_other_item = false;
         for item in file.items() {
             let vis = if item.is_pub() { Visibility::Public } else { Visibility::Private };
+            if !matches!(item, ast::Item::Module(_)) {
+                seen_other_item = true;
+            }
             match &item {
                 ast::Item::Module(m) => {
-                    if tree.module_decl.is_none()
-                        && let Some(p) = m.path()
-                    {
-                        tree.module_decl = Some(path_of(&p));
-                        sm.module_decl = Some(range(p.syntax()));
+                    let anchor = ItemAnchor::ModuleDecl;
+                    if tree.module_decl.is_some() {
+                        tree.diagnostics
+                            .push(misplaced(anchor, "a file has at most one `module` item"));
+                        continue;
+                    }
+                    let Some(p) = m.path() else { continue };
+                    let path = path_of(&p);
+                    tree.module_decl = Some(path.clone());
+                    sm.module_decl = Some(range(p.syntax()));
+                    if seen_other_item {
+                        tree.diagnostics.push(misplaced(
+                            anchor,
+                            "the `module` item must come before every other item",
+                        ));
+                    }
+                    if vis == Visibility::Public {
+                        tree.diagnostics.push(misplaced(
+                            anchor,
+                            "`pub` applies to definitions, not to `module`",
+                        ));
+                    }
+                    if let Some(bad) = path.segments.iter().find(|s| !is_lower(s)) {
+                        tree.diagnostics.push(Anchored::error(
+                            anchor,
+                            codes::NAMING_CASE,
+                            format!("module names are `lower_snake`: `{bad}` starts with an uppercase letter"),
+                        ));
                     }
                 }
                 ast::Item::Use(u) => {
@@ -138,6 +165,12 @@ impl ItemTree {
                         })
                         .collect();
                     let id = tree.uses.alloc(UseDecl { module, names });
+                    if vis == Visibility::Public {
+                        tree.diagnostics.push(misplaced(
+                            ItemAnchor::Use(id),
+                            "`pub` applies to definitions, not to `use` (v1 has no re-exports)",
+                        ));
+                    }
                     sm.uses.insert(
                         id,
                         UseSourceMap {
@@ -205,6 +238,7 @@ impl ItemTree {
                         ast::Item::Module(_) | ast::Item::Use(_) => unreachable!("handled above"),
                     };
                     ism.members = members;
+                    let case_diags = naming_case(&name_text, &kind);
                     let id = tree.items.alloc(Item {
                         name: name_text,
                         visibility: vis,
@@ -212,11 +246,77 @@ impl ItemTree {
                         type_refs,
                     });
                     sm.items.insert(id, ism);
+                    for (part, msg) in case_diags {
+                        tree.diagnostics.push(Anchored::error(
+                            ItemAnchor::Item(id, part),
+                            codes::NAMING_CASE,
+                            msg,
+                        ));
+                    }
                 }
             }
         }
         (tree, sm)
     }
+}
+
+fn misplaced(anchor: ItemAnchor, msg: &str) -> Anchored<ItemAnchor> {
+    Anchored::error(anchor, codes::MISPLACED_ITEM, msg)
+}
+
+/// `lower_snake` (or `_`-prefixed) names: functions, parameters, locals, fields, modules.
+pub(crate) fn is_lower(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+}
+
+fn is_upper(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_uppercase())
+}
+
+/// Decision 3: the first letter of a declared name says what it names.
+fn naming_case(name: &str, kind: &ItemKind) -> Vec<(ItemPart, String)> {
+    let mut out = Vec::new();
+    let (what, want_upper) = match kind {
+        ItemKind::Fn(_) => ("function", false),
+        ItemKind::Type(_) => ("type", true),
+        ItemKind::Enum(_) => ("enum", true),
+        ItemKind::Effect(_) => ("effect", true),
+        ItemKind::Schema(_) => ("schema", true),
+    };
+    if want_upper && !is_upper(name) {
+        out.push((
+            ItemPart::Name,
+            format!("{what} names are `UpperCamel`: `{name}` must start with an uppercase letter"),
+        ));
+    } else if !want_upper && !is_lower(name) {
+        out.push((
+            ItemPart::Name,
+            format!("{what} names are `lower_snake`: `{name}` must start with a lowercase letter"),
+        ));
+    }
+    let members: Vec<(&str, bool, &str)> = match kind {
+        ItemKind::Fn(f) => f.params.iter().map(|(n, _)| (n.as_str(), false, "parameter")).collect(),
+        ItemKind::Effect(e) => {
+            e.params.iter().map(|(n, _)| (n.as_str(), false, "parameter")).collect()
+        }
+        ItemKind::Enum(vs) => vs.iter().map(|v| (v.name.as_str(), true, "variant")).collect(),
+        ItemKind::Schema(fs) => fs.iter().map(|f| (f.name.as_str(), false, "field")).collect(),
+        ItemKind::Type(_) => Vec::new(),
+    };
+    for (i, (n, upper, what)) in members.into_iter().enumerate() {
+        if upper && !is_upper(n) {
+            out.push((
+                ItemPart::Member(i as u32),
+                format!("{what} names are `UpperCamel`: `{n}` must start with an uppercase letter"),
+            ));
+        } else if !upper && !is_lower(n) {
+            out.push((
+                ItemPart::Member(i as u32),
+                format!("{what} names are `lower_snake`: `{n}` must start with a lowercase letter"),
+            ));
+        }
+    }
+    out
 }
 
 fn params(
@@ -297,6 +397,21 @@ struct BodyLower {
 }
 
 impl BodyLower {
+    /// Binds a local (a `let`, lambda or clause parameter, or pattern binding).
+    fn bind_local(&mut self, name: SmolStr, r: TextRange) -> BindingId {
+        let b = self.bind(name.clone(), r);
+        if !is_lower(&name) {
+            self.body.diagnostics.push(Anchored::error(
+                BodyAnchor::Binding(b),
+                codes::NAMING_CASE,
+                format!(
+                    "local names are `lower_snake`: `{name}` must start with a lowercase letter"
+                ),
+            ));
+        }
+        b
+    }
+
     fn bind(&mut self, name: SmolStr, r: TextRange) -> BindingId {
         let b = self.body.bindings.alloc(Binding { name: name.clone() });
         self.sm.bindings.insert(b, r);
@@ -502,7 +617,7 @@ impl BodyLower {
                         .params()
                         .into_iter()
                         .flat_map(|ps| ps.names())
-                        .map(|n| self.bind(n.text(), range(n.syntax())))
+                        .map(|n| self.bind_local(n.text(), range(n.syntax())))
                         .collect();
                     let body = self.expr(c.expr());
                     self.scopes.pop();
@@ -551,7 +666,7 @@ impl BodyLower {
                 for p in l.params().into_iter().flat_map(|ps| ps.params()) {
                     let Some(n) = p.name() else { continue };
                     let ty = p.ty().map(|t| self.type_ref(Some(t)));
-                    let b = self.bind(n.text(), range(n.syntax()));
+                    let b = self.bind_local(n.text(), range(n.syntax()));
                     params.push((b, ty));
                 }
                 let body = self.expr(l.body());
@@ -593,7 +708,7 @@ impl BodyLower {
                     let ty = l.ty().map(|t| self.type_ref(Some(t)));
                     let init = self.expr(l.init());
                     let Some(n) = l.name() else { continue };
-                    let binding = self.bind(n.text(), range(n.syntax()));
+                    let binding = self.bind_local(n.text(), range(n.syntax()));
                     stmts.push(Stmt::Let { binding, ty, init });
                 }
                 ast::Stmt::Expr(e) => {

@@ -11,17 +11,17 @@ pub effect Log(message: String) -> ()
 /// Reads the current value of a price or data feed.
 pub effect Observe(feed: String) -> Int
 
-/// Credits `amount` of `asset` on the host ledger.
-pub effect Deposit(asset: String, amount: Int) -> ()
+/// Credits `amount` to a host ledger account.
+pub effect Deposit(account: String, amount: Int) -> ()
 
-/// Debits `amount` of `asset` on the host ledger.
-pub effect Withdraw(asset: String, amount: Int) -> ()
+/// Debits `amount` from a host ledger account; more than the balance is a runtime error.
+pub effect Withdraw(account: String, amount: Int) -> ()
 
 /// The virtual clock, in milliseconds.
 pub effect Now() -> Int
 
-/// Advances the virtual clock by `duration`.
-pub effect Sleep(duration: Duration) -> ()
+/// Advances the virtual clock by `d`.
+pub effect Sleep(d: Duration) -> ()
 
 /// A seeded random number in `0..bound`.
 pub effect Random(bound: Int) -> Int

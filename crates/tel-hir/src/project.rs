@@ -164,6 +164,9 @@ impl Project {
                     code: "E0001 syntax",
                 });
             }
+            for d in &file.item_tree.diagnostics {
+                list.push(render_item_diagnostic(d, &file.source_map));
+            }
             for (fid, d) in self.def_map.diagnostics() {
                 if *fid == file.id {
                     list.push(render_item_diagnostic(d, &file.source_map));

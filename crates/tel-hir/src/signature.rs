@@ -164,7 +164,8 @@ impl<'a> TyLowerer<'a> {
                             }
                             return Ty::Error;
                         }
-                        let mut a = args.iter().map(|a| self.lower_ty(*a));
+                        let lowered: Vec<Ty> = args.iter().map(|a| self.lower_ty(*a)).collect();
+                        let mut a = lowered.into_iter();
                         match b {
                             BuiltinType::Int => Ty::Int,
                             BuiltinType::Bool => Ty::Bool,
@@ -174,6 +175,7 @@ impl<'a> TyLowerer<'a> {
                             BuiltinType::List => Ty::list(a.next().expect("arity 1")),
                             BuiltinType::Map => {
                                 let k = a.next().expect("arity 2");
+                                self.check_map_key(args[0], &k);
                                 Ty::map(k, a.next().expect("arity 2"))
                             }
                         }
@@ -202,6 +204,25 @@ impl<'a> TyLowerer<'a> {
                     }
                 }
             }
+        }
+    }
+
+    /// Map keys need an order that is the same everywhere (language.md §3).
+    fn check_map_key(&mut self, id: TypeRefId, key: &Ty) {
+        let ok = match key {
+            Ty::Int | Ty::Bool | Ty::String | Ty::Duration | Ty::Hash | Ty::Error => true,
+            // An alias may stand for a valid key; which one is not known without expanding
+            // it, and a signature is resolved without looking at other signatures.
+            Ty::Named(DefRef::Def(d)) => self.def_map.item(d).is_some_and(|i| i.is_alias),
+            Ty::Named(DefRef::Hash(_)) => true,
+            _ => false,
+        };
+        if !ok {
+            self.error(
+                id,
+                codes::BAD_MAP_KEY,
+                format!("`{key}` cannot be a map key: keys are `Int`, `Bool`, `String`, `Duration` or `Hash`"),
+            );
         }
     }
 
@@ -322,6 +343,15 @@ pub fn item_signature(
             let mut out: Vec<SchemaFieldSig> = Vec::new();
             for (i, f) in fields.iter().enumerate() {
                 let ty = lower.lower_ty(f.ty);
+                if let Ty::Option(inner) = &ty
+                    && let Ty::Option(_) = **inner
+                {
+                    extra.push(Anchored::error(
+                        ItemPart::TypeRef(f.ty),
+                        codes::TYPE_MISMATCH,
+                        format!("a schema field cannot have type `{ty}`: stored state could not tell `None` from `Some(None)`"),
+                    ));
+                }
                 if out.iter().any(|o| o.name == f.name) {
                     extra.push(Anchored::error(
                         ItemPart::Member(i as u32),

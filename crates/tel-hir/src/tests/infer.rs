@@ -214,7 +214,7 @@ fn main() -> Int {
     expect![[r#"
         /main.tel:2:9 E0206 error: cannot infer the type of `xs` (`List<_>`); add a type annotation  [`xs`]
         /main.tel:3:9 E0206 error: cannot infer the type of `m` (`Map<_, _>`); add a type annotation  [`m`]
-        /main.tel:4:14 E0206 error: cannot infer the type of `x` (`_`); add a type annotation  [`x`]
+        /main.tel:4:14 E0206 error: cannot infer the type of `x`; annotate it: `|x: T| …`  [`x`]
     "#]].assert_eq(&out);
 }
 

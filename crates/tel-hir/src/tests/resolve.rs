@@ -101,7 +101,7 @@ fn duplicates_and_import_conflicts() {
 use other::fee
 fn fee() -> Int { 1 }
 fn twice() -> Int { 1 }
-type twice = Int
+fn twice() -> Bool { true }
 //- /other.tel
 pub fn fee() -> Int { 2 }
 //- /dup.tel
@@ -111,7 +111,7 @@ module other
     expect![[r#"
         /dup.tel:1:8 E0107 error: module `other` is defined by more than one file  [`other`]
         /main.tel:1:12 E0104 error: `fee` is defined in this module; import it under another name with `as`  [`fee`]
-        /main.tel:4:6 E0104 error: `twice` is defined more than once in module `main`  [`twice`]
+        /main.tel:4:4 E0104 error: `twice` is defined more than once in module `main`  [`twice`]
     "#]]
     .assert_eq(&out);
 }
@@ -152,4 +152,40 @@ fn fee(x: Approve) -> Int { 1 }
         /main.tel:4:11 E0108 error: expected a type, found effect `Approve`  [`Approve`]
     "#]]
     .assert_eq(&out);
+}
+
+#[test]
+fn declaration_rules() {
+    let out = check(
+        r#"
+//- /main.tel
+fn early() -> Int { 1 }
+module Late
+pub use other::f
+fn Bad(X: Int) -> Int { let Y = X; Y }
+type quote = { price: Int }
+enum Side { buy, Sell }
+effect approve(Amount: Int) -> Bool
+schema State { Count: Int, nested: Int?? }
+fn keys(m: Map<Side, Int>, n: Map<Price, Int>) -> () { () }
+type Price = Int
+//- /other.tel
+pub fn f() -> Int { 1 }
+"#,
+    );
+    expect![[r#"
+        /main.tel:2:8 E0114 error: the `module` item must come before every other item  [`Late`]
+        /main.tel:2:8 E0113 error: module names are `lower_snake`: `Late` starts with an uppercase letter  [`Late`]
+        /main.tel:3:1 E0114 error: `pub` applies to definitions, not to `use` (v1 has no re-exports)  [`pub use other::f`]
+        /main.tel:4:4 E0113 error: function names are `lower_snake`: `Bad` must start with a lowercase letter  [`Bad`]
+        /main.tel:4:8 E0113 error: parameter names are `lower_snake`: `X` must start with a lowercase letter  [`X`]
+        /main.tel:4:29 E0113 error: local names are `lower_snake`: `Y` must start with a lowercase letter  [`Y`]
+        /main.tel:5:6 E0113 error: type names are `UpperCamel`: `quote` must start with an uppercase letter  [`quote`]
+        /main.tel:6:13 E0113 error: variant names are `UpperCamel`: `buy` must start with an uppercase letter  [`buy`]
+        /main.tel:7:8 E0113 error: effect names are `UpperCamel`: `approve` must start with an uppercase letter  [`approve`]
+        /main.tel:7:16 E0113 error: parameter names are `lower_snake`: `Amount` must start with a lowercase letter  [`Amount`]
+        /main.tel:8:16 E0113 error: field names are `lower_snake`: `Count` must start with a lowercase letter  [`Count`]
+        /main.tel:8:36 E0201 error: a schema field cannot have type `Int??`: stored state could not tell `None` from `Some(None)`  [`Int??`]
+        /main.tel:9:16 E0211 error: `Side` cannot be a map key: keys are `Int`, `Bool`, `String`, `Duration` or `Hash`  [`Side`]
+    "#]].assert_eq(&out);
 }
