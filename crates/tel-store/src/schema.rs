@@ -1,0 +1,190 @@
+//! The codebase's tables, and the ordered migrations that build them.
+//!
+//! A codebase records the migrations applied to it in `schema_version`; its format version is
+//! the highest one. Opening applies the missing ones in order, each in its own transaction.
+//! Adding a table later (issue 5's traces, snapshots and memo cache) is one more entry at the
+//! end of [`MIGRATIONS`]; entries already released are never edited.
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+/// Written into the SQLite header (`PRAGMA application_id`): "TELS". It tells our files from
+/// other applications' SQLite databases.
+pub const APPLICATION_ID: i32 = 0x5445_4C53;
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// Every migration, in order; `version` is its 1-based position.
+pub const MIGRATIONS: &[Migration] = &[Migration { version: 1, name: "code and names", sql: V1 }];
+
+/// The format version this library writes and reads.
+pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+const V1: &str = r#"
+CREATE TABLE schema_version (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at INTEGER NOT NULL            -- unix seconds
+);
+
+-- One row per definition, keyed by content hash. Never updated, never deleted (triggers).
+-- `hash` is the 52-character lowercase base32hex text; NOCASE lets `LIKE 'prefix%'` use the
+-- unique index as a range scan.
+CREATE TABLE definitions (
+    id         INTEGER PRIMARY KEY,
+    hash       TEXT NOT NULL UNIQUE COLLATE NOCASE
+               CHECK (length(hash) = 52 AND NOT hash GLOB '*[^0-9a-v]*'),
+    kind       TEXT NOT NULL CHECK (kind IN ('fn', 'type', 'enum', 'effect', 'schema')),
+    canonical  BLOB NOT NULL,              -- tel-hash's canonical serialization
+    source     TEXT NOT NULL,              -- metadata: the source text first seen
+    first_seen INTEGER NOT NULL,           -- unix seconds
+    -- For member `member` of a mutually recursive component: the component's hash.
+    component  TEXT COLLATE NOCASE
+               CHECK (component IS NULL OR (length(component) = 52 AND NOT component GLOB '*[^0-9a-v]*')),
+    member     INTEGER CHECK ((component IS NULL) = (member IS NULL) AND (member IS NULL OR member >= 0))
+);
+CREATE UNIQUE INDEX definitions_by_component ON definitions(component, member);
+
+-- The dependency index, both ways: the primary key answers "what does X use", the second
+-- index "what uses X". Part of a definition, so as immutable as it. A component member
+-- depends on each of its siblings (their bytes are in its identity).
+CREATE TABLE dependencies (
+    dependent  INTEGER NOT NULL REFERENCES definitions(id),
+    dependency INTEGER NOT NULL REFERENCES definitions(id),
+    PRIMARY KEY (dependent, dependency)
+) WITHOUT ROWID;
+CREATE INDEX dependencies_by_dependency ON dependencies(dependency, dependent);
+
+-- Current names: pointers into `definitions`.
+CREATE TABLE names (
+    name       TEXT PRIMARY KEY,
+    definition INTEGER NOT NULL REFERENCES definitions(id),
+    since      INTEGER NOT NULL            -- unix seconds of the event that set this binding
+) WITHOUT ROWID;
+CREATE INDEX names_by_definition ON names(definition, name);
+
+-- Every change to `names`, append-only. bind: a new name; update: the name now points at
+-- another definition (old_definition); rename: old_name became name, same definition.
+CREATE TABLE name_history (
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+    at             INTEGER NOT NULL,       -- unix seconds
+    action         TEXT NOT NULL CHECK (action IN ('bind', 'update', 'rename')),
+    name           TEXT NOT NULL,
+    old_name       TEXT,
+    definition     INTEGER NOT NULL REFERENCES definitions(id),
+    old_definition INTEGER REFERENCES definitions(id),
+    reason         TEXT NOT NULL,
+    CHECK ((action = 'rename') = (old_name IS NOT NULL)),
+    CHECK ((action = 'update') = (old_definition IS NOT NULL))
+);
+CREATE INDEX name_history_by_name ON name_history(name, seq);
+CREATE INDEX name_history_by_old_name ON name_history(old_name, seq) WHERE old_name IS NOT NULL;
+
+-- Immutability lives in the file, so it holds for every connection, not just this library.
+-- The insert guard also stops INSERT OR REPLACE, which would otherwise delete the old row.
+CREATE TRIGGER definitions_no_replace BEFORE INSERT ON definitions
+WHEN EXISTS (SELECT 1 FROM definitions WHERE hash = NEW.hash)
+BEGIN SELECT RAISE(ABORT, 'tel-store: definitions are immutable: this hash is already stored'); END;
+CREATE TRIGGER definitions_no_update BEFORE UPDATE ON definitions
+BEGIN SELECT RAISE(ABORT, 'tel-store: definitions are immutable: a stored definition is never changed'); END;
+CREATE TRIGGER definitions_no_delete BEFORE DELETE ON definitions
+BEGIN SELECT RAISE(ABORT, 'tel-store: definitions are immutable: a stored definition is never deleted'); END;
+CREATE TRIGGER dependencies_no_update BEFORE UPDATE ON dependencies
+BEGIN SELECT RAISE(ABORT, 'tel-store: dependencies are part of an immutable definition'); END;
+CREATE TRIGGER dependencies_no_delete BEFORE DELETE ON dependencies
+BEGIN SELECT RAISE(ABORT, 'tel-store: dependencies are part of an immutable definition'); END;
+CREATE TRIGGER name_history_no_update BEFORE UPDATE ON name_history
+BEGIN SELECT RAISE(ABORT, 'tel-store: name history is append-only'); END;
+CREATE TRIGGER name_history_no_delete BEFORE DELETE ON name_history
+BEGIN SELECT RAISE(ABORT, 'tel-store: name history is append-only'); END;
+"#;
+
+/// What a file holds, as far as the format is concerned.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Found {
+    /// No tables at all (a new or empty file): ours to initialize.
+    Empty,
+    /// One of ours, at this format version.
+    Codebase(i64),
+    /// Someone else's SQLite database; the text says how we know.
+    Foreign(String),
+}
+
+/// Reads what the file holds. The first statement that touches the file: a non-SQLite file
+/// fails here with `NotADatabase`.
+pub fn inspect(conn: &Connection) -> rusqlite::Result<Found> {
+    // One statement, so one snapshot: a migration committing in between cannot show us its
+    // tables without its application id.
+    let (app_id, tables, has_versions): (i32, i64, bool) = conn.query_row(
+        "SELECT (SELECT application_id FROM pragma_application_id()),
+                (SELECT count(*) FROM sqlite_schema WHERE type = 'table'),
+                EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_version')",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    if app_id != APPLICATION_ID {
+        return Ok(match (app_id, tables) {
+            (0, 0) => Found::Empty,
+            (0, _) => Found::Foreign("an SQLite database without TEL tables".into()),
+            (other, _) => Found::Foreign(format!(
+                "an SQLite database of another application, application_id {other:#010x}"
+            )),
+        });
+    }
+    if !has_versions {
+        return Ok(Found::Foreign(
+            "marked as a TEL codebase, but without its schema_version table".into(),
+        ));
+    }
+    // Versions only grow, so reading this after the snapshot above is safe.
+    let version: Option<i64> = conn
+        .query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))
+        .optional()?
+        .flatten();
+    Ok(Found::Codebase(version.unwrap_or(0)))
+}
+
+/// Applies `migrations` past the file's version, each in one immediate transaction that
+/// first re-reads the version, so two processes opening a new file at once apply each
+/// migration exactly once. Returns what the file held before.
+pub fn migrate(
+    conn: &mut Connection,
+    migrations: &[Migration],
+    now: i64,
+) -> rusqlite::Result<Found> {
+    let before = inspect(conn)?;
+    let mut applied = match before {
+        Found::Codebase(v) => v,
+        Found::Empty => 0,
+        Found::Foreign(_) => return Ok(before),
+    };
+    let latest = migrations.len() as i64;
+    while applied < latest {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found = inspect(&tx)?;
+        applied = match found {
+            Found::Codebase(v) => v,
+            Found::Empty => 0,
+            Found::Foreign(_) => return Ok(found),
+        };
+        if applied >= latest {
+            break;
+        }
+        let m = &migrations[applied as usize];
+        debug_assert_eq!(m.version, applied + 1, "MIGRATIONS out of order");
+        tx.execute_batch(m.sql)?;
+        tx.execute(
+            "INSERT INTO schema_version (version, name, applied_at) VALUES (?1, ?2, ?3)",
+            rusqlite::params![m.version, m.name, now],
+        )?;
+        if applied == 0 {
+            tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        }
+        tx.commit()?;
+        applied += 1;
+    }
+    Ok(before)
+}
