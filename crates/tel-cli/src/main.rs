@@ -1,1 +1,77 @@
-fn main() {}
+//! `tel`: the TEL toolchain on the command line. Every subcommand is a thin layer over the
+//! same engine the language server uses (`tel-ide`), so the CLI and the editor never disagree.
+
+mod check;
+mod hash;
+mod load;
+mod render;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "tel", version, about = "The TEL (Temporal Effect Language) toolchain")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and check files or project folders; print every diagnostic.
+    Check {
+        /// `.tel` files or folders (default: the current folder).
+        paths: Vec<PathBuf>,
+        /// Print diagnostics as JSON instead of rendered text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the content hash of every definition.
+    Hash {
+        /// `.tel` files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Show all 52 characters of each hash.
+        #[arg(long)]
+        full: bool,
+        /// Print `[{"name","kind","hash","short","file","range"}]`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare two definitions (`#hash` or `file.tel::name`) by their normalized forms.
+    Equiv { a: String, b: String },
+}
+
+/// Exit statuses shared by every subcommand.
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// The input has errors (diagnostics, a failed comparison).
+    pub const FAILED: u8 = 1;
+    /// Usage or I/O error: the command could not do its job at all.
+    pub const USAGE: u8 = 2;
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Check { paths, json } => check::run(paths, json),
+        Command::Hash { paths, full, json } => hash::run(paths, full, json),
+        Command::Equiv { a, b } => hash::equiv(&a, &b),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(exit::USAGE)
+        }
+    }
+}

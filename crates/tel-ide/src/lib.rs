@@ -1,1 +1,293 @@
-//! tel-ide
+//! The TEL engine: a salsa database of source files and the `Analysis` API that the command
+//! line, the language server and the debugger all ask.
+//!
+//! `AnalysisHost` owns the database and applies changes; `Analysis` is a snapshot that
+//! answers questions. A change made through the host cancels the queries running on older
+//! snapshots: they return `Err(Cancelled)` and the caller retries or answers
+//! "content modified".
+
+mod db;
+mod diagnostics;
+pub mod project;
+mod queries;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use salsa::Setter;
+
+pub use db::{Db, Project, RootDatabase, SourceFile};
+pub use diagnostics::{Diagnostic, Related, Severity};
+pub use queries::DefLoc;
+pub use salsa::Cancelled;
+pub use tel_syntax::{LineCol, LineIndex, TextRange, TextSize};
+
+/// Result of a query on a snapshot that a concurrent change may cancel.
+pub type Cancellable<T> = Result<T, Cancelled>;
+
+/// A file known to the engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub u32);
+
+#[derive(Clone, Default)]
+struct FileTable {
+    files: Vec<FileEntry>,
+    projects: Vec<Project>,
+}
+
+#[derive(Clone)]
+struct FileEntry {
+    path: PathBuf,
+    input: SourceFile,
+    project: Project,
+}
+
+impl FileTable {
+    fn by_path(&self, path: &Path) -> Option<FileId> {
+        self.files.iter().position(|f| f.path == path).map(|i| FileId(i as u32))
+    }
+}
+
+/// Owns the database; the only place changes happen.
+pub struct AnalysisHost {
+    db: RootDatabase,
+    table: Arc<FileTable>,
+    prelude: SourceFile,
+}
+
+impl Default for AnalysisHost {
+    fn default() -> Self {
+        AnalysisHost::new(RootDatabase::default())
+    }
+}
+
+/// Where the prelude "lives", for diagnostics and go-to-definition.
+pub const PRELUDE_PATH: &str = "<prelude>";
+
+impl AnalysisHost {
+    fn new(db: RootDatabase) -> Self {
+        let path = PathBuf::from(PRELUDE_PATH);
+        let prelude = SourceFile::new(&db, path.clone(), tel_hir::PRELUDE_SOURCE.to_owned());
+        // The prelude is FileId(0) and the first module of every project.
+        let project = Project::new(&db, None, vec![prelude]);
+        let entry = FileEntry { path, input: prelude, project };
+        let table = Arc::new(FileTable { files: vec![entry], projects: Vec::new() });
+        AnalysisHost { db, table, prelude }
+    }
+
+    /// A host whose database records query executions (see `RootDatabase::with_execution_log`).
+    pub fn with_execution_log() -> Self {
+        AnalysisHost::new(RootDatabase::with_execution_log())
+    }
+
+    /// Adds a project (`root` is its `tel.toml` folder, `None` for a loose file) with its files.
+    pub fn add_project(
+        &mut self,
+        root: Option<PathBuf>,
+        files: Vec<(PathBuf, String)>,
+    ) -> Vec<FileId> {
+        let inputs: Vec<SourceFile> = files
+            .iter()
+            .map(|(path, text)| SourceFile::new(&self.db, path.clone(), text.clone()))
+            .collect();
+        let modules = std::iter::once(self.prelude).chain(inputs.iter().copied()).collect();
+        let project = Project::new(&self.db, root, modules);
+        let table = Arc::make_mut(&mut self.table);
+        table.projects.push(project);
+        let mut ids = Vec::with_capacity(files.len());
+        for ((path, _), input) in files.into_iter().zip(inputs) {
+            ids.push(FileId(table.files.len() as u32));
+            table.files.push(FileEntry { path, input, project });
+        }
+        ids
+    }
+
+    /// Replaces a file's text (an edit in the editor, a save on disk).
+    pub fn set_file_text(&mut self, file: FileId, text: String) {
+        let input = self.table.files[file.0 as usize].input;
+        input.set_text(&mut self.db).to(text);
+    }
+
+    pub fn file_for_path(&self, path: &Path) -> Option<FileId> {
+        self.table.by_path(path)
+    }
+
+    /// A snapshot for answering questions, possibly on another thread.
+    pub fn analysis(&self) -> Analysis {
+        Analysis { db: self.db.clone(), table: self.table.clone() }
+    }
+
+    /// Query executions recorded since the last call (hosts built `with_execution_log`).
+    pub fn take_executions(&self) -> Vec<String> {
+        self.db.take_executions()
+    }
+}
+
+/// A consistent snapshot of the engine's knowledge.
+#[derive(Clone)]
+pub struct Analysis {
+    db: RootDatabase,
+    table: Arc<FileTable>,
+}
+
+impl Analysis {
+    fn with_db<T>(
+        &self,
+        f: impl FnOnce(&RootDatabase) -> T + std::panic::UnwindSafe,
+    ) -> Cancellable<T> {
+        let db = &self.db;
+        Cancelled::catch(std::panic::AssertUnwindSafe(|| f(db)))
+    }
+
+    fn entry(&self, file: FileId) -> &FileEntry {
+        &self.table.files[file.0 as usize]
+    }
+
+    pub fn files(&self) -> impl Iterator<Item = FileId> + '_ {
+        (0..self.table.files.len() as u32).map(FileId)
+    }
+
+    pub fn file_for_path(&self, path: &Path) -> Option<FileId> {
+        self.table.by_path(path)
+    }
+
+    pub fn file_path(&self, file: FileId) -> &Path {
+        &self.entry(file).path
+    }
+
+    pub fn file_text(&self, file: FileId) -> String {
+        self.entry(file).input.text(&self.db).clone()
+    }
+
+    pub fn line_index(&self, file: FileId) -> LineIndex {
+        LineIndex::new(self.entry(file).input.text(&self.db))
+    }
+
+    /// The syntax tree of a file.
+    pub fn parse(&self, file: FileId) -> Cancellable<tel_syntax::Parse> {
+        let input = self.entry(file).input;
+        self.with_db(|db| db::parse(db, input).clone())
+    }
+
+    /// Every problem in a file, in text order: syntax, resolution, types and effects.
+    pub fn diagnostics(&self, file: FileId) -> Cancellable<Vec<Diagnostic>> {
+        let FileEntry { input, project, .. } = *self.entry(file);
+        self.with_db(|db| {
+            let syntax = db::parse(db, input).errors.iter().map(|e| {
+                let mut d = Diagnostic::error(file, e.range, "E0001", e.message.clone());
+                d.label = "syntax error".to_owned();
+                d
+            });
+            let semantic = queries::semantic_diagnostics(db, project, input).iter().map(|d| {
+                // hir codes read "E0101 unknown-name": the id, then a slug that labels the range.
+                let (code, slug) = d.code.split_once(' ').unwrap_or((d.code, ""));
+                Diagnostic {
+                    file,
+                    range: d.range,
+                    severity: match d.severity {
+                        tel_hir::Severity::Error => Severity::Error,
+                        tel_hir::Severity::Warning => Severity::Warning,
+                    },
+                    code,
+                    message: d.message.clone(),
+                    label: slug.replace('-', " "),
+                    related: Vec::new(),
+                }
+            });
+            let mut out: Vec<Diagnostic> = syntax.chain(semantic).collect();
+            out.sort_by_key(|d| (d.range.start(), d.severity));
+            out
+        })
+    }
+
+    /// The definitions of a file with their kinds, hashes and ranges, in source order.
+    pub fn definitions(&self, file: FileId) -> Cancellable<Vec<Definition>> {
+        let FileEntry { input, project, .. } = *self.entry(file);
+        self.with_db(|db| {
+            queries::hash_project(db, project);
+            let module = queries::module_name(db, input);
+            let (tree, map) = queries::item_tree_with_map(db, input).clone();
+            let mut seen = rustc_hash::FxHashSet::default();
+            tree.items
+                .iter()
+                .filter(|(_, item)| seen.insert(item.name.clone()))
+                .map(|(id, item)| {
+                    let def = tel_hir::DefId::new(module.clone(), item.name.clone());
+                    let loc = DefLoc::new(db, project, def);
+                    Definition {
+                        module: module.clone(),
+                        name: item.name.clone(),
+                        kind: item.def_kind(),
+                        hash: queries::def_hash(db, loc),
+                        range: map.items[id].range,
+                        name_range: map.items[id].name,
+                    }
+                })
+                .collect()
+        })
+    }
+}
+
+impl Analysis {
+    /// A definition of a file by name, hashed: its hash and canonical bytes.
+    pub fn hashed(
+        &self,
+        file: FileId,
+        name: &str,
+    ) -> Cancellable<Option<Arc<tel_hash::HashedMember>>> {
+        let FileEntry { input, project, .. } = *self.entry(file);
+        self.with_db(|db| {
+            queries::hash_project(db, project);
+            let module = queries::module_name(db, input);
+            let loc = DefLoc::new(db, project, tel_hir::DefId::new(module, name));
+            queries::hashed(db, loc)
+        })
+    }
+
+    /// The hash of a file as a namespace: every definition's name bound to its hash.
+    /// `None` while any definition of the file has errors.
+    pub fn file_hash(&self, file: FileId) -> Cancellable<Option<tel_hash::CodeHash>> {
+        let defs = self.definitions(file)?;
+        let mut bindings = Vec::with_capacity(defs.len());
+        for d in &defs {
+            let Some(hash) = d.hash else { return Ok(None) };
+            bindings.push((d.name.clone(), hash));
+        }
+        Ok(Some(namespace_hash(&mut bindings)))
+    }
+}
+
+/// A top-level definition as the editor and the CLI show it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Definition {
+    pub module: smol_str::SmolStr,
+    pub name: smol_str::SmolStr,
+    pub kind: tel_hash::core::DefKind,
+    /// `None` while the definition or one of its dependencies has errors.
+    pub hash: Option<tel_hash::CodeHash>,
+    pub range: TextRange,
+    pub name_range: TextRange,
+}
+
+impl Definition {
+    pub fn qualified(&self) -> String {
+        format!("{}::{}", self.module, self.name)
+    }
+}
+
+/// Domain tag of a namespace hash (docs/hashing.md, "File hashes").
+const DOMAIN_NAMESPACE: &[u8] = b"tel/v1/namespace\0";
+
+/// BLAKE3 over name → hash bindings sorted by name: unlike a definition's hash, a namespace's
+/// hash changes when a name changes, because naming is what a namespace is.
+fn namespace_hash(bindings: &mut [(smol_str::SmolStr, tel_hash::CodeHash)]) -> tel_hash::CodeHash {
+    bindings.sort();
+    let mut bytes = Vec::from(DOMAIN_NAMESPACE);
+    bytes.extend((bindings.len() as u32).to_le_bytes());
+    for (name, hash) in bindings.iter() {
+        bytes.extend((name.len() as u32).to_le_bytes());
+        bytes.extend(name.as_bytes());
+        bytes.extend(hash.0);
+    }
+    tel_hash::CodeHash(*blake3::hash(&bytes).as_bytes())
+}

@@ -37,7 +37,11 @@ impl fmt::Display for LoadError {
         match self {
             LoadError::NotFound(p) => write!(f, "{}: no such file or directory", p.display()),
             LoadError::NotTel(p) => {
-                write!(f, "{}: not a TEL source file (expected a `.tel` file or a folder)", p.display())
+                write!(
+                    f,
+                    "{}: not a TEL source file (expected a `.tel` file or a folder)",
+                    p.display()
+                )
             }
             LoadError::Io(p, e) => write!(f, "{}: {e}", p.display()),
         }

@@ -1,0 +1,74 @@
+//! The salsa database: inputs and the tracked queries every front end shares.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+/// One source file. Its text is the only thing that changes as a person types.
+#[salsa::input(debug)]
+pub struct SourceFile {
+    #[returns(ref)]
+    pub path: PathBuf,
+    #[returns(ref)]
+    pub text: String,
+}
+
+/// A set of files analysed together: the modules of a `tel.toml` project, or one loose file.
+#[salsa::input(debug)]
+pub struct Project {
+    #[returns(ref)]
+    pub root: Option<PathBuf>,
+    #[returns(ref)]
+    pub files: Vec<SourceFile>,
+}
+
+#[salsa::db]
+pub trait Db: salsa::Database {}
+
+#[salsa::db]
+impl Db for RootDatabase {}
+
+/// The one database. Cloning it gives a snapshot that shares memoized results; a write to the
+/// original cancels queries running on snapshots (they unwind with `salsa::Cancelled`).
+#[salsa::db]
+#[derive(Clone)]
+pub struct RootDatabase {
+    storage: salsa::Storage<Self>,
+    executions: Option<Arc<Mutex<Vec<String>>>>,
+}
+
+#[salsa::db]
+impl salsa::Database for RootDatabase {}
+
+impl Default for RootDatabase {
+    fn default() -> Self {
+        RootDatabase { storage: salsa::Storage::new(None), executions: None }
+    }
+}
+
+impl RootDatabase {
+    /// A database that records every query execution (`"infer(Id(3))"`), so tests can
+    /// prove what an edit recomputes without measuring time.
+    pub fn with_execution_log() -> Self {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = log.clone();
+        let storage = salsa::Storage::new(Some(Box::new(move |event: salsa::Event| {
+            if let salsa::EventKind::WillExecute { database_key } = event.kind {
+                sink.lock().unwrap().push(format!("{database_key:?}"));
+            }
+        })));
+        RootDatabase { storage, executions: Some(log) }
+    }
+
+    /// The executions recorded since the last call (empty unless built with the log).
+    pub fn take_executions(&self) -> Vec<String> {
+        self.executions
+            .as_ref()
+            .map(|log| std::mem::take(&mut *log.lock().unwrap()))
+            .unwrap_or_default()
+    }
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn parse(db: &dyn Db, file: SourceFile) -> tel_syntax::Parse {
+    tel_syntax::parse(file.text(db))
+}
