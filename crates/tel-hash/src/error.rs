@@ -57,7 +57,7 @@ impl fmt::Display for HashError {
             }
             HashError::MemberOutsideComponent { index } => write!(
                 f,
-                "reference to component member @{index} outside a component: hash the whole component"
+                "reference to component member @member.{index} outside a component: hash the whole component"
             ),
             HashError::DuplicateDefinition { name } => {
                 write!(f, "definition `{name}` is given twice")

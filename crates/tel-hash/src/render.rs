@@ -156,7 +156,7 @@ impl Printer {
                 self.w("fn(");
                 self.comma_list(params, |p, t| p.ty(t, 1));
                 self.w(") -> ");
-                self.ty(ret, 1);
+                self.ret(ret, 1);
                 self.row(effects);
                 self.w(" ");
                 self.block(body, 1);
@@ -188,7 +188,7 @@ impl Printer {
                 self.w("(");
                 self.comma_list(params, |p, t| p.ty(t, 1));
                 self.w(") -> ");
-                self.ty(ret, 1);
+                self.ret(ret, 1);
             }
             CoreDef::Schema { fields } => {
                 self.w("schema {");
@@ -211,6 +211,15 @@ impl Printer {
                 self.w("}");
             }
         }
+    }
+
+    /// A return type; a function type there is parenthesized, or its effect row would read
+    /// as the enclosing function's.
+    fn ret(&mut self, ty: &Type, depth: u32) {
+        let paren = matches!(ty, Type::Fn { .. });
+        self.w(if paren { "(" } else { "" });
+        self.ty(ty, depth);
+        self.w(if paren { ")" } else { "" });
     }
 
     fn ty(&mut self, ty: &Type, depth: u32) {
@@ -261,7 +270,7 @@ impl Printer {
                 self.w("fn(");
                 self.comma_list(params, |p, t| p.ty(t, d));
                 self.w(") -> ");
-                self.ty(ret, d);
+                self.ret(ret, d);
                 self.row(effects);
             }
         }
@@ -337,7 +346,7 @@ impl Printer {
                 self.w("|");
                 self.comma_list(params, |p, t| p.ty(t, d));
                 self.w("| -> ");
-                self.ty(ret, d);
+                self.ret(ret, d);
                 self.w(" ");
                 self.block(body, d);
             }
