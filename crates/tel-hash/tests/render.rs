@@ -34,16 +34,15 @@ fn first_difference_names_the_path() {
     let program = treasury();
     let main = canon(&program.iter().find(|(n, _)| n == "treasury::main").unwrap().1);
     let mut other = program.iter().find(|(n, _)| n == "treasury::main").unwrap().1.clone();
-    if let CoreDef::Fn { body: Expr::Let { body, .. }, .. } = &mut other {
-        if let Expr::Within { body, .. } = &mut **body {
-            if let Expr::If { else_, .. } = &mut **body {
-                **else_ = Expr::Variant {
-                    owner: VariantOwner::Enum(def("treasury::Outcome")),
-                    index: 1,
-                    args: vec![string("price too high")],
-                };
-            }
-        }
+    if let CoreDef::Fn { body: Expr::Let { body, .. }, .. } = &mut other
+        && let Expr::Within { body, .. } = &mut **body
+        && let Expr::If { else_, .. } = &mut **body
+    {
+        **else_ = Expr::Variant {
+            owner: VariantOwner::Enum(def("treasury::Outcome")),
+            index: 1,
+            args: vec![string("price too high")],
+        };
     }
     let d = first_difference(&main, &canon(&other)).unwrap();
     expect![[r#"in body → result → within body → else branch → argument 1 → literal: `"price too low"` vs `"price too high"`"#]]
