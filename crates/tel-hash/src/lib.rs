@@ -2,7 +2,7 @@
 //!
 //! Layers, bottom up: [`CodeHash`] and its text forms; [`serialize`] (the frozen, versioned
 //! byte format of a [`core::CoreDef`]); [`hashing`] (a definition, a mutually recursive
-//! component, a whole program); [`render`] (the normalized text and the first difference
+//! component, a whole program); [`mod@render`] (the normalized text and the first difference
 //! between two definitions). docs/hashing.md specifies the format.
 
 mod code_hash;

@@ -156,7 +156,7 @@ pub fn encode(def: &CoreDef, resolve: Resolver<'_>) -> Result<Vec<u8>, HashError
 }
 
 /// The canonical form of `def`: references resolved, fields, rows and clauses sorted.
-/// `canonicalize(d) == decode(encode(d))`, and [`crate::render`] of it is the normalized
+/// `canonicalize(d) == decode(encode(d))`, and [`crate::render()`] of it is the normalized
 /// text `tel equiv` compares.
 pub fn canonicalize(def: &CoreDef, resolve: Resolver<'_>) -> Result<CoreDef, HashError> {
     let bytes = encode(def, resolve)?;
