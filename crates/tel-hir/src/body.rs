@@ -236,8 +236,17 @@ impl BodySourceMap {
         }
     }
 
-    /// The innermost expression whose range is exactly `range`.
+    /// The expression whose range is exactly `range`.
     pub fn expr_at(&self, range: TextRange) -> Option<ExprId> {
         self.expr_by_range.get(&range).copied()
+    }
+
+    /// The smallest expression whose range contains `offset` (for hover and inlay hints).
+    pub fn expr_at_offset(&self, offset: crate::TextSize) -> Option<ExprId> {
+        self.exprs
+            .iter()
+            .filter(|(_, r)| r.contains_inclusive(offset))
+            .min_by_key(|(_, r)| r.len())
+            .map(|(e, _)| e)
     }
 }

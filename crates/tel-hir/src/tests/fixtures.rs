@@ -107,3 +107,27 @@ fn broken_fixtures_diagnostics() {
     out.push_str(&super::render_diagnostics(&Project::new(project_files(&dir)), false));
     expect_test::expect_file!["broken_fixtures.txt"].assert_eq(&out);
 }
+
+/// Every prefix of every valid fixture (as while typing it), and every fixture with a window
+/// cut out of it, checks without panicking and lowers or refuses cleanly.
+#[test]
+fn edited_fixtures_never_panic() {
+    for path in read_dir_sorted(&fixtures_dir().join("valid")) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let cuts: Vec<usize> =
+            (0..text.len()).step_by(97).filter(|i| text.is_char_boundary(*i)).collect();
+        for &cut in &cuts {
+            let prefix = &text[..cut];
+            let project = Project::new([("main.tel".to_string(), prefix.to_string())]);
+            let _ = project.diagnostics();
+            let _ = project.core_defs();
+            let end = (cut + 40).min(text.len());
+            if text.is_char_boundary(end) {
+                let holed = format!("{}{}", &text[..cut], &text[end..]);
+                let project = Project::new([("main.tel".to_string(), holed)]);
+                let _ = project.diagnostics();
+                let _ = project.core_defs();
+            }
+        }
+    }
+}

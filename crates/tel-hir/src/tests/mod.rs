@@ -2,6 +2,8 @@
 
 mod effects;
 mod fixtures;
+mod hashes;
+mod incremental;
 mod infer;
 mod lower;
 mod patterns;
