@@ -20,8 +20,8 @@ pub struct Token {
 /// The tokens of `text` (covering it exactly) and the lexical errors found.
 pub fn lex(text: &str) -> (Vec<Token>, Vec<SyntaxError>) {
     let mut lexer = Lexer { text, bytes: text.as_bytes(), pos: 0, errors: Vec::new() };
-    // Typical TEL averages well over 3 bytes per token; this avoids most regrowth.
-    let mut tokens = Vec::with_capacity(text.len() / 3 + 1);
+    // Typical TEL averages more than 2 bytes per token: this avoids most regrowth.
+    let mut tokens = Vec::with_capacity(text.len() / 2 + 1);
     while lexer.pos < text.len() {
         let start = lexer.pos;
         let kind = lexer.next_kind();
@@ -52,9 +52,8 @@ impl Lexer<'_> {
     }
 
     fn eat_while(&mut self, pred: impl Fn(u8) -> bool) {
-        while self.pos < self.bytes.len() && pred(self.bytes[self.pos]) {
-            self.pos += 1;
-        }
+        let rest = &self.bytes[self.pos..];
+        self.pos += rest.iter().position(|&b| !pred(b)).unwrap_or(rest.len());
     }
 
     fn error(&mut self, start: usize, end: usize, message: impl Into<String>) {

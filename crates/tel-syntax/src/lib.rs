@@ -13,6 +13,7 @@
 //! and every problem is a [`SyntaxError`] with a range and a message.
 
 pub mod ast;
+mod builder;
 mod grammar;
 pub mod lexer;
 mod line_index;

@@ -8,10 +8,11 @@
 //! - every loop in the grammar consumes a token per iteration or stops;
 //! - recursion goes through [`Parser::nested`], which caps the depth.
 
-use rowan::{Checkpoint, GreenNode, GreenNodeBuilder, TextRange, TextSize};
+use rowan::{GreenNode, TextRange, TextSize};
 
 use crate::SyntaxError;
 use crate::SyntaxKind::{self, *};
+use crate::builder::{Checkpoint, TreeBuilder};
 use crate::lexer::Token;
 use crate::line_index::LineIndex;
 
@@ -55,7 +56,7 @@ pub(crate) struct Parser<'t> {
     pos: usize,
     /// Raw tokens already added to the tree.
     emitted: usize,
-    builder: GreenNodeBuilder<'static>,
+    builder: TreeBuilder<'t>,
     errors: Vec<SyntaxError>,
     depth: u32,
     /// Whether the last error was about an unclosed delimiter (see [`Parser::push_error`]).
@@ -66,7 +67,7 @@ pub(crate) struct Parser<'t> {
 impl<'t> Parser<'t> {
     pub(crate) fn new(text: &'t str, tokens: &'t [Token]) -> Parser<'t> {
         let mut offsets = Vec::with_capacity(tokens.len() + 1);
-        let mut significant = Vec::with_capacity(tokens.len() / 2 + 1);
+        let mut significant = Vec::with_capacity(tokens.len() + 1);
         let mut offset = 0u32;
         for (i, t) in tokens.iter().enumerate() {
             offsets.push(offset);
@@ -84,7 +85,7 @@ impl<'t> Parser<'t> {
             significant,
             pos: 0,
             emitted: 0,
-            builder: GreenNodeBuilder::new(),
+            builder: TreeBuilder::new(),
             errors: Vec::new(),
             depth: 0,
             last_error_unclosed: false,
@@ -165,7 +166,7 @@ impl<'t> Parser<'t> {
             let raw = self.emitted;
             let kind = self.tokens[raw].kind;
             let text = &self.text[self.raw_range(raw)];
-            self.builder.token(kind.into(), text);
+            self.builder.token(kind, text);
             self.emitted += 1;
         }
     }
@@ -179,7 +180,7 @@ impl<'t> Parser<'t> {
     /// Starts the root node without flushing: everything, leading trivia included, is
     /// inside the root.
     pub(crate) fn start_root(&mut self) {
-        self.builder.start_node(SOURCE_FILE.into());
+        self.builder.start_node(SOURCE_FILE);
     }
 
     /// Adds all remaining tokens (trailing trivia) and closes the root node.
@@ -190,7 +191,7 @@ impl<'t> Parser<'t> {
 
     pub(crate) fn start(&mut self, kind: SyntaxKind) {
         self.flush_trivia();
-        self.builder.start_node(kind.into());
+        self.builder.start_node(kind);
     }
 
     /// Starts a node that owns the doc comments written before it: the pending trivia up to
@@ -200,7 +201,7 @@ impl<'t> Parser<'t> {
         let first_doc =
             (self.emitted..next).find(|&raw| self.tokens[raw].kind == DOC_COMMENT).unwrap_or(next);
         self.emit_raw_until(first_doc);
-        self.builder.start_node(kind.into());
+        self.builder.start_node(kind);
     }
 
     pub(crate) fn finish(&mut self) {
@@ -215,7 +216,7 @@ impl<'t> Parser<'t> {
     }
 
     pub(crate) fn start_at(&mut self, checkpoint: Checkpoint, kind: SyntaxKind) {
-        self.builder.start_node_at(checkpoint, kind.into());
+        self.builder.start_node_at(checkpoint, kind);
     }
 
     /// Consumes the current token (with the trivia before it). A no-op at EOF.
@@ -232,7 +233,7 @@ impl<'t> Parser<'t> {
         self.flush_trivia();
         let raw = self.significant[self.pos] as usize;
         let text = &self.text[self.raw_range(raw)];
-        self.builder.token(kind.into(), text);
+        self.builder.token(kind, text);
         self.emitted = raw + 1;
         self.pos += 1;
     }

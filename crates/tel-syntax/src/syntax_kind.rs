@@ -191,6 +191,11 @@ impl SyntaxKind {
         )
     }
 
+    /// Punctuation and operators (each kind has exactly one spelling).
+    pub fn is_punct(self) -> bool {
+        (SyntaxKind::L_PAREN as u16..=SyntaxKind::UNDERSCORE as u16).contains(&(self as u16))
+    }
+
     pub fn is_keyword(self) -> bool {
         (SyntaxKind::FN_KW as u16..=SyntaxKind::AS_KW as u16).contains(&(self as u16))
     }
