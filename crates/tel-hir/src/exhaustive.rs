@@ -86,7 +86,7 @@ impl Cx<'_> {
                         .map(|(i, (_, f))| (Ctor::Variant(i as u32), f.clone()))
                         .collect(),
                 ),
-                Some(sig) => match sig.record_fields() {
+                Some(_) => match crate::infer::record_fields(self.db, &def) {
                     Some(fs) => Shape::Finite(vec![(
                         Ctor::Record,
                         fs.into_iter().map(|(_, t)| t).collect(),
@@ -102,10 +102,7 @@ impl Cx<'_> {
     fn record_field_names(&self, ty: &Ty) -> Vec<SmolStr> {
         match expand_alias(self.db, ty) {
             Ty::Record(fs) => fs.into_iter().map(|(n, _)| n).collect(),
-            Ty::Named(def) => self
-                .db
-                .signature(&def)
-                .and_then(|s| s.record_fields())
+            Ty::Named(def) => crate::infer::record_fields(self.db, &def)
                 .map(|fs| fs.into_iter().map(|(n, _)| n).collect())
                 .unwrap_or_default(),
             _ => Vec::new(),

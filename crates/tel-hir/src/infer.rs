@@ -357,7 +357,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn record_fields_of(&self, def: &DefRef) -> Option<Vec<(SmolStr, Ty)>> {
-        self.db.signature(def)?.record_fields()
+        record_fields(self.db, def)
     }
 
     // ---- effects -----------------------------------------------------------------------
@@ -635,7 +635,7 @@ impl<'a> Ctx<'a> {
                 self.result.expr_res.insert(e, Res::Def(def.clone(), DefKind::Effect));
                 let params: Vec<Ty> = sig.params.iter().map(|(_, t)| t.clone()).collect();
                 self.check_args(e, &format!("effect `{}`", sig.name), &params, args);
-                self.perform_effects(&EffectSet::from([def]), BodyAnchor::Expr(e), None);
+                self.perform_effects(&EffectSet::from([def]), BodyAnchor::ExprToken(e), None);
                 sig.ret.clone()
             }
             Expr::Resume(args) => {
@@ -970,7 +970,7 @@ impl<'a> Ctx<'a> {
             let t = self.value_ty(callee, &res);
             self.result.expr_types.insert(callee, t.clone());
             let subject = format!("`{path}`");
-            return self.call_fn_value(e, &t, args, Some(subject));
+            return self.call_fn_value(e, callee, &t, args, Some(subject));
         }
         let t = self.infer_expr(callee, None);
         let subject = match &body.exprs[callee] {
@@ -978,12 +978,13 @@ impl<'a> Ctx<'a> {
             Expr::HashRef(text) => Some(format!("`#{text}`")),
             _ => Some("this call".to_string()),
         };
-        self.call_fn_value(e, &t, args, subject)
+        self.call_fn_value(e, callee, &t, args, subject)
     }
 
     fn call_fn_value(
         &mut self,
         e: ExprId,
+        callee: ExprId,
         callee_ty: &Ty,
         args: &[ExprId],
         subject: Option<String>,
@@ -994,7 +995,7 @@ impl<'a> Ctx<'a> {
                 let FnTy { params, ret, effects } = *f;
                 let what = subject.clone().unwrap_or_else(|| "this function".into());
                 self.check_args(e, &what, &params, args);
-                self.perform_effects(&effects, BodyAnchor::Expr(e), subject);
+                self.perform_effects(&effects, BodyAnchor::Expr(callee), subject);
                 ret
             }
             Ty::Error => {
@@ -1046,7 +1047,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Checks a function argument of a builtin: its effects flow to the call.
-    fn check_fn_arg(&mut self, e: ExprId, b: Builtin, arg: ExprId, expected: &Ty) {
+    fn check_fn_arg(&mut self, b: Builtin, arg: ExprId, expected: &Ty) {
         let t = self.infer_expr(arg, Some(expected));
         if !self.unify_with(&t, expected, true) {
             let (a, x) = (self.resolve(&t), self.resolve(expected));
@@ -1059,7 +1060,7 @@ impl<'a> Ctx<'a> {
         }
         if let Ty::Fn(f) = self.norm(&t) {
             let subject = format!("the function passed to `{}`", b.name());
-            self.perform_effects(&f.effects, BodyAnchor::Expr(e), Some(subject));
+            self.perform_effects(&f.effects, BodyAnchor::Expr(arg), Some(subject));
         }
     }
 
@@ -1110,7 +1111,7 @@ impl<'a> Ctx<'a> {
                     return Ty::Error;
                 }
                 self.check_expr(args[0], &Ty::list(a.clone()));
-                self.check_fn_arg(e, b, args[1], &Ty::func(vec![a.clone()], out.clone(), none()));
+                self.check_fn_arg(b, args[1], &Ty::func(vec![a.clone()], out.clone(), none()));
                 if b == Builtin::Map { Ty::list(out) } else { Ty::list(a) }
             }
             Builtin::Fold => {
@@ -1120,12 +1121,7 @@ impl<'a> Ctx<'a> {
                 }
                 self.check_expr(args[0], &Ty::list(a.clone()));
                 self.check_expr(args[1], &acc);
-                self.check_fn_arg(
-                    e,
-                    b,
-                    args[2],
-                    &Ty::func(vec![acc.clone(), a], acc.clone(), none()),
-                );
+                self.check_fn_arg(b, args[2], &Ty::func(vec![acc.clone(), a], acc.clone(), none()));
                 acc
             }
             Builtin::Get => {
@@ -1370,7 +1366,11 @@ impl<'a> Ctx<'a> {
                 Ok(Resolution::Def(def, kind)) => {
                     self.result.expr_res.insert(e, Res::Def(def.clone(), kind));
                     match self.record_fields_of(&def) {
-                        Some(fs) => target = Some((Ty::Named(def.clone()), fs, def.display_name())),
+                        Some(fs) => {
+                            // Through an alias to the nominal record type itself.
+                            let ty = expand_alias(self.db, &Ty::Named(def.clone()));
+                            target = Some((ty, fs, def.display_name()))
+                        }
                         None => {
                             self.error(
                                 path_anchor,
@@ -1996,5 +1996,14 @@ pub(crate) fn lit_ty(lit: &Literal) -> Ty {
         Literal::String(_) => Ty::String,
         Literal::Duration(_) => Ty::Duration,
         Literal::Unit => Ty::Unit,
+    }
+}
+
+/// The fields of a record type or schema, following aliases (`type Q = Quote`).
+pub(crate) fn record_fields(db: &dyn HirDatabase, def: &DefRef) -> Option<Vec<(SmolStr, Ty)>> {
+    match expand_alias(db, &Ty::Named(def.clone())) {
+        Ty::Named(d) => db.signature(&d)?.record_fields(),
+        Ty::Record(fields) => Some(fields),
+        _ => None,
     }
 }

@@ -257,7 +257,7 @@ impl Lower<'_> {
                 core::Expr::Unary { op: *op, expr: Box::new(self.expr(env, *expr)?) }
             }
             Expr::Record { fields, .. } => {
-                let ty = match infer.type_of_expr(e) {
+                let ty = match expand_alias(self.db, infer.type_of_expr(e)) {
                     Ty::Named(d) => Some(d.to_core()),
                     _ => None,
                 };

@@ -17,7 +17,6 @@ use crate::def_map::{DefMap, FileId, ModuleInput};
 use crate::diagnostics::{Diagnostic, render_infer_diagnostic, render_item_diagnostic};
 use crate::infer::{InferenceResult, infer};
 use crate::item_tree::{ItemKind, ItemPart, ItemTree, ItemTreeSourceMap, LocalItemId};
-use crate::lower::find_item;
 use crate::lower_core::{LowerError, lower_to_core};
 use crate::prelude::PRELUDE_SOURCE;
 use crate::signature::{HashDef, HirDatabase, check_type_alias, item_signature};
@@ -36,6 +35,8 @@ pub struct ProjectFile {
     pub tree: ast::SourceFile,
     pub item_tree: Arc<ItemTree>,
     pub source_map: ItemTreeSourceMap,
+    /// The syntax node of the first item of each name.
+    items_by_name: FxHashMap<SmolStr, ast::Item>,
 }
 
 /// A definition checked end to end.
@@ -80,7 +81,14 @@ impl Project {
             let tree = parse.tree();
             let (item_tree, source_map) = ItemTree::lower(&tree);
             let module = module_name(&path, &item_tree);
+            let mut items_by_name = FxHashMap::default();
+            for node in tree.items() {
+                if let Some(name) = node.name() {
+                    items_by_name.entry(name.text()).or_insert(node);
+                }
+            }
             out.push(ProjectFile {
+                items_by_name,
                 id: FileId(i as u32),
                 path,
                 text,
@@ -142,12 +150,11 @@ impl Project {
             return None;
         }
         let (signature, _) = self.signature_with_diagnostics(&def)?;
-        let body = find_item(&file.tree, &item.name).and_then(|node| Body::lower_item(&node)).map(
-            |(body, sm)| {
+        let body =
+            file.items_by_name.get(&item.name).and_then(Body::lower_item).map(|(body, sm)| {
                 let result = infer(self, &def, item, &body);
                 (body, sm, result)
-            },
-        );
+            });
         Some(CheckedDef { def, signature, body })
     }
 

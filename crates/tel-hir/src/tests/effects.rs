@@ -48,8 +48,8 @@ fn main() -> () ! {Emit} {
     );
     expect![[r#"
         /main.tel:5:20 W0302 warning: `main` declares `Emit` in its effect row but never performs it  [`Emit`]
-        /main.tel:6:5 E0301 error: `transfer` performs `Deposit` and `Withdraw`, which are not in the effect row of `main`  [`transfer(1)`]
-        /main.tel:8:5 E0301 error: the function passed to `map` performs `Log`, which is not in the effect row of `main`  [`map([1], f)`]
+        /main.tel:6:5 E0301 error: `transfer` performs `Deposit` and `Withdraw`, which are not in the effect row of `main`  [`transfer`]
+        /main.tel:8:14 E0301 error: the function passed to `map` performs `Log`, which is not in the effect row of `main`  [`f`]
         /main.tel:9:5 E0301 error: `after` performs `Sleep`, which is not in the effect row of `main`  [`after`]
     "#]].assert_eq(&out);
 }
@@ -153,7 +153,8 @@ schema Treasury {
 "#,
     );
     expect![[r#"
-        /main.tel:5:20 E0306 error: a schema default must be pure, but this performs `Now`  [`perform Now()`]
+        /main.tel:5:28 E0306 error: a schema default must be pure, but this performs `Now`  [`Now`]
         /main.tel:6:16 E0201 error: expected `Int`, found `String`  [`"x"`]
-    "#]].assert_eq(&out);
+    "#]]
+    .assert_eq(&out);
 }

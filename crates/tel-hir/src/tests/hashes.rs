@@ -83,7 +83,7 @@ fn errors() -> Int {{
     let project = Project::with_stored(parse_fixture(&text).0, store);
     expect![[r#"
         /main.tel:1:36 W0302 warning: `ok` declares `#o08h248h` in its effect row but never performs it  [`#o08h248h`]
-        /main.tel:4:26 E0301 error: `#k08h248h` performs `Log`, which is not in the effect row of `pure`  [`#k08h248h(x)`]
+        /main.tel:4:26 E0301 error: `#k08h248h` performs `Log`, which is not in the effect row of `pure`  [`#k08h248h`]
         /main.tel:6:13 E0108 error: `#m08h248h` is a type, not a function  [`#m08h248h`]
         /main.tel:7:13 E0110 error: ambiguous: #q08h24 matches 2 definitions: #q08h248h248h248h248h248h248h248h248h248h248h248h248, #q08h248h248h248h248h248h248h248h248h248h248h248h24g  [`#q08h24`]
         /main.tel:8:12 E0108 error: `#k08h248h` is a function, not a type  [`#k08h248h`]

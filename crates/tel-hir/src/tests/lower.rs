@@ -163,6 +163,59 @@ fn charge(n: Int, bps: Int) -> Int {
 }
 
 #[test]
+fn aliases_of_record_types_build_records() {
+    let out = core_of(
+        r#"
+type Quote = { price: Int }
+type Q = Quote
+fn f(p: Int) -> Q { Q { price: p } }
+fn g(q: Q) -> Int { match q { { price } => price } }
+"#,
+    );
+    expect![[r#"
+        main::Q = type = main::Quote
+        main::Quote = type = { price: Int }
+        main::f = fn(Int) -> main::Quote {
+            main::Quote { price: %0 }
+        }
+        main::g = fn(main::Quote) -> Int {
+            match %0 {
+                { price: % } => %0,
+            }
+        }
+    "#]]
+    .assert_eq(&out);
+}
+
+#[test]
+fn valid_projects_hash() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/projects");
+    for name in ["exchange", "ledger"] {
+        let dir = root.join(name);
+        let mut files = Vec::new();
+        let mut stack = vec![dir.clone()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "tel") {
+                    let rel = p.strip_prefix(&dir).unwrap().to_string_lossy().to_string();
+                    files.push((rel, std::fs::read_to_string(&p).unwrap()));
+                }
+            }
+        }
+        files.sort();
+        let project = Project::new(files);
+        let defs: Vec<(SmolStr, tel_hash::core::CoreDef)> =
+            project.core_defs().into_iter().map(|(n, d)| (n, d.unwrap())).collect();
+        let hashes =
+            tel_hash::hash_program(&defs, &|_| None).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(hashes.len(), defs.len());
+    }
+}
+
+#[test]
 fn valid_fixtures_hash() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/valid");
     let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
