@@ -127,6 +127,17 @@ use crate::body::BodySourceMap;
 use crate::infer::InferAnchor;
 use crate::item_tree::{ItemAnchor, ItemSourceMap, ItemTreeSourceMap};
 
+/// Whether an item's semantic diagnostics should be left out because the parser could not
+/// read all of it: they would mostly be echoes of the syntax error.
+pub fn item_has_syntax_error(
+    item: &ItemSourceMap,
+    syntax_errors: &[tel_syntax::SyntaxError],
+) -> bool {
+    syntax_errors
+        .iter()
+        .any(|e| item.range.contains_range(e.range) || e.range.start() == item.range.end())
+}
+
 /// Places a name-resolution or signature diagnostic of a file.
 pub fn render_item_diagnostic(d: &Anchored<ItemAnchor>, sm: &ItemTreeSourceMap) -> Diagnostic {
     d.at(sm.range(d.anchor))

@@ -1172,6 +1172,15 @@ impl<'a> Ctx<'a> {
                 self.check_expr(args[0], &m);
                 self.check_expr(args[1], &k);
                 self.check_expr(args[2], &v);
+                let key = self.norm(&k);
+                if !matches!(key, Ty::Var(_)) && !is_map_key(&key) {
+                    let shown = self.resolve(&key);
+                    self.error(
+                        BodyAnchor::Expr(args[1]),
+                        codes::BAD_MAP_KEY,
+                        format!("`{shown}` cannot be a map key: keys are `Int`, `Bool`, `String`, `Duration` or `Hash`"),
+                    );
+                }
                 m
             }
             Builtin::EmptyMap => {
@@ -1251,11 +1260,17 @@ impl<'a> Ctx<'a> {
             BinOp::Eq | BinOp::Ne => {
                 let l = self.infer_expr(lhs, None);
                 self.check_expr(rhs, &l);
-                if let Ty::Fn(_) = self.norm(&l) {
+                let lt = self.resolve(&l);
+                if lt.contains_fn() {
+                    let what = if matches!(lt, Ty::Fn(_)) {
+                        "functions"
+                    } else {
+                        "values that contain functions"
+                    };
                     self.error(
                         op_anchor,
                         codes::BAD_OPERAND,
-                        format!("functions cannot be compared with `{sym}`"),
+                        format!("{what} cannot be compared with `{sym}`"),
                     );
                 }
                 Ty::Bool
@@ -2006,4 +2021,9 @@ pub(crate) fn record_fields(db: &dyn HirDatabase, def: &DefRef) -> Option<Vec<(S
         Ty::Record(fields) => Some(fields),
         _ => None,
     }
+}
+
+/// Map keys need an order that is the same on every machine (language.md §3).
+pub(crate) fn is_map_key(t: &Ty) -> bool {
+    matches!(t, Ty::Int | Ty::Bool | Ty::String | Ty::Duration | Ty::Hash | Ty::Error)
 }

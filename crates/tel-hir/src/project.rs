@@ -14,7 +14,9 @@ use tel_syntax::ast;
 
 use crate::body::{Body, BodySourceMap};
 use crate::def_map::{DefMap, FileId, ModuleInput};
-use crate::diagnostics::{Diagnostic, render_infer_diagnostic, render_item_diagnostic};
+use crate::diagnostics::{
+    Diagnostic, item_has_syntax_error, render_infer_diagnostic, render_item_diagnostic,
+};
 use crate::infer::{InferenceResult, infer};
 use crate::item_tree::{ItemKind, ItemPart, ItemTree, ItemTreeSourceMap, LocalItemId};
 use crate::lower_core::{LowerError, lower_to_core};
@@ -184,9 +186,7 @@ impl Project {
                 let ism = &file.source_map.items[id];
                 // An item with a syntax error is checked, but its semantic diagnostics would
                 // mostly be consequences of what the parser could not read: keep them quiet.
-                if file.syntax_errors.iter().any(|e| {
-                    ism.range.contains_range(e.range) || e.range.start() == ism.range.end()
-                }) {
+                if item_has_syntax_error(ism, &file.syntax_errors) {
                     continue;
                 }
                 if let Some((_, diags)) = self.signature_with_diagnostics(&checked.def) {

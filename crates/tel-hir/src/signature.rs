@@ -210,7 +210,7 @@ impl<'a> TyLowerer<'a> {
     /// Map keys need an order that is the same everywhere (language.md §3).
     fn check_map_key(&mut self, id: TypeRefId, key: &Ty) {
         let ok = match key {
-            Ty::Int | Ty::Bool | Ty::String | Ty::Duration | Ty::Hash | Ty::Error => true,
+            t if crate::infer::is_map_key(t) => true,
             // An alias may stand for a valid key; which one is not known without expanding
             // it, and a signature is resolved without looking at other signatures.
             Ty::Named(DefRef::Def(d)) => self.def_map.item(d).is_some_and(|i| i.is_alias),

@@ -129,6 +129,11 @@ impl Ty {
         self.any(&mut |t| matches!(t, Ty::Error))
     }
 
+    /// Whether a function type occurs in it (such values have no equality).
+    pub fn contains_fn(&self) -> bool {
+        self.any(&mut |t| matches!(t, Ty::Fn(_)))
+    }
+
     pub fn contains_var(&self) -> bool {
         self.any(&mut |t| matches!(t, Ty::Var(_)))
     }

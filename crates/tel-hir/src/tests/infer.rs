@@ -275,3 +275,22 @@ fn main() -> Int { let a = -9223372036854775808; 9223372036854775808 }
         /main.tel:1:50 E0501 error: literal `9223372036854775808` does not fit in a 64-bit signed integer  [`9223372036854775808`]
     "#]].assert_eq(&out);
 }
+
+#[test]
+fn map_keys_and_equality_need_plain_values() {
+    let out = check(
+        r#"
+type Quote = { price: Int }
+fn main(q: Quote, f: fn(Int) -> Int) -> Bool {
+    let m = insert(empty_map(), q, 1);
+    let n: Map<Quote, Int> = empty_map();
+    [f] == [f]
+}
+"#,
+    );
+    expect![[r#"
+        /main.tel:3:33 E0211 error: `Quote` cannot be a map key: keys are `Int`, `Bool`, `String`, `Duration` or `Hash`  [`q`]
+        /main.tel:4:16 E0211 error: `Quote` cannot be a map key: keys are `Int`, `Bool`, `String`, `Duration` or `Hash`  [`Quote`]
+        /main.tel:5:9 E0207 error: values that contain functions cannot be compared with `==`  [`==`]
+    "#]].assert_eq(&out);
+}
