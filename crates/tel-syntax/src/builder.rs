@@ -140,8 +140,8 @@ impl<'t> TreeBuilder<'t> {
                 node
             }
             None => {
-                let node =
-                    GreenNode::new(kind.into(), self.children.drain(first..).map(|(e, _)| e));
+                let children = self.children.drain(first..).map(|(e, _)| e);
+                let node = GreenNode::new(kind.into(), children);
                 self.nodes.insert(key, node.clone());
                 node
             }

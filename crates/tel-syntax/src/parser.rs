@@ -52,6 +52,8 @@ pub(crate) struct Parser<'t> {
     offsets: Vec<u32>,
     /// Raw indices of the significant tokens, plus `tokens.len()` as an EOF sentinel.
     significant: Vec<u32>,
+    /// The kinds of the significant tokens, plus EOF: lookahead is one index.
+    kinds: Vec<SyntaxKind>,
     /// Index into `significant` of the current token.
     pos: usize,
     /// Raw tokens already added to the tree.
@@ -68,21 +70,25 @@ impl<'t> Parser<'t> {
     pub(crate) fn new(text: &'t str, tokens: &'t [Token]) -> Parser<'t> {
         let mut offsets = Vec::with_capacity(tokens.len() + 1);
         let mut significant = Vec::with_capacity(tokens.len() + 1);
+        let mut kinds = Vec::with_capacity(tokens.len() + 1);
         let mut offset = 0u32;
         for (i, t) in tokens.iter().enumerate() {
             offsets.push(offset);
             offset += t.len;
             if !t.kind.is_trivia() {
                 significant.push(i as u32);
+                kinds.push(t.kind);
             }
         }
         offsets.push(offset);
         significant.push(tokens.len() as u32);
+        kinds.push(EOF);
         Parser {
             text,
             tokens,
             offsets,
             significant,
+            kinds,
             pos: 0,
             emitted: 0,
             builder: TreeBuilder::new(),
@@ -100,10 +106,7 @@ impl<'t> Parser<'t> {
     // ---- looking ----------------------------------------------------------------------
 
     pub(crate) fn nth(&self, n: usize) -> SyntaxKind {
-        match self.significant.get(self.pos + n) {
-            Some(&raw) if (raw as usize) < self.tokens.len() => self.tokens[raw as usize].kind,
-            _ => EOF,
-        }
+        self.kinds.get(self.pos + n).copied().unwrap_or(EOF)
     }
 
     pub(crate) fn current(&self) -> SyntaxKind {
@@ -141,7 +144,7 @@ impl<'t> Parser<'t> {
     /// Kind of the last consumed significant token (EOF before the first).
     pub(crate) fn prev_kind(&self) -> SyntaxKind {
         match self.pos.checked_sub(1) {
-            Some(i) => self.tokens[self.significant[i] as usize].kind,
+            Some(i) => self.kinds[i],
             None => EOF,
         }
     }
