@@ -8,7 +8,7 @@ use smol_str::SmolStr;
 use tel_hash::core::{BinOp, UnOp};
 
 use crate::diagnostics::{Anchored, TextRange};
-use crate::type_ref::{Path, TypeRefId, TypeRefs};
+use crate::type_ref::{Path, TypeRefAnchor, TypeRefId, TypeRefs};
 
 pub type ExprId = Idx<Expr>;
 pub type PatId = Idx<Pat>;
@@ -192,6 +192,17 @@ pub enum BodyAnchor {
     PatField(PatId, u32),
     Binding(BindingId),
     TypeRef(TypeRefId),
+    /// The name of the record-type field whose type is this.
+    TypeFieldName(TypeRefId),
+}
+
+impl From<TypeRefAnchor> for BodyAnchor {
+    fn from(a: TypeRefAnchor) -> BodyAnchor {
+        match a {
+            TypeRefAnchor::Type(t) => BodyAnchor::TypeRef(t),
+            TypeRefAnchor::FieldName(t) => BodyAnchor::TypeFieldName(t),
+        }
+    }
 }
 
 /// Positions of everything in a [`Body`].
@@ -205,6 +216,7 @@ pub struct BodySourceMap {
     pub pat_fields: FxHashMap<(PatId, u32), TextRange>,
     pub bindings: ArenaMap<BindingId, TextRange>,
     pub type_refs: ArenaMap<TypeRefId, TextRange>,
+    pub type_field_names: ArenaMap<TypeRefId, TextRange>,
     /// Reverse maps, for the IDE (the node's full range → id).
     pub expr_by_range: FxHashMap<TextRange, ExprId>,
     pub pat_by_range: FxHashMap<TextRange, PatId>,
@@ -233,6 +245,12 @@ impl BodySourceMap {
             }
             BodyAnchor::Binding(b) => self.bindings.get(b).copied().unwrap_or(empty),
             BodyAnchor::TypeRef(t) => self.type_refs.get(t).copied().unwrap_or(empty),
+            BodyAnchor::TypeFieldName(t) => self
+                .type_field_names
+                .get(t)
+                .or_else(|| self.type_refs.get(t))
+                .copied()
+                .unwrap_or(empty),
         }
     }
 

@@ -243,8 +243,7 @@ impl DefMap {
         let mut ordered: Vec<&ModuleInput> = modules.iter().collect();
         ordered.sort_by_key(|m| m.file);
         for input in ordered {
-            if let Some(first) = trees.get(&input.name) {
-                let _ = first;
+            if trees.contains_key(&input.name) {
                 diagnostics.push((
                     input.file,
                     Anchored::error(

@@ -454,9 +454,7 @@ impl<'a> Ctx<'a> {
         let ty = lower.lower_ty(id);
         let diags = lower.diagnostics;
         for d in diags {
-            self.result
-                .diagnostics
-                .push(d.map_anchor(|t| InferAnchor::Body(BodyAnchor::TypeRef(t))));
+            self.result.diagnostics.push(d.map_anchor(|t| InferAnchor::Body(BodyAnchor::from(t))));
         }
         self.lowered_type_refs.insert(id, ty.clone());
         ty
@@ -484,13 +482,13 @@ impl<'a> Ctx<'a> {
             Expr::Lit(lit) => lit_ty(lit),
             Expr::Local(b) => self.result.binding_types.get(*b).cloned().unwrap_or(Ty::Error),
             Expr::Path(path) => match self.resolve_value(e, path) {
-                Some(res) => self.value_ty(e, &res),
+                Some(res) => self.value_ty(&res),
                 None => Ty::Error,
             },
             Expr::HashRef(text) => match resolve_hash_ref(self.db, text, Ns::Value) {
                 Ok((def, kind)) => {
                     self.result.expr_res.insert(e, Res::Def(def.clone(), kind));
-                    self.value_ty(e, &Res::Def(def, kind))
+                    self.value_ty(&Res::Def(def, kind))
                 }
                 Err(err) => {
                     if let Some((code, msg)) = err {
@@ -813,7 +811,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The type of a resolved name used as a value (not called).
-    fn value_ty(&mut self, e: ExprId, res: &Res) -> Ty {
+    fn value_ty(&mut self, res: &Res) -> Ty {
         match res {
             Res::Local(b) => self.result.binding_types.get(*b).cloned().unwrap_or(Ty::Error),
             Res::Def(def, DefKind::Fn) => match self.db.signature(def).as_deref() {
@@ -825,12 +823,7 @@ impl<'a> Ctx<'a> {
             Res::Variant(v) => {
                 let (fields, owner) = self.variant_shape(v);
                 let Some(fields) = fields else { return Ty::Error };
-                if fields.is_empty() {
-                    owner
-                } else {
-                    let _ = e;
-                    Ty::func(fields, owner, EffectSet::new())
-                }
+                if fields.is_empty() { owner } else { Ty::func(fields, owner, EffectSet::new()) }
             }
         }
     }
@@ -967,7 +960,7 @@ impl<'a> Ctx<'a> {
                 }
                 _ => {}
             }
-            let t = self.value_ty(callee, &res);
+            let t = self.value_ty(&res);
             self.result.expr_types.insert(callee, t.clone());
             let subject = format!("`{path}`");
             return self.call_fn_value(e, callee, &t, args, Some(subject));

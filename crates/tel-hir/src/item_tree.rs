@@ -8,7 +8,7 @@ use la_arena::{Arena, ArenaMap, Idx};
 use smol_str::SmolStr;
 
 use crate::diagnostics::{Anchored, TextRange};
-use crate::type_ref::{Path, TypeRefId, TypeRefs};
+use crate::type_ref::{Path, TypeRefAnchor, TypeRefId, TypeRefs};
 
 pub type LocalItemId = Idx<Item>;
 pub type UseId = Idx<UseDecl>;
@@ -123,6 +123,8 @@ pub enum ItemPart {
     /// The item's name.
     Name,
     TypeRef(TypeRefId),
+    /// The name of the record-type field whose type is this.
+    FieldName(TypeRefId),
     /// The name of parameter / variant / schema field number `i`.
     Member(u32),
 }
@@ -161,8 +163,19 @@ pub struct ItemSourceMap {
     pub range: TextRange,
     pub name: TextRange,
     pub type_refs: ArenaMap<TypeRefId, TextRange>,
+    /// Record-type field names, by the field's type.
+    pub field_names: ArenaMap<TypeRefId, TextRange>,
     /// Parameter / variant / schema field names, by index.
     pub members: Vec<TextRange>,
+}
+
+impl From<TypeRefAnchor> for ItemPart {
+    fn from(a: TypeRefAnchor) -> ItemPart {
+        match a {
+            TypeRefAnchor::Type(t) => ItemPart::TypeRef(t),
+            TypeRefAnchor::FieldName(t) => ItemPart::FieldName(t),
+        }
+    }
 }
 
 impl ItemSourceMap {
@@ -170,6 +183,12 @@ impl ItemSourceMap {
         match part {
             ItemPart::Name => self.name,
             ItemPart::TypeRef(id) => self.type_refs.get(id).copied().unwrap_or(self.name),
+            ItemPart::FieldName(id) => self
+                .field_names
+                .get(id)
+                .or_else(|| self.type_refs.get(id))
+                .copied()
+                .unwrap_or(self.name),
             ItemPart::Member(i) => self.members.get(i as usize).copied().unwrap_or(self.name),
         }
     }

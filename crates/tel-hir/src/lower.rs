@@ -35,6 +35,8 @@ fn first_significant_token(node: &SyntaxNode) -> Option<SyntaxToken> {
 struct TypeCollector<'a> {
     arena: &'a mut TypeRefs,
     ranges: &'a mut ArenaMap<TypeRefId, TextRange>,
+    /// For each record-type field, keyed by the field's type: the field name's range.
+    field_names: &'a mut ArenaMap<TypeRefId, TextRange>,
 }
 
 impl TypeCollector<'_> {
@@ -56,7 +58,14 @@ impl TypeCollector<'_> {
             ast::Type::Unit(_) => TypeRef::Unit,
             ast::Type::Paren(p) => return self.ty(p.ty()),
             ast::Type::Record(rec) => TypeRef::Record(
-                rec.fields().filter_map(|f| Some((f.name()?.text(), self.ty(f.ty())))).collect(),
+                rec.fields()
+                    .filter_map(|f| {
+                        let name = f.name()?;
+                        let ty = self.ty(f.ty());
+                        self.field_names.insert(ty, range(name.syntax()));
+                        Some((name.text(), ty))
+                    })
+                    .collect(),
             ),
             ast::Type::Fn(f) => {
                 let params = f.params().map(|p| self.ty(Some(p))).collect();
@@ -192,8 +201,11 @@ impl ItemTree {
                         name: range(name.syntax()),
                         ..Default::default()
                     };
-                    let mut tc =
-                        TypeCollector { arena: &mut type_refs, ranges: &mut ism.type_refs };
+                    let mut tc = TypeCollector {
+                        arena: &mut type_refs,
+                        ranges: &mut ism.type_refs,
+                        field_names: &mut ism.field_names,
+                    };
                     let mut members = Vec::new();
                     let kind = match &item {
                         ast::Item::Fn(f) => {
@@ -448,7 +460,12 @@ impl BodyLower {
     }
 
     fn type_ref(&mut self, t: Option<ast::Type>) -> TypeRefId {
-        TypeCollector { arena: &mut self.body.type_refs, ranges: &mut self.sm.type_refs }.ty(t)
+        TypeCollector {
+            arena: &mut self.body.type_refs,
+            ranges: &mut self.sm.type_refs,
+            field_names: &mut self.sm.type_field_names,
+        }
+        .ty(t)
     }
 
     fn literal(&mut self, value: Result<ast::LiteralValue, LitError>) -> Option<Literal> {

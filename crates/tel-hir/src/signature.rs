@@ -13,7 +13,7 @@ use crate::ty::{
     DefId, DefRef, EffectSet, EffectSig, EnumSig, FnSig, SchemaFieldSig, SchemaSig, Signature, Ty,
     kind_name,
 };
-use crate::type_ref::{TypeRef, TypeRefId, TypeRefs};
+use crate::type_ref::{TypeRef, TypeRefAnchor, TypeRefId, TypeRefs};
 
 /// A stored definition found by hash prefix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -88,7 +88,7 @@ pub struct TyLowerer<'a> {
     pub def_map: &'a DefMap,
     pub module: &'a str,
     pub type_refs: &'a TypeRefs,
-    pub diagnostics: Vec<Anchored<TypeRefId>>,
+    pub diagnostics: Vec<Anchored<TypeRefAnchor>>,
 }
 
 impl<'a> TyLowerer<'a> {
@@ -102,7 +102,7 @@ impl<'a> TyLowerer<'a> {
     }
 
     fn error(&mut self, id: TypeRefId, code: &'static str, msg: impl Into<String>) {
-        self.diagnostics.push(Anchored::error(id, code, msg));
+        self.diagnostics.push(Anchored::error(TypeRefAnchor::Type(id), code, msg));
     }
 
     pub fn lower_ty(&mut self, id: TypeRefId) -> Ty {
@@ -115,11 +115,11 @@ impl<'a> TyLowerer<'a> {
                 for (name, t) in fields {
                     let ty = self.lower_ty(*t);
                     if out.iter().any(|(n, _)| n == name) {
-                        self.error(
-                            *t,
+                        self.diagnostics.push(Anchored::error(
+                            TypeRefAnchor::FieldName(*t),
                             codes::DUPLICATE_FIELD,
                             format!("field `{name}` is declared twice"),
-                        );
+                        ));
                         continue;
                     }
                     out.push((name.clone(), ty));
@@ -366,7 +366,7 @@ pub fn item_signature(
         }
     };
     let mut diags: Vec<Anchored<ItemPart>> =
-        lower.diagnostics.into_iter().map(|d| d.map_anchor(ItemPart::TypeRef)).collect();
+        lower.diagnostics.into_iter().map(|d| d.map_anchor(ItemPart::from)).collect();
     diags.extend(extra);
     (sig, diags)
 }

@@ -70,3 +70,11 @@ pub enum TypeRef {
     /// Missing or unparsable; an error was already reported by the parser.
     Missing,
 }
+
+/// Where a problem in a written type is: the type itself, or (for a field of a record type)
+/// the field's name. The id is the type's, or the field's type's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TypeRefAnchor {
+    Type(TypeRefId),
+    FieldName(TypeRefId),
+}
