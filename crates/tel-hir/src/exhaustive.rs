@@ -234,6 +234,38 @@ impl Cx<'_> {
         };
         let mut out = Vec::new();
         match self.shape(ty) {
+            Shape::Finite(ctors) if !self.column_complete(rows, &ctors) => {
+                // Some constructor appears in no row: each absent one, with wildcard fields,
+                // is missing wherever the rows that start with a wildcard leave a gap. This
+                // keeps the search linear in the rows instead of exploring every value.
+                let rest = self.missing(&self.default_rows(rows), &tys[1..]);
+                if rows.iter().all(|r| r[0].ctor == Ctor::Wild) {
+                    // No row looks at this position: any value is missing, say `_`.
+                    for w in rest {
+                        let mut v = vec![Witness::Wild];
+                        v.extend(w);
+                        out.push(v);
+                    }
+                    return self.spend(out, tys.len());
+                }
+                'outer: for (c, ftys) in &ctors {
+                    if rows.iter().any(|r| r[0].ctor == *c) {
+                        continue;
+                    }
+                    for w in &rest {
+                        let mut v = vec![Witness::Ctor {
+                            ctor: c.clone(),
+                            ty: ty.clone(),
+                            fields: vec![Witness::Wild; ftys.len()],
+                        }];
+                        v.extend_from_slice(w);
+                        out.push(v);
+                        if out.len() >= self.budget {
+                            break 'outer;
+                        }
+                    }
+                }
+            }
             Shape::Finite(ctors) => {
                 for (c, ftys) in &ctors {
                     let spec = self.specialize(rows, c, ftys.len());
@@ -265,7 +297,12 @@ impl Cx<'_> {
                 }
             }
         }
-        if tys.len() == 1 {
+        self.spend(out, tys.len())
+    }
+
+    /// Counts witnesses found at the top level against the budget.
+    fn spend(&mut self, out: Vec<Vec<Witness>>, width: usize) -> Vec<Vec<Witness>> {
+        if width == 1 {
             self.budget = self.budget.saturating_sub(out.len());
         }
         out

@@ -294,3 +294,52 @@ fn main(q: Quote, f: fn(Int) -> Int) -> Bool {
         /main.tel:5:9 E0207 error: values that contain functions cannot be compared with `==`  [`==`]
     "#]].assert_eq(&out);
 }
+
+#[test]
+fn higher_order_and_nested_constructs() {
+    let out = check_types(
+        r#"
+type Quote = { price: Int }
+effect Ask(k: Int) -> Int
+fn make(p: Int) -> Quote { { price: p } }
+fn adder(n: Int) -> fn(Int) -> Int { |x| x + n }
+fn twice(f: fn(Int) -> Int ! {Log}, x: Int) -> Int ! {Log} { f(f(x)) }
+fn logged(x: Int) -> Int ! {Log} { perform Log(show(x)); x }
+fn main(c: Bool) -> Int ! {Log, Sleep} {
+    let a = adder(1)(2);
+    let b = make(a).price;
+    let o: Quote? = Some({ price: 1 });
+    let p = if c { None } else { Some(1) };
+    let xs = match p { Some(v) => [v], None => [] };
+    let t = twice(logged, a);
+    let nested = handle {
+        handle { perform Ask(1) + perform Ask(2) } with { Ask(k) => if k == 1 { resume(perform Ask(10)) } else { k } }
+    } with { Ask(k) => k * 100 };
+    within 1s { after 10ms { a + b + t + nested + len(xs) } } else { 0 }
+}
+"#,
+    );
+    expect![[r#"
+        make: p: Int
+        adder: n: Int
+        adder: x: Int
+        twice: f: fn(Int) -> Int ! {Log}
+        twice: x: Int
+        twice: performs {Log}
+        logged: x: Int
+        logged: performs {Log}
+        main: c: Bool
+        main: a: Int
+        main: b: Int
+        main: o: Quote?
+        main: p: Int?
+        main: v: Int
+        main: xs: List<Int>
+        main: t: Int
+        main: k: Int
+        main: k: Int
+        main: nested: Int
+        main: performs {Log, Sleep}
+    "#]]
+    .assert_eq(&out);
+}

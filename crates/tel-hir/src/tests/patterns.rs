@@ -24,10 +24,10 @@ fn h(u: ()) -> Int { match u { () => 1 } }
         /main.tel:3:27 E0401 error: non-exhaustive match: missing case `Expired`  [`match`]
         /main.tel:4:24 E0401 error: non-exhaustive match: missing case `None`  [`match`]
         /main.tel:5:27 E0401 error: non-exhaustive match: missing case `false`  [`match`]
-        /main.tel:6:24 E0401 error: non-exhaustive match: missing case `Pair { ok: true, out: Rejected(_) }`  [`match`]
+        /main.tel:6:24 E0401 error: non-exhaustive match: missing cases `Pair { ok: true, out: Rejected(_) }`, `Pair { ok: true, out: Expired }`  [`match`]
         /main.tel:7:23 E0401 error: non-exhaustive match: missing case `_` (`Int` has too many values to list them; add a `_` arm)  [`match`]
         /main.tel:8:26 E0401 error: non-exhaustive match: missing case `_` (`String` has too many values to list them; add a `_` arm)  [`match`]
-        /main.tel:9:28 E0401 error: non-exhaustive match: missing case `Some(Rejected(_))`  [`match`]
+        /main.tel:9:28 E0401 error: non-exhaustive match: missing cases `Some(Rejected(_))`, `Some(Expired)`  [`match`]
     "#]].assert_eq(&out);
 }
 
@@ -79,5 +79,19 @@ fn a(o: Outcome, q: Quote) -> Int {
         /main.tel:4:67 E0201 error: expected a pattern of type `Outcome`, found `String`  [`"s"`]
         /main.tel:5:15 E0403 error: pattern does not mention `price`; add `..` to ignore the rest  [`{ asset }`]
         /main.tel:5:39 E0203 error: `Quote` has no field `volume`  [`volume`]
+    "#]].assert_eq(&out);
+}
+
+/// Coverage of a record of many `Bool`s is decided without enumerating its 2^40 values.
+#[test]
+fn wide_records_are_checked_quickly() {
+    let fields: Vec<String> = (0..40).map(|i| format!("f{i}: Bool")).collect();
+    let text = format!(
+        "type Wide = {{ {} }}\nfn a(w: Wide) -> Int {{ match w {{ {{ f0: true, .. }} => 1, {{ f39: false, .. }} => 2 }} }}\nfn b(w: Wide) -> Int {{ match w {{ {{ f0: true, .. }} => 1, _ => 2 }} }}\n",
+        fields.join(", ")
+    );
+    let out = check(&text);
+    expect![[r#"
+        /main.tel:2:24 E0401 error: non-exhaustive match: missing case `Wide { f0: false, f39: true, .. }`  [`match`]
     "#]].assert_eq(&out);
 }
