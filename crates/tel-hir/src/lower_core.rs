@@ -344,32 +344,50 @@ impl Lower<'_> {
         })
     }
 
+    /// `{ s1; s2; tail }` becomes nested `Let`/`Seq`. Built in two passes (statements
+    /// forward, then nesting backward) so that a long block does not recurse per statement.
     fn block(
         &self,
         env: &mut Env<'_>,
         stmts: &[Stmt],
         tail: Option<ExprId>,
     ) -> Result<core::Expr, LowerError> {
-        let Some((first, rest)) = stmts.split_first() else {
-            return match tail {
+        enum Lowered {
+            Let(core::Type, core::Expr),
+            Seq(core::Expr),
+        }
+        let depth = env.stack.len();
+        let mut lowered = Vec::with_capacity(stmts.len());
+        let result = (|| {
+            for stmt in stmts {
+                match stmt {
+                    Stmt::Let { binding, init, .. } => {
+                        let ty = self.ty(env.infer.type_of_binding(*binding))?;
+                        let value = self.expr(env, *init)?;
+                        env.stack.push(*binding);
+                        lowered.push(Lowered::Let(ty, value));
+                    }
+                    Stmt::Expr(x) => lowered.push(Lowered::Seq(self.expr(env, *x)?)),
+                }
+            }
+            match tail {
                 Some(t) => self.expr(env, t),
                 None => Ok(core::Expr::Lit(core::Lit::Unit)),
+            }
+        })();
+        env.stack.truncate(depth);
+        let mut acc = result?;
+        for l in lowered.into_iter().rev() {
+            acc = match l {
+                Lowered::Let(ty, value) => {
+                    core::Expr::Let { ty, value: Box::new(value), body: Box::new(acc) }
+                }
+                Lowered::Seq(first) => {
+                    core::Expr::Seq { first: Box::new(first), then: Box::new(acc) }
+                }
             };
-        };
-        match first {
-            Stmt::Let { binding, init, .. } => {
-                let ty = self.ty(env.infer.type_of_binding(*binding))?;
-                let value = Box::new(self.expr(env, *init)?);
-                env.stack.push(*binding);
-                let body = self.block(env, rest, tail);
-                env.stack.pop();
-                Ok(core::Expr::Let { ty, value, body: Box::new(body?) })
-            }
-            Stmt::Expr(x) => {
-                let first = Box::new(self.expr(env, *x)?);
-                Ok(core::Expr::Seq { first, then: Box::new(self.block(env, rest, tail)?) })
-            }
         }
+        Ok(acc)
     }
 
     /// Lowers a pattern, pushing its bindings in canonical order (left to right, record

@@ -231,3 +231,17 @@ fn valid_fixtures_hash() {
         assert_eq!(hashes.len(), defs.len());
     }
 }
+
+/// A long block lowers without recursing once per statement.
+#[test]
+fn long_blocks_lower() {
+    let mut text = String::from("fn main() -> Int {\n    let x0 = 0;\n");
+    for i in 1..5000 {
+        text.push_str(&format!("    let x{i} = x{} + 1;\n    show(x{i});\n", i - 1));
+    }
+    text.push_str("    x4999\n}\n");
+    let project = Project::new([("main.tel".to_string(), text)]);
+    let core = project.core_defs().remove("main::main").unwrap().unwrap();
+    let tel_hash::core::CoreDef::Fn { body, .. } = core else { panic!("a function") };
+    assert!(matches!(body, tel_hash::core::Expr::Let { .. }));
+}
