@@ -670,6 +670,37 @@ impl Literal {
     }
 }
 
+/// The arguments of an optional argument list (none when it is missing).
+fn args_of(list: Option<ArgList>) -> impl Iterator<Item = Expr> {
+    list.into_iter().flat_map(|l| l.args())
+}
+
+impl CallExpr {
+    pub fn args(&self) -> impl Iterator<Item = Expr> {
+        args_of(self.arg_list())
+    }
+}
+
+impl PerformExpr {
+    pub fn args(&self) -> impl Iterator<Item = Expr> {
+        args_of(self.arg_list())
+    }
+}
+
+impl ResumeExpr {
+    /// The value resumed with (the first argument; `resume` takes exactly one).
+    pub fn value(&self) -> Option<Expr> {
+        args_of(self.arg_list()).next()
+    }
+}
+
+impl AbortExpr {
+    /// The value the `handle` returns (the first argument; `abort` takes exactly one).
+    pub fn value(&self) -> Option<Expr> {
+        args_of(self.arg_list()).next()
+    }
+}
+
 impl HashExpr {
     pub fn hash_token(&self) -> Option<SyntaxToken> {
         support::token(&self.syntax, HASH)

@@ -28,7 +28,8 @@ pub use line_index::{LineCol, LineIndex};
 pub use parser::MAX_DEPTH;
 pub use rowan::{GreenNode, TextRange, TextSize};
 pub use syntax_kind::{
-    SyntaxElement, SyntaxKind, SyntaxNode, SyntaxNodeChildren, SyntaxToken, TelLanguage,
+    SyntaxElement, SyntaxKind, SyntaxNode, SyntaxNodeChildren, SyntaxNodePtr, SyntaxToken,
+    TelLanguage,
 };
 
 /// A problem found while lexing or parsing, with the range of text it concerns (empty

@@ -265,6 +265,8 @@ pub type SyntaxNode = rowan::SyntaxNode<TelLanguage>;
 pub type SyntaxToken = rowan::SyntaxToken<TelLanguage>;
 pub type SyntaxElement = rowan::SyntaxElement<TelLanguage>;
 pub type SyntaxNodeChildren = rowan::SyntaxNodeChildren<TelLanguage>;
+/// A pointer to a node that outlives the tree (kind and range), for source maps.
+pub type SyntaxNodePtr = rowan::ast::SyntaxNodePtr<TelLanguage>;
 
 #[cfg(test)]
 mod tests {

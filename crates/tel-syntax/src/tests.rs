@@ -2301,6 +2301,7 @@ mod ast_access {
         let Expr::Call(call) = bin.lhs().unwrap() else { panic!() };
         assert_eq!(call.callee().unwrap().to_string(), "g");
         assert_eq!(call.arg_list().unwrap().args().count(), 2);
+        assert_eq!(call.args().map(|a| a.to_string()).collect::<Vec<_>>(), ["1", "x"]);
         let Expr::Bin(mul) = bin.rhs().unwrap() else { panic!() };
         assert_eq!(mul.op_kind(), Some(BinOp::Mul));
         let Expr::Prefix(neg) = mul.lhs().unwrap() else { panic!() };
@@ -2398,11 +2399,12 @@ mod ast_access {
         let Expr::Handle(h) = bin.lhs().unwrap() else { panic!() };
         let Expr::Perform(perf) = h.body().unwrap().tail_expr().unwrap() else { panic!() };
         assert_eq!(perf.path().unwrap().to_string(), "Op");
-        assert_eq!(perf.arg_list().unwrap().args().count(), 1);
+        assert_eq!(perf.args().count(), 1);
         let clauses: Vec<HandlerClause> = h.clauses().unwrap().clauses().collect();
         let names: Vec<_> = clauses[0].params().unwrap().names().map(|n| n.text()).collect();
         assert_eq!(names, ["x", "y"]);
-        assert!(matches!(clauses[0].expr(), Some(Expr::Resume(_))));
+        let Some(Expr::Resume(resume)) = clauses[0].expr() else { panic!() };
+        assert_eq!(resume.value().unwrap().to_string(), "x");
         assert!(matches!(clauses[1].expr(), Some(Expr::Abort(_))));
         let Expr::Call(call) = bin.rhs().unwrap() else { panic!() };
         let Expr::Hash(hash) = call.callee().unwrap() else { panic!() };

@@ -22,6 +22,7 @@ fn stray_top_level(p: &mut Parser) {
     let hint = match p.current() {
         LET_KW => ": statements belong inside a function body",
         R_CURLY => ": this `}` closes nothing",
+        EVOLVE_KW => ": `evolve` is reserved for future use",
         _ => "",
     };
     if !p.at(ERROR) {
