@@ -47,15 +47,20 @@ pub(crate) struct TreeBuilder<'t> {
 }
 
 impl<'t> TreeBuilder<'t> {
-    pub(crate) fn new() -> TreeBuilder<'t> {
+    /// `tokens`: the number of tokens to come, to size the caches once.
+    pub(crate) fn new(tokens: usize) -> TreeBuilder<'t> {
+        let mut nodes = FxHashMap::default();
+        nodes.reserve(tokens / 8);
+        let mut token_cache = FxHashMap::default();
+        token_cache.reserve(tokens / 32);
         TreeBuilder {
             parents: Vec::with_capacity(64),
             children: Vec::with_capacity(256),
             next_id: 0,
             fixed: vec![None; SyntaxKind::SOURCE_FILE as usize],
             whitespace: Vec::new(),
-            tokens: FxHashMap::default(),
-            nodes: FxHashMap::default(),
+            tokens: token_cache,
+            nodes,
         }
     }
 

@@ -70,6 +70,11 @@ impl Lexer<'_> {
             kind
         };
         match b {
+            // one space between tokens is the most frequent token of all
+            b' ' if self.peek(1) != b' ' && self.peek(1) != b'\n' => {
+                self.pos += 1;
+                WHITESPACE
+            }
             b' ' | b'\t' | b'\n' | b'\r' => {
                 self.eat_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
                 WHITESPACE
@@ -88,8 +93,11 @@ impl Lexer<'_> {
                 let word = &self.text[start..self.pos];
                 if word == "_" {
                     UNDERSCORE
-                } else {
+                } else if b.is_ascii_lowercase() {
                     SyntaxKind::from_keyword(word).unwrap_or(IDENT)
+                } else {
+                    // keywords are lower-case
+                    IDENT
                 }
             }
             b'(' => punct(self, 1, L_PAREN),

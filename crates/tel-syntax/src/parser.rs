@@ -91,7 +91,7 @@ impl<'t> Parser<'t> {
             kinds,
             pos: 0,
             emitted: 0,
-            builder: TreeBuilder::new(),
+            builder: TreeBuilder::new(tokens.len()),
             errors: Vec::new(),
             depth: 0,
             last_error_unclosed: false,
