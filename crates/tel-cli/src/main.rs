@@ -11,6 +11,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// The engine allocates many small trees and arenas; mimalloc is markedly faster at that than
+// the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "tel", version, about = "The TEL (Temporal Effect Language) toolchain")]
 struct Cli {

@@ -8,13 +8,14 @@
 
 mod db;
 mod diagnostics;
+pub mod fixture;
 pub mod project;
 mod queries;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use salsa::Setter;
+use salsa::{Durability, Setter};
 
 pub use db::{Db, Project, RootDatabase, SourceFile};
 pub use diagnostics::{Diagnostic, Related, Severity};
@@ -67,7 +68,10 @@ pub const PRELUDE_PATH: &str = "<prelude>";
 impl AnalysisHost {
     fn new(db: RootDatabase) -> Self {
         let path = PathBuf::from(PRELUDE_PATH);
-        let prelude = SourceFile::new(&db, path.clone(), tel_hir::PRELUDE_SOURCE.to_owned());
+        let prelude = SourceFile::builder(path.clone(), tel_hir::PRELUDE_SOURCE.to_owned())
+            .path_durability(Durability::HIGH)
+            .text_durability(Durability::HIGH)
+            .new(&db);
         // The prelude is FileId(0) and the first module of every project.
         let project = Project::new(&db, None, vec![prelude]);
         let entry = FileEntry { path, input: prelude, project };
@@ -105,7 +109,7 @@ impl AnalysisHost {
     /// Replaces a file's text (an edit in the editor, a save on disk).
     pub fn set_file_text(&mut self, file: FileId, text: String) {
         let input = self.table.files[file.0 as usize].input;
-        input.set_text(&mut self.db).to(text);
+        input.set_text(&mut self.db).with_durability(Durability::LOW).to(text);
     }
 
     pub fn file_for_path(&self, path: &Path) -> Option<FileId> {
@@ -204,7 +208,7 @@ impl Analysis {
     pub fn definitions(&self, file: FileId) -> Cancellable<Vec<Definition>> {
         let FileEntry { input, project, .. } = *self.entry(file);
         self.with_db(|db| {
-            queries::hash_project(db, project);
+            let hashes = queries::project_hashes(db, project);
             let module = queries::module_name(db, input);
             let (tree, map) = queries::item_tree_with_map(db, input).clone();
             let mut seen = rustc_hash::FxHashSet::default();
@@ -213,12 +217,11 @@ impl Analysis {
                 .filter(|(_, item)| seen.insert(item.name.clone()))
                 .map(|(id, item)| {
                     let def = tel_hir::DefId::new(module.clone(), item.name.clone());
-                    let loc = DefLoc::new(db, project, def);
                     Definition {
                         module: module.clone(),
                         name: item.name.clone(),
                         kind: item.def_kind(),
-                        hash: queries::def_hash(db, loc),
+                        hash: hashes.get(&def).copied(),
                         range: map.items[id].range,
                         name_range: map.items[id].name,
                     }
@@ -237,7 +240,7 @@ impl Analysis {
     ) -> Cancellable<Option<Arc<tel_hash::HashedMember>>> {
         let FileEntry { input, project, .. } = *self.entry(file);
         self.with_db(|db| {
-            queries::hash_project(db, project);
+            queries::project_hashes(db, project);
             let module = queries::module_name(db, input);
             let loc = DefLoc::new(db, project, tel_hir::DefId::new(module, name));
             queries::hashed(db, loc)

@@ -12,7 +12,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use smol_str::SmolStr;
 use tel_hash::core::CoreDef;
 use tel_hash::{CodeHash, HashedMember};
-use tel_hir::diagnostics::{Anchored, render_infer_diagnostic, render_item_diagnostic};
+use tel_hir::diagnostics::{
+    Anchored, item_has_syntax_error, render_infer_diagnostic, render_item_diagnostic,
+};
 use tel_hir::item_tree::{ItemKind, ItemPart};
 use tel_hir::{
     Body, BodySourceMap, DefId, DefMap, DefRef, HashDef, HirDatabase, InferenceResult, ItemTree,
@@ -267,12 +269,14 @@ pub fn semantic_diagnostics(
     let syntax_errors = &parse(db, file).errors;
     let dm = def_map(db, project);
     let module = module_name(db, file);
-    let mut out: Vec<tel_hir::Diagnostic> = dm
-        .diagnostics()
-        .iter()
-        .filter(|(f, _)| *f == hir_id)
-        .map(|(_, d)| render_item_diagnostic(d, &map))
-        .collect();
+    let mut out: Vec<tel_hir::Diagnostic> =
+        tree.diagnostics.iter().map(|d| render_item_diagnostic(d, &map)).collect();
+    out.extend(
+        dm.diagnostics()
+            .iter()
+            .filter(|(f, _)| *f == hir_id)
+            .map(|(_, d)| render_item_diagnostic(d, &map)),
+    );
     // Only the module's defining file checks its items (a second file claiming the same
     // module name gets a def-map diagnostic instead).
     if dm.module(&module).is_some_and(|m| m.file == hir_id) {
@@ -283,10 +287,7 @@ pub fn semantic_diagnostics(
             }
             let ism = &map.items[id];
             // Semantic errors inside an item the parser could not read are mostly echoes.
-            if syntax_errors
-                .iter()
-                .any(|e| ism.range.contains_range(e.range) || e.range.start() == ism.range.end())
-            {
+            if item_has_syntax_error(ism, syntax_errors) {
                 continue;
             }
             let loc = DefLoc::new(db, project, DefId::new(module.clone(), item.name.clone()));
@@ -310,13 +311,19 @@ pub fn semantic_diagnostics(
     out
 }
 
-/// Hashes every definition of a project, dependencies first, so that no single hash query
-/// recurses through a long dependency chain (each finds its dependencies memoized).
-pub fn hash_project(db: &dyn Db, project: Project) {
+/// Every definition's hash, computed dependencies first so that no single hash query recurses
+/// through a long dependency chain (each finds its dependencies memoized). Readers take
+/// hashes from here: one memo to validate after an edit instead of one per definition.
+#[salsa::tracked(returns(clone))]
+pub fn project_hashes(db: &dyn Db, project: Project) -> Arc<FxHashMap<DefId, CodeHash>> {
     let comps = components(db, project);
+    let mut out = FxHashMap::default();
     for scc in &comps.members {
         for def in scc {
-            def_hash(db, DefLoc::new(db, project, def.clone()));
+            if let Some(hash) = def_hash(db, DefLoc::new(db, project, def.clone())) {
+                out.insert(def.clone(), hash);
+            }
         }
     }
+    Arc::new(out)
 }

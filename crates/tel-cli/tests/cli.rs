@@ -1,0 +1,159 @@
+//! The real `tel` binary, driven as a user or a script would: exit statuses, rendered and JSON
+//! diagnostics, hashes and equivalence.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use expect_test::expect_file;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn tel(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tel"))
+        .args(args)
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("tel runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+#[test]
+fn every_valid_fixture_and_project_checks_clean() {
+    let o =
+        tel(&["check", "fixtures/valid", "fixtures/projects/exchange", "fixtures/projects/ledger"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("no problems"));
+}
+
+#[test]
+fn every_broken_fixture_reports_all_its_errors() {
+    let dir = repo().join("fixtures/broken");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let mut rendered = String::new();
+    for file in files {
+        let rel = file.strip_prefix(repo()).unwrap().to_str().unwrap().to_owned();
+        let o = tel(&["check", &rel]);
+        let out = stdout(&o);
+        let errors = out.matches("\nerror[").count() + usize::from(out.starts_with("error["));
+        let warnings = out.matches("warning[").count();
+        if warnings > 0 && errors == 0 {
+            // Only warnings: the check passes.
+            assert_eq!(o.status.code(), Some(0), "{rel}");
+        } else {
+            assert_eq!(o.status.code(), Some(1), "{rel} should fail:\n{out}");
+            assert!(errors >= 1, "{rel}");
+        }
+        rendered.push_str(&format!("=== {rel}\n{out}"));
+    }
+    // The files written with several independent mistakes get every one of them reported.
+    for (file, at_least) in [("several_syntax_errors.tel", 4), ("several_semantic_errors.tel", 5)] {
+        let o = tel(&["check", "--json", &format!("fixtures/broken/{file}")]);
+        let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let n = json.as_array().unwrap().iter().filter(|d| d["severity"] == "error").count();
+        assert!(n >= at_least, "{file}: {n} errors, expected at least {at_least}");
+    }
+    expect_file!["snapshots/check_broken.txt"].assert_eq(&rendered);
+}
+
+#[test]
+fn json_diagnostics_have_positions() {
+    let o = tel(&["check", "--json", "fixtures/broken/missing_paren_in_call.tel"]);
+    assert_eq!(o.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let first = &json[0];
+    assert_eq!(first["file"], "fixtures/broken/missing_paren_in_call.tel");
+    assert_eq!(first["severity"], "error");
+    assert_eq!(first["code"], "E0001");
+    assert!(first["message"].as_str().unwrap().contains("expected `)`"));
+    assert!(first["range"]["start"]["line"].as_u64().unwrap() >= 1);
+    assert!(first["range"]["start"]["offset"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn usage_and_io_errors_exit_2_with_a_clear_message() {
+    let o = tel(&["check", "no/such/file.tel"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no/such/file.tel: no such file or directory"), "{}", stderr(&o));
+
+    let o = tel(&["check", "fixtures/projects/exchange/tel.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not a TEL source file"), "{}", stderr(&o));
+
+    let o = tel(&["frobnicate"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn hash_prints_a_file_hash_and_sorted_definitions() {
+    let o = tel(&["hash", "fixtures/valid/recursion.tel"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let mut lines = out.lines();
+    let header = lines.next().unwrap();
+    assert!(header.starts_with("fixtures/valid/recursion.tel #"), "{header}");
+    let names: Vec<&str> = lines.map(|l| l.split_whitespace().nth(2).unwrap()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    assert!(names.contains(&"fib"));
+
+    let o = tel(&["hash", "--json", "fixtures/valid/recursion.tel"]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let fib = json.as_array().unwrap().iter().find(|d| d["name"] == "fib").unwrap();
+    assert_eq!(fib["kind"], "fn");
+    assert_eq!(fib["hash"].as_str().unwrap().len(), 52);
+    assert!(fib["hash"].as_str().unwrap().starts_with(fib["short"].as_str().unwrap()));
+    assert_eq!(fib["file"], "fixtures/valid/recursion.tel");
+
+    let full = stdout(&tel(&["hash", "--full", "fixtures/valid/recursion.tel"]));
+    assert!(full.contains(&format!("#{}", fib["hash"].as_str().unwrap())));
+}
+
+#[test]
+fn hash_of_a_file_with_errors_exits_1() {
+    let o = tel(&["hash", "fixtures/broken/type_mismatches.tel"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("have no hash"), "{}", stderr(&o));
+}
+
+#[test]
+fn equiv_compares_normalized_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.tel");
+    let b = dir.path().join("b.tel");
+    std::fs::write(&a, "/// Fee.\nfn fee(amount: Int) -> Int { amount * 3 / 1000 }\n").unwrap();
+    std::fs::write(
+        &b,
+        "// same meaning, other names and layout\nfn fee_bps(x: Int) -> Int {\n    x * 3\n        / 1000\n}\n\nfn other(x: Int) -> Int { x * 3 / 1001 }\n",
+    )
+    .unwrap();
+    let spec = |p: &Path, n: &str| format!("{}::{n}", p.display());
+
+    let o = tel(&["equiv", &spec(&a, "fee"), &spec(&b, "fee_bps")]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).starts_with("equivalent (same hash #"), "{}", stdout(&o));
+
+    let o = tel(&["equiv", &spec(&a, "fee"), &spec(&b, "other")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o)
+            .contains("first difference: in body → right operand → literal: `1000` vs `1001`"),
+        "{}",
+        stdout(&o)
+    );
+
+    let o = tel(&["equiv", &spec(&a, "nope"), &spec(&b, "other")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no definition `nope`"));
+}

@@ -1,0 +1,99 @@
+//! Editing one function body must re-run inference and hashing for that function and its
+//! transitive dependents only. Proven by counting salsa executions, never by timing.
+
+use std::collections::BTreeMap;
+
+use tel_ide::AnalysisHost;
+use tel_ide::fixture::Fixture;
+
+const PROJECT: &str = r#"
+//- /tel.toml
+[program]
+name = "incremental"
+//- /base.tel
+module base
+
+pub fn f(x: Int) -> Int { x + 1 }
+
+pub fn h(x: Int) -> Int { x * 2 }
+
+pub fn unrelated(x: Int) -> Int ! {Log} {
+    perform Log("x");
+    x
+}
+//- /main.tel
+module main
+
+use base::{f, h, unrelated}
+
+fn g(x: Int) -> Int { f(x) + 10 }
+
+fn k(x: Int) -> Int { g(x) * g(x) }
+
+fn other(x: Int) -> Int { h(x) - 3 }
+
+fn main() -> Int ! {Log} { k(1) + other(2) + unrelated(3) }
+"#;
+
+fn hashes(host: &AnalysisHost) -> BTreeMap<String, String> {
+    let analysis = host.analysis();
+    let mut out = BTreeMap::new();
+    for file in analysis.files() {
+        for d in analysis.definitions(file).unwrap() {
+            out.insert(d.qualified(), d.hash.map(|h| h.short()).unwrap_or_default());
+        }
+    }
+    out
+}
+
+fn count(log: &[String], query: &str) -> usize {
+    log.iter().filter(|e| e.starts_with(&format!("{query}("))).count()
+}
+
+#[test]
+fn editing_a_body_rehashes_only_it_and_its_dependents() {
+    let (mut host, files, _) =
+        Fixture::parse(PROJECT).into_host(AnalysisHost::with_execution_log());
+    let before = hashes(&host);
+    assert!(before.values().all(|h| !h.is_empty()), "fixture has errors: {before:?}");
+    host.take_executions();
+
+    // Change the constant in `f`'s body: same signature, same calls, new meaning.
+    let base = files[0];
+    let text = host.analysis().file_text(base).replace("x + 1", "x + 2");
+    host.set_file_text(base, text);
+    let after = hashes(&host);
+    let log = host.take_executions();
+
+    let changed: Vec<&str> =
+        before.keys().filter(|k| before[*k] != after[*k]).map(|k| k.as_str()).collect();
+    assert_eq!(changed, ["base::f", "main::g", "main::k", "main::main"]);
+
+    // Inference ran for the edited function only: the others' bodies and every signature
+    // compared equal and were backdated.
+    assert_eq!(count(&log, "infer"), 1, "{log:#?}");
+    assert_eq!(count(&log, "signature_with_diagnostics"), 0, "{log:#?}");
+    // Hashing ran for `f` and its transitive dependents g, k and main, and nothing else.
+    assert_eq!(count(&log, "hashed"), 4, "{log:#?}");
+    assert_eq!(count(&log, "def_hash"), 4, "{log:#?}");
+    // The file's other bodies were re-lowered (their positions moved) but compared equal.
+    assert_eq!(count(&log, "body"), 3, "{log:#?}");
+}
+
+#[test]
+fn editing_trivia_recomputes_nothing_semantic() {
+    let (mut host, files, _) =
+        Fixture::parse(PROJECT).into_host(AnalysisHost::with_execution_log());
+    let before = hashes(&host);
+    host.take_executions();
+
+    let main = files[1];
+    let text = host.analysis().file_text(main).replace("fn g(", "// a comment\nfn g(");
+    host.set_file_text(main, text);
+    let after = hashes(&host);
+    let log = host.take_executions();
+
+    assert_eq!(before, after);
+    assert_eq!(count(&log, "infer"), 0, "{log:#?}");
+    assert_eq!(count(&log, "hashed"), 0, "{log:#?}");
+}
