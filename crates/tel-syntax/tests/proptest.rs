@@ -261,3 +261,22 @@ fn samples_are_clean_before_mutation() {
         assert!(tel_syntax::parse(sample).errors.is_empty(), "{sample}");
     }
 }
+
+proptest! {
+    /// Every character boundary survives offset → line/col → offset, in both column units,
+    /// and the character column agrees with counting characters.
+    #[test]
+    fn line_index_round_trips(text in "(\\PC|\n|\r\n){0,200}") {
+        let index = tel_syntax::LineIndex::new(&text);
+        for (offset, _) in text.char_indices().chain([(text.len(), ' ')]) {
+            let at = tel_syntax::TextSize::from(offset as u32);
+            prop_assert_eq!(index.offset(index.line_col(at)), Some(at));
+            prop_assert_eq!(index.offset_utf16(index.line_col_utf16(at)), Some(at));
+            let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+            let chars = text[line_start..offset].chars().count() as u32;
+            prop_assert_eq!(index.line_col_chars(at).col, chars);
+            let utf16 = text[line_start..offset].encode_utf16().count() as u32;
+            prop_assert_eq!(index.line_col_utf16(at).col, utf16);
+        }
+    }
+}
