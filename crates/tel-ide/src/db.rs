@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use smol_str::SmolStr;
+
 /// One source file. Its text is the only thing that changes as a person types.
 #[salsa::input(debug)]
 pub struct SourceFile {
@@ -19,6 +21,35 @@ pub struct Project {
     pub root: Option<PathBuf>,
     #[returns(ref)]
     pub files: Vec<SourceFile>,
+    /// Which file is which module and what it imports. Derived from the files' text, but
+    /// kept as an input the host updates only when a module name or import list changes,
+    /// so that typing inside a body does not touch what every module's scope depends on.
+    #[returns(ref)]
+    pub layout: Layout,
+}
+
+/// The project's modules, in the order of `Project::files`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Layout {
+    pub entries: Vec<LayoutEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LayoutEntry {
+    pub file: SourceFile,
+    pub module: SmolStr,
+    pub imports: Vec<SmolStr>,
+}
+
+impl Layout {
+    pub fn defines(&self, module: &str) -> bool {
+        self.entries.iter().any(|e| e.module == module)
+    }
+
+    /// Everything the files defining `module` import.
+    pub fn imports_of<'a>(&'a self, module: &'a str) -> impl Iterator<Item = &'a SmolStr> + 'a {
+        self.entries.iter().filter(move |e| e.module == module).flat_map(|e| e.imports.iter())
+    }
 }
 
 #[salsa::db]

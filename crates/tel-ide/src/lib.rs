@@ -73,10 +73,16 @@ impl AnalysisHost {
             .text_durability(Durability::HIGH)
             .new(&db);
         // The prelude is FileId(0) and the first module of every project.
-        let project = Project::new(&db, None, vec![prelude]);
+        let project = Project::builder(None, vec![prelude], db::Layout::default())
+            .root_durability(Durability::HIGH)
+            .files_durability(Durability::HIGH)
+            .layout_durability(Durability::HIGH)
+            .new(&db);
         let entry = FileEntry { path, input: prelude, project };
         let table = Arc::new(FileTable { files: vec![entry], projects: Vec::new() });
-        AnalysisHost { db, table, prelude }
+        let mut host = AnalysisHost { db, table, prelude };
+        host.refresh_layout(project);
+        host
     }
 
     /// A host whose database records query executions (see `RootDatabase::with_execution_log`).
@@ -95,7 +101,12 @@ impl AnalysisHost {
             .map(|(path, text)| SourceFile::new(&self.db, path.clone(), text.clone()))
             .collect();
         let modules = std::iter::once(self.prelude).chain(inputs.iter().copied()).collect();
-        let project = Project::new(&self.db, root, modules);
+        let project = Project::builder(root, modules, db::Layout::default())
+            .root_durability(Durability::MEDIUM)
+            .files_durability(Durability::MEDIUM)
+            .layout_durability(Durability::MEDIUM)
+            .new(&self.db);
+        self.refresh_layout(project);
         let table = Arc::make_mut(&mut self.table);
         table.projects.push(project);
         let mut ids = Vec::with_capacity(files.len());
@@ -110,6 +121,19 @@ impl AnalysisHost {
     pub fn set_file_text(&mut self, file: FileId, text: String) {
         let input = self.table.files[file.0 as usize].input;
         input.set_text(&mut self.db).with_durability(Durability::LOW).to(text);
+        let project = self.table.files[file.0 as usize].project;
+        self.refresh_layout(project);
+    }
+
+    /// Brings the project's layout in line with its files' module names and imports, writing
+    /// it only when it changed (an edit inside a body leaves it alone).
+    fn refresh_layout(&mut self, project: Project) {
+        let entries =
+            project.files(&self.db).iter().map(|&f| queries::file_layout(&self.db, f)).collect();
+        let layout = db::Layout { entries };
+        if *project.layout(&self.db) != layout {
+            project.set_layout(&mut self.db).with_durability(Durability::MEDIUM).to(layout);
+        }
     }
 
     pub fn file_for_path(&self, path: &Path) -> Option<FileId> {

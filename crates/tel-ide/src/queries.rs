@@ -6,6 +6,7 @@
 //! the file compare equal after the edit, salsa backdates them, and nothing that depends
 //! only on them re-runs.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -21,7 +22,7 @@ use tel_hir::{
     ItemTreeSourceMap, LowerError, ModuleInput, Signature,
 };
 
-use crate::db::{Db, Project, SourceFile, parse};
+use crate::db::{Db, LayoutEntry, Project, SourceFile, parse};
 
 /// A definition of a project, by module and name (stable across edits of other items).
 #[salsa::interned(debug)]
@@ -59,36 +60,134 @@ fn hir_file(project_files: &[SourceFile], file: SourceFile) -> tel_hir::FileId {
     tel_hir::FileId(pos as u32)
 }
 
+/// What the host keeps of a file for the project layout: its module and the modules it may
+/// import (over-approximated: `use a::b` names module `a`, or module `a::b`).
 #[salsa::tracked(returns(clone))]
-pub fn def_map(db: &dyn Db, project: Project) -> Arc<DefMap> {
+pub fn file_layout(db: &dyn Db, file: SourceFile) -> LayoutEntry {
+    let tree = item_tree(db, file);
+    let mut imports: Vec<SmolStr> = Vec::new();
+    for (_, u) in tree.uses.iter() {
+        let mut segments = u.module.segments.clone();
+        if !segments.is_empty() {
+            imports.push(join(&segments));
+        }
+        if let Some(first) = u.names.first() {
+            segments.push(first.name.clone());
+            imports.push(join(&segments));
+        }
+    }
+    imports.sort();
+    imports.dedup();
+    LayoutEntry { file, module: module_name(db, file), imports }
+}
+
+fn join(segments: &[SmolStr]) -> SmolStr {
+    SmolStr::new(segments.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("::"))
+}
+
+/// A module of a project.
+#[salsa::interned(debug)]
+pub struct ModuleLoc<'db> {
+    #[returns(copy)]
+    pub project: Project,
+    #[returns(ref)]
+    pub name: SmolStr,
+}
+
+/// The modules `module` reaches through `use`, transitively (itself only if it is in a cycle),
+/// plus the prelude. Reads only the layout, which changes when imports change.
+#[salsa::tracked(returns(clone))]
+pub fn reachable_modules<'db>(db: &'db dyn Db, module: ModuleLoc<'db>) -> Arc<BTreeSet<SmolStr>> {
+    let layout = module.project(db).layout(db);
+    let mut seen = BTreeSet::new();
+    let mut stack: Vec<SmolStr> = layout.imports_of(module.name(db)).cloned().collect();
+    while let Some(m) = stack.pop() {
+        if layout.defines(&m) && seen.insert(m.clone()) {
+            stack.extend(layout.imports_of(&m).cloned());
+        }
+    }
+    if module.name(db) != tel_hir::PRELUDE_MODULE {
+        seen.insert(SmolStr::new(tel_hir::PRELUDE_MODULE));
+    }
+    Arc::new(seen)
+}
+
+/// The scopes a module sees: a def map over the module and what it reaches only, so an edit
+/// in a module leaves the def maps of modules that do not import it untouched (and their
+/// durability MEDIUM, which lets salsa skip verifying everything built on them).
+#[salsa::tracked(returns(clone))]
+pub fn module_def_map<'db>(db: &'db dyn Db, module: ModuleLoc<'db>) -> Arc<DefMap> {
+    let project = module.project(db);
+    let reach = reachable_modules(db, module);
     let inputs: Vec<ModuleInput> = project
-        .files(db)
+        .layout(db)
+        .entries
         .iter()
         .enumerate()
-        .map(|(i, &file)| ModuleInput {
+        .filter(|(_, e)| e.module == *module.name(db) || reach.contains(&e.module))
+        .map(|(i, e)| ModuleInput {
             file: tel_hir::FileId(i as u32),
-            name: module_name(db, file),
-            item_tree: item_tree(db, file),
+            name: e.module.clone(),
+            item_tree: item_tree(db, e.file),
         })
         .collect();
     Arc::new(DefMap::build(&inputs))
 }
 
-/// The file defining `module` in `project`.
+/// The file defining `module` in `project` (the first, if several claim it).
 pub fn module_file(db: &dyn Db, project: Project, module: &str) -> Option<SourceFile> {
-    let data = def_map(db, project).module(module)?.file;
-    project.files(db).get(data.0 as usize).copied()
+    project.layout(db).entries.iter().find(|e| e.module == module).map(|e| e.file)
 }
 
-/// Answers hir's questions about other definitions with salsa queries.
+/// Modules in dependency order (imports first); modules in an import cycle come last.
+#[salsa::tracked(returns(clone))]
+pub fn module_order(db: &dyn Db, project: Project) -> Arc<[SmolStr]> {
+    let layout = project.layout(db);
+    let mut names: Vec<SmolStr> = layout.entries.iter().map(|e| e.module.clone()).collect();
+    names.sort();
+    names.dedup();
+    let mut done: BTreeSet<SmolStr> = BTreeSet::new();
+    let mut order = Vec::with_capacity(names.len());
+    // Repeatedly take every module whose imports are all done: deterministic, and cycles
+    // (which never become ready) are appended at the end.
+    loop {
+        let ready: Vec<SmolStr> = names
+            .iter()
+            .filter(|m| !done.contains(*m))
+            .filter(|m| {
+                layout.imports_of(m).all(|i| done.contains(i) || !layout.defines(i) || i == *m)
+            })
+            .cloned()
+            .collect();
+        if ready.is_empty() {
+            break;
+        }
+        for m in ready {
+            done.insert(m.clone());
+            order.push(m);
+        }
+    }
+    order.extend(names.into_iter().filter(|m| !done.contains(m)));
+    order.into()
+}
+
+/// Answers hir's questions about other definitions with salsa queries, from the point of view
+/// of one module.
 pub struct HirDb<'db> {
     pub db: &'db dyn Db,
     pub project: Project,
+    pub module: SmolStr,
+}
+
+impl<'db> HirDb<'db> {
+    pub fn new(db: &'db dyn Db, project: Project, module: &SmolStr) -> Self {
+        HirDb { db, project, module: module.clone() }
+    }
 }
 
 impl HirDatabase for HirDb<'_> {
     fn def_map(&self) -> Arc<DefMap> {
-        def_map(self.db, self.project)
+        module_def_map(self.db, ModuleLoc::new(self.db, self.project, self.module.clone()))
     }
 
     fn signature(&self, def: &DefRef) -> Option<Arc<Signature>> {
@@ -116,7 +215,7 @@ fn signature_with_diagnostics<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<
     let file = module_file(db, def.project(db), &d.module)?;
     let tree = item_tree(db, file);
     let (_, item) = tree.item_by_name(&d.name)?;
-    let hir = HirDb { db, project: def.project(db) };
+    let hir = HirDb::new(db, def.project(db), &d.module);
     let (sig, diags) = tel_hir::item_signature(&hir, &d.module, item);
     Some((Arc::new(sig), diags.into()))
 }
@@ -150,7 +249,7 @@ pub fn infer<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<Arc<InferenceResu
     let file = module_file(db, def.project(db), &d.module)?;
     let tree = item_tree(db, file);
     let (_, item) = tree.item_by_name(&d.name)?;
-    let hir = HirDb { db, project: def.project(db) };
+    let hir = HirDb::new(db, def.project(db), &d.module);
     Some(Arc::new(tel_hir::infer(&hir, d, item, &body)))
 }
 
@@ -161,7 +260,7 @@ pub fn core_def<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Result<Arc<CoreDef>, 
     let sig = signature(db, def).ok_or_else(no_def)?;
     let body = body(db, def);
     let inferred = infer(db, def);
-    let hir = HirDb { db, project: def.project(db) };
+    let hir = HirDb::new(db, def.project(db), &def.def(db).module);
     let pair = body.as_deref().zip(inferred.as_deref());
     tel_hir::lower_to_core(&hir, &sig, pair).map(Arc::new)
 }
@@ -176,28 +275,24 @@ pub fn def_deps<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Arc<[SmolStr]> {
     }
 }
 
-/// Every definition of a project (prelude first), in a deterministic order.
-#[salsa::tracked(returns(clone))]
-pub fn project_defs(db: &dyn Db, project: Project) -> Arc<[DefId]> {
-    let map = def_map(db, project);
-    map.modules()
-        .flat_map(|(module, data)| {
-            data.items.keys().map(move |name| DefId::new(module.clone(), name.clone()))
-        })
-        .collect()
-}
-
-/// The mutually recursive components of a project's dependency graph.
+/// The mutually recursive components of one module's definitions. Mutual recursion never
+/// crosses modules: that would need a cycle of `use`s, which is an error.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Components {
-    pub by_name: FxHashMap<SmolStr, DefId>,
     pub component_of: FxHashMap<DefId, u32>,
+    /// Dependencies first.
     pub members: Vec<Vec<DefId>>,
 }
 
 #[salsa::tracked(returns(clone))]
-pub fn components(db: &dyn Db, project: Project) -> Arc<Components> {
-    let defs = project_defs(db, project);
+pub fn module_components<'db>(db: &'db dyn Db, module: ModuleLoc<'db>) -> Arc<Components> {
+    let project = module.project(db);
+    let name = module.name(db);
+    let map = module_def_map(db, module);
+    let defs: Vec<DefId> = map
+        .module(name)
+        .map(|data| data.items.keys().map(|item| DefId::new(name.clone(), item.clone())).collect())
+        .unwrap_or_default();
     let index: FxHashMap<SmolStr, usize> =
         defs.iter().enumerate().map(|(i, d)| (d.qualified(), i)).collect();
     let successors: Vec<Vec<usize>> = defs
@@ -216,8 +311,13 @@ pub fn components(db: &dyn Db, project: Project) -> Arc<Components> {
         }
         members.push(scc);
     }
-    let by_name = defs.iter().map(|d| (d.qualified(), d.clone())).collect();
-    Arc::new(Components { by_name, component_of, members })
+    Arc::new(Components { component_of, members })
+}
+
+/// `module::item` → its parts (module paths contain `::`, item names never do).
+fn split_qualified(name: &str) -> Option<DefId> {
+    let (module, item) = name.rsplit_once("::")?;
+    Some(DefId::new(module, item))
 }
 
 /// A definition hashed within its component: its hash and canonical bytes (what the store
@@ -225,7 +325,9 @@ pub fn components(db: &dyn Db, project: Project) -> Arc<Components> {
 #[salsa::tracked(returns(clone))]
 pub fn hashed<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<Arc<HashedMember>> {
     let project = def.project(db);
-    let comps = components(db, project);
+    let module = &def.def(db).module;
+    let here = ModuleLoc::new(db, project, module.clone());
+    let comps = module_components(db, here);
     let c = *comps.component_of.get(def.def(db))?;
     let members = &comps.members[c as usize];
     let mut cores = Vec::with_capacity(members.len());
@@ -233,6 +335,7 @@ pub fn hashed<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<Arc<HashedMember
         cores.push((m.qualified(), core_def(db, DefLoc::new(db, project, m.clone())).ok()?));
     }
     let in_component: FxHashSet<&SmolStr> = cores.iter().map(|(n, _)| n).collect();
+    let reach = reachable_modules(db, here);
     // Hash every external dependency first; a missing one makes this definition unhashable.
     let mut external: FxHashMap<SmolStr, CodeHash> = FxHashMap::default();
     for (_, core) in &cores {
@@ -240,7 +343,16 @@ pub fn hashed<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<Arc<HashedMember
             if in_component.contains(&dep) || external.contains_key(&dep) {
                 continue;
             }
-            let dep_def = comps.by_name.get(&dep)?.clone();
+            let dep_def = split_qualified(&dep)?;
+            // Across modules, only along acyclic imports: a `use` cycle is an error, and
+            // following it would make this query depend on itself.
+            if dep_def.module != *module {
+                let there = ModuleLoc::new(db, project, dep_def.module.clone());
+                if !reach.contains(&dep_def.module) || reachable_modules(db, there).contains(module)
+                {
+                    return None;
+                }
+            }
             external.insert(dep.clone(), def_hash(db, DefLoc::new(db, project, dep_def))?);
         }
     }
@@ -267,10 +379,11 @@ pub fn semantic_diagnostics(
     let hir_id = hir_file(files, file);
     let (tree, map) = item_tree_with_map(db, file).clone();
     let syntax_errors = &parse(db, file).errors;
-    let dm = def_map(db, project);
     let module = module_name(db, file);
+    let dm = module_def_map(db, ModuleLoc::new(db, project, module.clone()));
     let mut out: Vec<tel_hir::Diagnostic> =
         tree.diagnostics.iter().map(|d| render_item_diagnostic(d, &map)).collect();
+    // The module's def map numbers files by their position in the layout, like the project.
     out.extend(
         dm.diagnostics()
             .iter()
@@ -295,7 +408,7 @@ pub fn semantic_diagnostics(
                 out.extend(diags.iter().map(|d| d.at(ism.part(d.anchor))));
             }
             if matches!(item.kind, ItemKind::Type(_)) {
-                let hir = HirDb { db, project };
+                let hir = HirDb::new(db, project, &module);
                 if let Some(d) = tel_hir::check_type_alias(&hir, loc.def(db)) {
                     out.push(d.at(ism.part(d.anchor)));
                 }
@@ -316,12 +429,14 @@ pub fn semantic_diagnostics(
 /// hashes from here: one memo to validate after an edit instead of one per definition.
 #[salsa::tracked(returns(clone))]
 pub fn project_hashes(db: &dyn Db, project: Project) -> Arc<FxHashMap<DefId, CodeHash>> {
-    let comps = components(db, project);
     let mut out = FxHashMap::default();
-    for scc in &comps.members {
-        for def in scc {
-            if let Some(hash) = def_hash(db, DefLoc::new(db, project, def.clone())) {
-                out.insert(def.clone(), hash);
+    for module in module_order(db, project).iter() {
+        let comps = module_components(db, ModuleLoc::new(db, project, module.clone()));
+        for scc in &comps.members {
+            for def in scc {
+                if let Some(hash) = def_hash(db, DefLoc::new(db, project, def.clone())) {
+                    out.insert(def.clone(), hash);
+                }
             }
         }
     }
