@@ -95,9 +95,22 @@ pub fn equiv(a: &str, b: &str) -> Result<u8, String> {
 /// `path/to/file.tel::name` → the definition's hash and normalized form.
 fn resolve(spec: &str) -> Result<(CodeHash, tel_hash::core::CoreDef), String> {
     if spec.starts_with('#') {
-        return Err(format!(
-            "{spec}: looking definitions up by hash needs the code store (`tel store add` first)"
-        ));
+        let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
+        let path = tel_store::location::codebase_path(&cwd).map_err(|e| e.to_string())?;
+        if !path.exists() {
+            return Err(format!(
+                "{spec}: no codebase at {} to look hashes up in (run `tel store add` first)",
+                path.display()
+            ));
+        }
+        let store = tel_store::Store::open_existing(&path).map_err(|e| e.to_string())?;
+        let hash = store.resolve_prefix(spec).map_err(|e| e.to_string())?;
+        let stored = store
+            .get_by_hash(&hash)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("{spec}: not in {}", path.display()))?;
+        let def = tel_hash::decode(&stored.canonical).map_err(|e| format!("{spec}: {e}"))?;
+        return Ok((hash, def));
     }
     let (path, name) = spec.rsplit_once("::").ok_or_else(|| {
         format!(

@@ -16,6 +16,7 @@ pub fn load(paths: Vec<PathBuf>) -> Result<Loaded, String> {
     let paths = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths };
     let Selection { projects, reported } = project::select(&paths).map_err(|e| e.to_string())?;
     let mut host = AnalysisHost::default();
+    attach_codebase(&mut host, projects.iter().find_map(|p| p.root.clone()));
     for spec in projects {
         let mut files = Vec::with_capacity(spec.files.len());
         for path in spec.files {
@@ -28,4 +29,25 @@ pub fn load(paths: Vec<PathBuf>) -> Result<Loaded, String> {
     let analysis = host.analysis();
     let reported = reported.iter().filter_map(|p| analysis.file_for_path(p)).collect();
     Ok(Loaded { analysis, reported })
+}
+
+/// Attaches the codebase (`TEL_CODEBASE`, else `.tel/codebase.sqlite` of the project) if one
+/// exists, so `#hash` references resolve. A codebase that cannot be opened is reported and
+/// left out: checking source must not depend on it.
+fn attach_codebase(host: &mut AnalysisHost, project_root: Option<PathBuf>) {
+    let start = match project_root {
+        Some(root) => root,
+        None => match std::env::current_dir() {
+            Ok(dir) => dir,
+            Err(_) => return,
+        },
+    };
+    let Ok(path) = tel_store::location::codebase_path(&start) else { return };
+    if !path.exists() {
+        return;
+    }
+    match tel_store::Store::open_existing(&path) {
+        Ok(store) => host.set_codebase(Some(tel_ide::codebase::Codebase::new(store))),
+        Err(e) => eprintln!("warning: `#hash` references cannot be resolved: {e}"),
+    }
 }

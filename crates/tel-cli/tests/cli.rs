@@ -157,3 +157,77 @@ fn equiv_compares_normalized_forms() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no definition `nope`"));
 }
+
+/// `#hash` references in source are checked against the stored definitions: types, effects
+/// (a stored function performing the prelude's `Log` performs the `Log` source names), and
+/// `tel equiv` looks hashes up in the store.
+#[test]
+fn hash_references_resolve_against_the_codebase() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tel"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("TEL_CODEBASE")
+            .output()
+            .unwrap()
+    };
+    std::fs::write(dir.path().join("tel.toml"), "[program]\nname = \"refs\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("lib.tel"),
+        "module lib\npub fn fee(amount: Int) -> Int { amount * 3 / 1000 }\n\
+         pub fn note(x: Int) -> () ! {Log} { perform Log(show(x)) }\n",
+    )
+    .unwrap();
+    let o = run(&["store", "add", "lib.tel"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&["hash", "--json", "lib.tel"]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let short = |name: &str| {
+        json.as_array().unwrap().iter().find(|d| d["name"] == name).unwrap()["short"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (fee, note) = (short("fee"), short("note"));
+
+    std::fs::write(
+        dir.path().join("main.tel"),
+        format!(
+            "module main\n\
+             fn main() -> Int ! {{Log}} {{\n    #{note}(5);\n    #{fee}(100_000) + #{}(1)\n}}\n\
+             fn wrong_type() -> String {{ #{fee}(1) }}\n\
+             fn missing_row() -> () {{ #{note}(1) }}\n\
+             fn wrong_kind() -> Int {{ let x: #{fee} = 1; x }}\n",
+            &fee[..4]
+        ),
+    )
+    .unwrap();
+    let o = run(&["check", "--json", "main.tel"]);
+    assert_eq!(o.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let messages: Vec<(u64, String)> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["range"]["start"]["line"].as_u64().unwrap(),
+                d["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    // `main` is fine: every reference resolved, `Log` came through the stored `note`.
+    assert!(messages.iter().all(|(line, _)| *line >= 6), "{messages:#?}");
+    assert!(messages.iter().any(|(l, m)| *l == 6 && m.contains("expected `String`, found `Int`")));
+    assert!(messages.iter().any(|(l, m)| *l == 7 && m.contains("performs `Log`")), "{messages:#?}");
+    assert!(messages.iter().any(|(l, m)| *l == 8 && m.contains("not a type")), "{messages:#?}");
+
+    let o = run(&["equiv", &format!("#{fee}"), "lib.tel::fee"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let o = run(&["equiv", &format!("#{fee}"), &format!("#{note}")]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = run(&["equiv", "#0000", &format!("#{note}")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no definition matches #0000"), "{}", stderr(&o));
+}

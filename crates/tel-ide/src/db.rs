@@ -26,6 +26,8 @@ pub struct Project {
     /// so that typing inside a body does not touch what every module's scope depends on.
     #[returns(ref)]
     pub layout: Layout,
+    /// The code store `#hash` references resolve against.
+    pub codebase: crate::codebase::CodebaseInput,
 }
 
 /// The project's modules, in the order of `Project::files`.

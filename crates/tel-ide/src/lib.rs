@@ -6,6 +6,7 @@
 //! snapshots: they return `Err(Cancelled)` and the caller retries or answers
 //! "content modified".
 
+pub mod codebase;
 mod db;
 mod diagnostics;
 pub mod fixture;
@@ -54,6 +55,7 @@ pub struct AnalysisHost {
     db: RootDatabase,
     table: Arc<FileTable>,
     prelude: SourceFile,
+    codebase: codebase::CodebaseInput,
 }
 
 impl Default for AnalysisHost {
@@ -73,14 +75,16 @@ impl AnalysisHost {
             .text_durability(Durability::HIGH)
             .new(&db);
         // The prelude is FileId(0) and the first module of every project.
-        let project = Project::builder(None, vec![prelude], db::Layout::default())
+        let codebase =
+            codebase::CodebaseInput::builder(None).codebase_durability(Durability::MEDIUM).new(&db);
+        let project = Project::builder(None, vec![prelude], db::Layout::default(), codebase)
             .root_durability(Durability::HIGH)
             .files_durability(Durability::HIGH)
             .layout_durability(Durability::HIGH)
             .new(&db);
         let entry = FileEntry { path, input: prelude, project };
         let table = Arc::new(FileTable { files: vec![entry], projects: Vec::new() });
-        let mut host = AnalysisHost { db, table, prelude };
+        let mut host = AnalysisHost { db, table, prelude, codebase };
         host.refresh_layout(project);
         host
     }
@@ -101,7 +105,7 @@ impl AnalysisHost {
             .map(|(path, text)| SourceFile::new(&self.db, path.clone(), text.clone()))
             .collect();
         let modules = std::iter::once(self.prelude).chain(inputs.iter().copied()).collect();
-        let project = Project::builder(root, modules, db::Layout::default())
+        let project = Project::builder(root, modules, db::Layout::default(), self.codebase)
             .root_durability(Durability::MEDIUM)
             .files_durability(Durability::MEDIUM)
             .layout_durability(Durability::MEDIUM)
@@ -115,6 +119,15 @@ impl AnalysisHost {
             table.files.push(FileEntry { path, input, project });
         }
         ids
+    }
+
+    /// Attaches the code store that `#hash` references resolve against (or detaches it).
+    /// Call again after the store changed: everything that looked into it is re-checked.
+    pub fn set_codebase(&mut self, codebase: Option<codebase::Codebase>) {
+        self.codebase
+            .set_codebase(&mut self.db)
+            .with_durability(Durability::MEDIUM)
+            .to(codebase.map(Arc::new));
     }
 
     /// Replaces a file's text (an edit in the editor, a save on disk).

@@ -52,8 +52,18 @@ impl std::error::Error for LoadError {}
 
 /// The project folder containing `path`: the nearest ancestor (or `path` itself) with a `tel.toml`.
 pub fn find_root(path: &Path) -> Option<PathBuf> {
-    let start = if path.is_dir() { Some(path) } else { path.parent() };
-    start?.ancestors().find(|dir| dir.join(MANIFEST).is_file()).map(Path::to_path_buf)
+    let start = if path.is_dir() { path } else { path.parent()? };
+    // `lib.tel` has the empty path as its parent: that is the current folder.
+    let start = if start.as_os_str().is_empty() { Path::new(".") } else { start };
+    start.ancestors().find(|dir| dir.join(MANIFEST).is_file()).map(clean)
+}
+
+/// `./a/./b.tel` → `a/b.tel`: one spelling per file, so a file named on the command line
+/// is recognised among the files found by walking its project.
+pub fn clean(path: &Path) -> PathBuf {
+    let cleaned: PathBuf =
+        path.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect();
+    if cleaned.as_os_str().is_empty() { PathBuf::from(".") } else { cleaned }
 }
 
 /// Resolves command-line paths: each file is reported in the context of its project; each
@@ -61,6 +71,7 @@ pub fn find_root(path: &Path) -> Option<PathBuf> {
 pub fn select(paths: &[PathBuf]) -> Result<Selection, LoadError> {
     let mut sel = Selection::default();
     for path in paths {
+        let path = &clean(path);
         if !path.exists() {
             return Err(LoadError::NotFound(path.clone()));
         }
@@ -151,7 +162,7 @@ fn walk(dir: &Path, out: &mut Vec<Found>, top_is_project: bool) -> Result<(), Lo
         if path.is_dir() {
             walk(&path, out, true)?;
         } else if path.extension().is_some_and(|e| e == "tel") {
-            out.push(Found::Loose(path));
+            out.push(Found::Loose(clean(&path)));
         }
     }
     Ok(())

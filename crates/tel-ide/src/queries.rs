@@ -193,8 +193,7 @@ impl HirDatabase for HirDb<'_> {
     fn signature(&self, def: &DefRef) -> Option<Arc<Signature>> {
         match def {
             DefRef::Def(d) => signature(self.db, DefLoc::new(self.db, self.project, d.clone())),
-            // Stored definitions arrive with the store integration.
-            DefRef::Hash(_) => None,
+            DefRef::Hash(h) => stored_signature(self.db, StoredLoc::new(self.db, self.project, *h)),
         }
     }
 
@@ -202,9 +201,48 @@ impl HirDatabase for HirDb<'_> {
         &self,
         prefix: &tel_hash::HashPrefix,
     ) -> Result<HashDef, tel_hash::ResolveError> {
-        tel_hash::resolve_prefix(prefix, std::iter::empty())
-            .map(|hash| HashDef { hash, kind: tel_hash::core::DefKind::Fn })
+        match self.project.codebase(self.db).codebase(self.db) {
+            Some(codebase) => codebase.resolve(prefix),
+            None => Err(tel_hash::ResolveError::NotFound { prefix: prefix.clone() }),
+        }
     }
+}
+
+/// A stored definition, seen from a project.
+#[salsa::interned(debug)]
+pub struct StoredLoc<'db> {
+    #[returns(copy)]
+    pub project: Project,
+    #[returns(copy)]
+    pub hash: CodeHash,
+}
+
+/// The signature of a stored definition, with the prelude's hashes mapped back to the
+/// prelude's definitions, so that a stored function performing `Log` is seen to perform
+/// the `Log` that source code names. (Other project definitions it names stay hashes.)
+#[salsa::tracked(returns(clone))]
+fn stored_signature<'db>(db: &'db dyn Db, stored: StoredLoc<'db>) -> Option<Arc<Signature>> {
+    let project = stored.project(db);
+    let codebase = project.codebase(db).codebase(db).clone()?;
+    let (_, sig) = codebase.signature(&stored.hash(db))?;
+    let prelude = prelude_hashes(db, project);
+    let sig = tel_hir::stored::map_refs(&sig, &mut |r| match r {
+        DefRef::Hash(h) => prelude.get(h).map_or_else(|| r.clone(), |d| DefRef::Def(d.clone())),
+        DefRef::Def(_) => r.clone(),
+    });
+    Some(Arc::new(sig))
+}
+
+/// The prelude's definitions by hash. The prelude depends on nothing, so this never
+/// depends on the code being checked.
+#[salsa::tracked(returns(clone))]
+fn prelude_hashes(db: &dyn Db, project: Project) -> Arc<FxHashMap<CodeHash, DefId>> {
+    let prelude = ModuleLoc::new(db, project, SmolStr::new(tel_hir::PRELUDE_MODULE));
+    let comps = module_components(db, prelude);
+    let defs = comps.members.iter().flatten();
+    let hashes =
+        defs.filter_map(|d| Some((def_hash(db, DefLoc::new(db, project, d.clone()))?, d.clone())));
+    Arc::new(hashes.collect())
 }
 
 type SigEntry = (Arc<Signature>, Arc<[Anchored<ItemPart>]>);
