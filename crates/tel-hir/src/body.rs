@@ -48,6 +48,17 @@ pub struct Binding {
     pub name: SmolStr,
 }
 
+impl Binding {
+    /// The name of a `_` binder's binding (no identifier is spelled `_`).
+    pub const WILDCARD: &'static str = "_";
+
+    /// Whether this is a `_` binder (`let _`, `_: Int`, `|_|`, `Op(_)`): it has its slot —
+    /// the argument is still passed, the value still evaluated — but no name refers to it.
+    pub fn is_wildcard(&self) -> bool {
+        self.name == Self::WILDCARD
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Literal {
     Int(i64),

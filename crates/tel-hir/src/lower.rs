@@ -427,7 +427,10 @@ impl BodyLower {
     fn bind(&mut self, name: SmolStr, r: TextRange) -> BindingId {
         let b = self.body.bindings.alloc(Binding { name: name.clone() });
         self.sm.bindings.insert(b, r);
-        self.scopes.last_mut().expect("a scope is open").push((name, b));
+        // `_` keeps its binding (and so its slot in core IR) but enters no scope.
+        if name != Binding::WILDCARD {
+            self.scopes.last_mut().expect("a scope is open").push((name, b));
+        }
         b
     }
 

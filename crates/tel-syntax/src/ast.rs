@@ -171,7 +171,8 @@ ast_nodes! {
     UseName => USE_NAME { name_ref: NameRef, alias: Name };
     FnItem => FN_ITEM { param_list: ParamList, ret_type: Type, effect_row: EffectRow, body: BlockExpr };
     ParamList => PARAM_LIST [params: Param];
-    /// A function, effect or lambda parameter (`x: Int`; lambda parameters may omit the type).
+    /// A function, effect or lambda parameter (`x: Int` or `_: Int`; lambda parameters may
+    /// omit the type).
     Param => PARAM { ty: Type };
     /// `! {Log, #a7f3}`
     EffectRow => EFFECT_ROW [effects: EffectRef];
@@ -287,7 +288,7 @@ impl_traits!(HasDocComments: Item, FnItem, TypeItem, EnumItem, EffectItem, Schem
 // ---- names and paths -------------------------------------------------------------------
 
 ast_nodes! {
-    /// A defining identifier.
+    /// A defining identifier, or `_` in a binder position (see [`Name::is_wildcard`]).
     Name => NAME;
     /// A referring identifier.
     NameRef => NAME_REF;
@@ -299,8 +300,20 @@ impl Name {
     pub fn ident_token(&self) -> Option<SyntaxToken> {
         support::token(&self.syntax, IDENT)
     }
+    /// The `_` of a wildcard binder (`let _ = e;`, `_: Int`, `|_|`, `Op(_)`): a binding
+    /// that no name refers to. Only binder positions hold one.
+    pub fn underscore_token(&self) -> Option<SyntaxToken> {
+        support::token(&self.syntax, UNDERSCORE)
+    }
+    pub fn is_wildcard(&self) -> bool {
+        self.underscore_token().is_some()
+    }
+    /// The identifier, or `_` for a wildcard binder (never an identifier's text).
     pub fn text(&self) -> SmolStr {
-        self.ident_token().map(|t| SmolStr::new(t.text())).unwrap_or_default()
+        self.ident_token()
+            .or_else(|| self.underscore_token())
+            .map(|t| SmolStr::new(t.text()))
+            .unwrap_or_default()
     }
 }
 
@@ -420,7 +433,7 @@ ast_nodes! {
     ListExpr => LIST_EXPR [items: Expr];
     /// `{ stmt; stmt; tail }`
     BlockExpr => BLOCK_EXPR { tail_expr: Expr } [stmts: Stmt];
-    /// `let x: T = e;`
+    /// `let x: T = e;` or `let _ = e;`
     LetStmt => LET_STMT { ty: Type, init: Expr };
     /// `e;`, or a block-like expression without `;`
     ExprStmt => EXPR_STMT { expr: Expr };
@@ -433,7 +446,7 @@ ast_nodes! {
     /// `handle { body } with { Op(x) => e, … }`
     HandleExpr => HANDLE_EXPR { body: BlockExpr, clauses: HandlerClauses };
     HandlerClauses => HANDLER_CLAUSES [clauses: HandlerClause];
-    /// `Op(x, y) => e`
+    /// `Op(x, _) => e`
     HandlerClause => HANDLER_CLAUSE { path: Path, params: ClauseParams, expr: Expr };
     ClauseParams => CLAUSE_PARAMS [names: Name];
     /// `within D { body } else { fallback }`

@@ -2081,6 +2081,298 @@ fn missing_param_type_and_name() {
 }
 
 #[test]
+fn wildcard_let() {
+    check(
+        "fn f() -> Int { let _ = g(); let _: Int = 1; 2 }",
+        expect![[r#"
+            SOURCE_FILE@0..48
+              FN_ITEM@0..48
+                FN_KW@0..2 "fn"
+                WHITESPACE@2..3 " "
+                NAME@3..4
+                  IDENT@3..4 "f"
+                PARAM_LIST@4..6
+                  L_PAREN@4..5 "("
+                  R_PAREN@5..6 ")"
+                WHITESPACE@6..7 " "
+                THIN_ARROW@7..9 "->"
+                WHITESPACE@9..10 " "
+                PATH_TYPE@10..13
+                  PATH@10..13
+                    NAME_REF@10..13
+                      IDENT@10..13 "Int"
+                WHITESPACE@13..14 " "
+                BLOCK_EXPR@14..48
+                  L_CURLY@14..15 "{"
+                  WHITESPACE@15..16 " "
+                  LET_STMT@16..28
+                    LET_KW@16..19 "let"
+                    WHITESPACE@19..20 " "
+                    NAME@20..21
+                      UNDERSCORE@20..21 "_"
+                    WHITESPACE@21..22 " "
+                    EQ@22..23 "="
+                    WHITESPACE@23..24 " "
+                    CALL_EXPR@24..27
+                      PATH_EXPR@24..25
+                        PATH@24..25
+                          NAME_REF@24..25
+                            IDENT@24..25 "g"
+                      ARG_LIST@25..27
+                        L_PAREN@25..26 "("
+                        R_PAREN@26..27 ")"
+                    SEMICOLON@27..28 ";"
+                  WHITESPACE@28..29 " "
+                  LET_STMT@29..44
+                    LET_KW@29..32 "let"
+                    WHITESPACE@32..33 " "
+                    NAME@33..34
+                      UNDERSCORE@33..34 "_"
+                    COLON@34..35 ":"
+                    WHITESPACE@35..36 " "
+                    PATH_TYPE@36..39
+                      PATH@36..39
+                        NAME_REF@36..39
+                          IDENT@36..39 "Int"
+                    WHITESPACE@39..40 " "
+                    EQ@40..41 "="
+                    WHITESPACE@41..42 " "
+                    LITERAL@42..43
+                      INT@42..43 "1"
+                    SEMICOLON@43..44 ";"
+                  WHITESPACE@44..45 " "
+                  LITERAL@45..46
+                    INT@45..46 "2"
+                  WHITESPACE@46..47 " "
+                  R_CURLY@47..48 "}"
+        "#]],
+    );
+}
+
+#[test]
+fn wildcard_fn_params() {
+    check(
+        "fn f(_: Int, y: Int) -> Int { y }",
+        expect![[r#"
+        SOURCE_FILE@0..33
+          FN_ITEM@0..33
+            FN_KW@0..2 "fn"
+            WHITESPACE@2..3 " "
+            NAME@3..4
+              IDENT@3..4 "f"
+            PARAM_LIST@4..20
+              L_PAREN@4..5 "("
+              PARAM@5..11
+                NAME@5..6
+                  UNDERSCORE@5..6 "_"
+                COLON@6..7 ":"
+                WHITESPACE@7..8 " "
+                PATH_TYPE@8..11
+                  PATH@8..11
+                    NAME_REF@8..11
+                      IDENT@8..11 "Int"
+              COMMA@11..12 ","
+              WHITESPACE@12..13 " "
+              PARAM@13..19
+                NAME@13..14
+                  IDENT@13..14 "y"
+                COLON@14..15 ":"
+                WHITESPACE@15..16 " "
+                PATH_TYPE@16..19
+                  PATH@16..19
+                    NAME_REF@16..19
+                      IDENT@16..19 "Int"
+              R_PAREN@19..20 ")"
+            WHITESPACE@20..21 " "
+            THIN_ARROW@21..23 "->"
+            WHITESPACE@23..24 " "
+            PATH_TYPE@24..27
+              PATH@24..27
+                NAME_REF@24..27
+                  IDENT@24..27 "Int"
+            WHITESPACE@27..28 " "
+            BLOCK_EXPR@28..33
+              L_CURLY@28..29 "{"
+              WHITESPACE@29..30 " "
+              PATH_EXPR@30..31
+                PATH@30..31
+                  NAME_REF@30..31
+                    IDENT@30..31 "y"
+              WHITESPACE@31..32 " "
+              R_CURLY@32..33 "}"
+    "#]],
+    );
+}
+
+#[test]
+fn wildcard_lambda_params() {
+    check(
+        "fn f() -> Int { g(|_| 1, |_: Int, b| b) }",
+        expect![[r#"
+        SOURCE_FILE@0..41
+          FN_ITEM@0..41
+            FN_KW@0..2 "fn"
+            WHITESPACE@2..3 " "
+            NAME@3..4
+              IDENT@3..4 "f"
+            PARAM_LIST@4..6
+              L_PAREN@4..5 "("
+              R_PAREN@5..6 ")"
+            WHITESPACE@6..7 " "
+            THIN_ARROW@7..9 "->"
+            WHITESPACE@9..10 " "
+            PATH_TYPE@10..13
+              PATH@10..13
+                NAME_REF@10..13
+                  IDENT@10..13 "Int"
+            WHITESPACE@13..14 " "
+            BLOCK_EXPR@14..41
+              L_CURLY@14..15 "{"
+              WHITESPACE@15..16 " "
+              CALL_EXPR@16..39
+                PATH_EXPR@16..17
+                  PATH@16..17
+                    NAME_REF@16..17
+                      IDENT@16..17 "g"
+                ARG_LIST@17..39
+                  L_PAREN@17..18 "("
+                  LAMBDA_EXPR@18..23
+                    LAMBDA_PARAMS@18..21
+                      PIPE@18..19 "|"
+                      PARAM@19..20
+                        NAME@19..20
+                          UNDERSCORE@19..20 "_"
+                      PIPE@20..21 "|"
+                    WHITESPACE@21..22 " "
+                    LITERAL@22..23
+                      INT@22..23 "1"
+                  COMMA@23..24 ","
+                  WHITESPACE@24..25 " "
+                  LAMBDA_EXPR@25..38
+                    LAMBDA_PARAMS@25..36
+                      PIPE@25..26 "|"
+                      PARAM@26..32
+                        NAME@26..27
+                          UNDERSCORE@26..27 "_"
+                        COLON@27..28 ":"
+                        WHITESPACE@28..29 " "
+                        PATH_TYPE@29..32
+                          PATH@29..32
+                            NAME_REF@29..32
+                              IDENT@29..32 "Int"
+                      COMMA@32..33 ","
+                      WHITESPACE@33..34 " "
+                      PARAM@34..35
+                        NAME@34..35
+                          IDENT@34..35 "b"
+                      PIPE@35..36 "|"
+                    WHITESPACE@36..37 " "
+                    PATH_EXPR@37..38
+                      PATH@37..38
+                        NAME_REF@37..38
+                          IDENT@37..38 "b"
+                  R_PAREN@38..39 ")"
+              WHITESPACE@39..40 " "
+              R_CURLY@40..41 "}"
+    "#]],
+    );
+}
+
+#[test]
+fn wildcard_clause_params() {
+    check(
+        "fn f() -> Int { handle { 1 } with { Op(_, x) => x } }",
+        expect![[r#"
+            SOURCE_FILE@0..53
+              FN_ITEM@0..53
+                FN_KW@0..2 "fn"
+                WHITESPACE@2..3 " "
+                NAME@3..4
+                  IDENT@3..4 "f"
+                PARAM_LIST@4..6
+                  L_PAREN@4..5 "("
+                  R_PAREN@5..6 ")"
+                WHITESPACE@6..7 " "
+                THIN_ARROW@7..9 "->"
+                WHITESPACE@9..10 " "
+                PATH_TYPE@10..13
+                  PATH@10..13
+                    NAME_REF@10..13
+                      IDENT@10..13 "Int"
+                WHITESPACE@13..14 " "
+                BLOCK_EXPR@14..53
+                  L_CURLY@14..15 "{"
+                  WHITESPACE@15..16 " "
+                  HANDLE_EXPR@16..51
+                    HANDLE_KW@16..22 "handle"
+                    WHITESPACE@22..23 " "
+                    BLOCK_EXPR@23..28
+                      L_CURLY@23..24 "{"
+                      WHITESPACE@24..25 " "
+                      LITERAL@25..26
+                        INT@25..26 "1"
+                      WHITESPACE@26..27 " "
+                      R_CURLY@27..28 "}"
+                    WHITESPACE@28..29 " "
+                    WITH_KW@29..33 "with"
+                    WHITESPACE@33..34 " "
+                    HANDLER_CLAUSES@34..51
+                      L_CURLY@34..35 "{"
+                      WHITESPACE@35..36 " "
+                      HANDLER_CLAUSE@36..49
+                        PATH@36..38
+                          NAME_REF@36..38
+                            IDENT@36..38 "Op"
+                        CLAUSE_PARAMS@38..44
+                          L_PAREN@38..39 "("
+                          NAME@39..40
+                            UNDERSCORE@39..40 "_"
+                          COMMA@40..41 ","
+                          WHITESPACE@41..42 " "
+                          NAME@42..43
+                            IDENT@42..43 "x"
+                          R_PAREN@43..44 ")"
+                        WHITESPACE@44..45 " "
+                        FAT_ARROW@45..47 "=>"
+                        WHITESPACE@47..48 " "
+                        PATH_EXPR@48..49
+                          PATH@48..49
+                            NAME_REF@48..49
+                              IDENT@48..49 "x"
+                      WHITESPACE@49..50 " "
+                      R_CURLY@50..51 "}"
+                  WHITESPACE@51..52 " "
+                  R_CURLY@52..53 "}"
+        "#]],
+    );
+}
+
+#[test]
+fn missing_binders_name_the_wildcard() {
+    check_errors(
+        "fn f() -> Int {\n    let = 1;\n    let 3 = 1;\n    handle { 1 } with { Op(1, x) => x }\n}",
+        expect![[r#"
+            23..23 (2:8): expected a variable name or `_` after `let`, found `=`
+            37..38 (3:9): expected a variable name or `_` after `let`, found `3`
+            71..72 (4:28): expected a parameter name or `_`, found `1`
+        "#]],
+    );
+}
+
+#[test]
+fn underscore_is_not_an_expression_or_item_name() {
+    check_errors(
+        "fn _() -> Int { _ }\nfn g(_: Int) -> Int { let _ = 1; _ + 1 }",
+        expect![[r#"
+            2..2 (1:3): expected a function name, found `_`
+            3..4 (1:4): expected an item (`fn`, `type`, `enum`, `effect`, `schema`, `module` or `use`), found `_`
+            53..54 (2:34): expected a statement or expression, found `_`
+            55..56 (2:36): expected a statement or expression, found `+`
+        "#]],
+    );
+}
+
+#[test]
 fn stray_tokens_in_arg_list() {
     check_errors(
         "fn f() -> Int { g(1 2, =, 3) }",
@@ -2415,6 +2707,38 @@ mod ast_access {
         assert_eq!(params.len(), 2);
         assert!(params[0].ty().is_some() && params[1].ty().is_none());
         assert_eq!(lambda.body().unwrap().to_string(), "a");
+    }
+
+    #[test]
+    fn wildcard_binders() {
+        let f = only_fn(
+            "fn f(_: Int, x: Int) -> Int { let _: Int = 1; let y = |_| 0; handle { y(x) } with { Op(_, z) => z } }",
+        );
+        let names: Vec<(String, bool)> = f
+            .param_list()
+            .unwrap()
+            .params()
+            .map(|p| {
+                let n = p.name().unwrap();
+                (n.text().to_string(), n.is_wildcard())
+            })
+            .collect();
+        assert_eq!(names, [("_".to_string(), true), ("x".to_string(), false)]);
+        let wild = f.param_list().unwrap().params().next().unwrap().name().unwrap();
+        assert!(wild.ident_token().is_none());
+        assert_eq!(wild.underscore_token().unwrap().text(), "_");
+        let stmts: Vec<Stmt> = f.body().unwrap().stmts().collect();
+        let Stmt::Let(l) = &stmts[0] else { panic!() };
+        assert!(l.name().unwrap().is_wildcard() && l.ty().is_some());
+        let Stmt::Let(l) = &stmts[1] else { panic!() };
+        assert!(!l.name().unwrap().is_wildcard());
+        let Some(Expr::Lambda(lambda)) = l.init() else { panic!() };
+        let p = lambda.params().unwrap().params().next().unwrap();
+        assert!(p.name().unwrap().is_wildcard() && p.ty().is_none());
+        let Some(Expr::Handle(h)) = f.body().unwrap().tail_expr() else { panic!() };
+        let clause = h.clauses().unwrap().clauses().next().unwrap();
+        let names: Vec<bool> = clause.params().unwrap().names().map(|n| n.is_wildcard()).collect();
+        assert_eq!(names, [true, false]);
     }
 
     #[test]

@@ -343,3 +343,67 @@ fn main(c: Bool) -> Int ! {Log, Sleep} {
     "#]]
     .assert_eq(&out);
 }
+
+#[test]
+fn wildcard_binders_infer_and_bind_nothing() {
+    let out = check_types(
+        r#"
+//- /main.tel
+effect Pay(to: String, amount: Int) -> Int
+fn second(_: Int, y: Int) -> Int { y }
+fn main(x: Int) -> Int ! {Log} {
+    let _ = perform Log("still evaluated");
+    let _: Int = second(1, x);
+    let ys = map([1, 2], |_| x);
+    let f = |_: Int, b: Int| b;
+    let paid = handle { perform Pay("a", 3) } with { Pay(_, amount) => amount * 2 };
+    f(1, paid) + len(ys)
+}
+"#,
+    );
+    // no diagnostics: a `_` binder is no naming-case error and no unused local
+    expect![[r#"
+        second: _: Int
+        second: y: Int
+        main: x: Int
+        main: _: ()
+        main: _: Int
+        main: _: Int
+        main: ys: List<Int>
+        main: _: Int
+        main: b: Int
+        main: f: fn(Int, Int) -> Int
+        main: _: String
+        main: amount: Int
+        main: paid: Int
+        main: performs {Log}
+    "#]]
+    .assert_eq(&out);
+}
+
+#[test]
+fn wildcard_binders_shadow_nothing_and_still_need_types() {
+    let out = check_types(
+        r#"
+//- /main.tel
+fn main(x: Bool) -> Int {
+    let _ = 1;
+    let y = if x { 1 } else { 2 };
+    let _ = empty_map();
+    let g = |_| y;
+    y
+}
+"#,
+    );
+    expect![[r#"
+        main: x: Bool
+        main: _: Int
+        main: y: Int
+        main: _: Map<{unknown}, {unknown}>
+        main: _: {unknown}
+        main: g: fn({unknown}) -> Int
+        /main.tel:4:9 E0206 error: cannot infer the type of `_` (`Map<_, _>`); add a type annotation  [`_`]
+        /main.tel:5:14 E0206 error: cannot infer the type of `_`; annotate it: `|_: T| …`  [`_`]
+    "#]]
+    .assert_eq(&out);
+}

@@ -163,6 +163,76 @@ fn charge(n: Int, bps: Int) -> Int {
 }
 
 #[test]
+fn wildcard_binders_keep_their_slots() {
+    let out = core_of(
+        r#"
+//- /main.tel
+effect Pay(to: String, amount: Int) -> Int
+fn second(_: Int, y: Int) -> Int { y }
+fn main(x: Int) -> Int ! {Log, Pay} {
+    let _ = perform Log("still evaluated");
+    let _: Int = second(1, x);
+    let ys = map([1, 2], |_| x);
+    handle { perform Pay("a", len(ys)) } with { Pay(_, amount) => amount + x }
+}
+"#,
+    );
+    expect![[r#"
+        main::Pay = effect Pay(String, Int) -> Int
+        main::main = fn(Int) -> Int ! {main::Pay, prelude::Log} {
+            let: () = perform prelude::Log("still evaluated");
+            let: Int = main::second(1, %1);
+            let: List<Int> = map([1, 2], |Int| -> Int {
+                %3
+            });
+            handle {
+                perform main::Pay("a", len(%0))
+            } with {
+                main::Pay/2 => (%0 + %5),
+            }
+        }
+        main::second = fn(Int, Int) -> Int {
+            %0
+        }
+    "#]]
+    .assert_eq(&out);
+}
+
+/// Names never reach the hash: a `_` parameter hashes as a named one the body never uses,
+/// and still takes its de Bruijn slot (so which parameter is `_` matters).
+#[test]
+fn wildcard_binders_hash_like_unused_names() {
+    let hash = |src: &str| {
+        let project = Project::new(parse_fixture(src).0);
+        let defs: Vec<(SmolStr, tel_hash::core::CoreDef)> = project
+            .core_defs()
+            .into_iter()
+            .filter(|(n, _)| n.starts_with("main::"))
+            .map(|(n, d)| (n, d.unwrap()))
+            .collect();
+        let hashes = tel_hash::hash_program(&defs, &|_| None).unwrap();
+        hashes.into_iter().find(|(n, _)| n == "main::f").unwrap().1
+    };
+    let named = hash("//- /main.tel\nfn f(x: Int) -> Int { 1 }\n");
+    let wild = hash("//- /main.tel\nfn f(_: Int) -> Int { 1 }\n");
+    assert_eq!(named, wild);
+    assert_eq!(
+        hash("//- /main.tel\nfn f(x: Int, y: Int) -> Int { y }\n"),
+        hash("//- /main.tel\nfn f(_: Int, y: Int) -> Int { y }\n"),
+    );
+    assert_ne!(
+        hash("//- /main.tel\nfn f(_: Int, y: Int) -> Int { y }\n"),
+        hash("//- /main.tel\nfn f(y: Int, _: Int) -> Int { y }\n"),
+    );
+    assert_eq!(
+        hash(
+            "//- /main.tel\nfn f() -> Int { let unused = 2; let g = |a: Int, b: Int| a; g(1, 3) }\n"
+        ),
+        hash("//- /main.tel\nfn f() -> Int { let _ = 2; let g = |a: Int, _: Int| a; g(1, 3) }\n"),
+    );
+}
+
+#[test]
 fn aliases_of_record_types_build_records() {
     let out = core_of(
         r#"

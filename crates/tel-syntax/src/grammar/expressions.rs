@@ -2,7 +2,7 @@
 
 use super::items::param;
 use super::patterns::{PATTERN_START, pattern};
-use super::{ITEM_START, ListShape, delimited, name, name_ref, path};
+use super::{BINDER_START, ITEM_START, ListShape, binder, delimited, name_ref, path};
 use crate::SyntaxKind::{self, *};
 use crate::parser::{Parser, TokenSet};
 
@@ -285,7 +285,7 @@ fn lambda_expr(p: &mut Parser, r: Restrictions) {
                 close: PIPE,
                 name: "lambda parameters",
                 element: "a parameter",
-                first: TokenSet::new(&[IDENT]),
+                first: BINDER_START,
                 comma_optional_after_block: false,
             };
             p.node(LAMBDA_PARAMS, |p| delimited(p, &shape, |p| param(p, false)));
@@ -372,11 +372,18 @@ fn statement(p: &mut Parser) {
     }
 }
 
-/// "let" Ident [ ":" Type ] "=" Expr ";".
+/// "let" Binder [ ":" Type ] "=" Expr ";".
 fn let_stmt(p: &mut Parser) {
     p.node(LET_STMT, |p| {
         p.bump();
-        name(p, "a variable name after `let`");
+        let what = "a variable name or `_` after `let`";
+        if !p.at_ts(BINDER_START) && !p.at(EQ) && matches!(p.nth(1), EQ | COLON) {
+            // `let 3 = 1;`: skip the one misplaced token so the rest parses as a `let`
+            let message = format!("expected {what}, found {}", p.found());
+            p.error_bump(message);
+        } else {
+            binder(p, what);
+        }
         if p.eat(COLON) && !super::types::type_(p) {
             p.error_expected("a type after `:`");
         }
@@ -499,7 +506,7 @@ fn handle_expr(p: &mut Parser) {
     });
 }
 
-/// Clause = Path "(" [ Ident { "," Ident } [ "," ] ] ")" "=>" Expr.
+/// Clause = Path "(" [ Binder { "," Binder } [ "," ] ] ")" "=>" Expr.
 fn handler_clause(p: &mut Parser) {
     p.node(HANDLER_CLAUSE, |p| {
         path(p);
@@ -508,11 +515,13 @@ fn handler_clause(p: &mut Parser) {
                 open: L_PAREN,
                 close: R_PAREN,
                 name: "clause parameters",
-                element: "a parameter name",
-                first: TokenSet::new(&[IDENT]),
+                element: "a parameter name or `_`",
+                first: BINDER_START,
                 comma_optional_after_block: false,
             };
-            p.node(CLAUSE_PARAMS, |p| delimited(p, &shape, |p| name(p, "a parameter name")));
+            p.node(CLAUSE_PARAMS, |p| {
+                delimited(p, &shape, |p| binder(p, "a parameter name or `_`"))
+            });
         } else {
             p.error_expected("`(` and the operation's parameters");
         }

@@ -1,6 +1,9 @@
 //! Items: the top level of a file.
 
-use super::{ITEM_START, ListShape, delimited, expressions, name, name_ref, path, types};
+use super::{
+    BINDER_START, ITEM_START, ListShape, binder, delimited, expressions, name, name_ref, path,
+    types,
+};
 use crate::SyntaxKind::*;
 use crate::parser::{Parser, TokenSet};
 
@@ -103,16 +106,16 @@ pub(super) fn param_list(p: &mut Parser) {
         close: R_PAREN,
         name: "parameter list",
         element: "a parameter",
-        first: TokenSet::new(&[IDENT]),
+        first: BINDER_START,
         comma_optional_after_block: false,
     };
     p.node(PARAM_LIST, |p| delimited(p, &shape, |p| param(p, true)));
 }
 
-/// Param = Ident ":" Type (the type is optional for lambda parameters).
+/// Param = Binder ":" Type (the type is optional for lambda parameters).
 pub(super) fn param(p: &mut Parser, type_required: bool) {
     p.node(PARAM, |p| {
-        name(p, "a parameter name");
+        binder(p, "a parameter name or `_`");
         if p.eat(COLON) {
             if !types::type_(p) {
                 p.error_expected("the parameter's type");

@@ -95,6 +95,19 @@ fn name(p: &mut Parser, what: &str) {
     }
 }
 
+/// Where a binder may start: a name or `_`.
+const BINDER_START: TokenSet = TokenSet::new(&[IDENT, UNDERSCORE]);
+
+/// Binder = Ident | "_": a NAME holding the IDENT, or the UNDERSCORE of a binding that
+/// nothing can refer to (`let _ = e;`, `_: Int`, `|_|`, `Op(_)`).
+fn binder(p: &mut Parser, what: &str) {
+    if p.at_ts(BINDER_START) {
+        p.token_node(NAME);
+    } else {
+        p.error_expected(what);
+    }
+}
+
 /// NAME_REF: a referring identifier.
 fn name_ref(p: &mut Parser, what: &str) {
     if p.at(IDENT) {
