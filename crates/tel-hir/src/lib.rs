@@ -23,6 +23,7 @@ pub mod lower_core;
 pub mod prelude;
 pub mod project;
 pub mod signature;
+pub mod stored;
 pub mod ty;
 pub mod type_ref;
 
