@@ -5,6 +5,7 @@ mod check;
 mod hash;
 mod load;
 mod render;
+mod store;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,6 +48,8 @@ enum Command {
     },
     /// Compare two definitions (`#hash` or `file.tel::name`) by their normalized forms.
     Equiv { a: String, b: String },
+    /// The codebase: stored definitions by hash, names with history (docs/store.md).
+    Store(store::StoreArgs),
 }
 
 /// Exit statuses shared by every subcommand.
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Command::Check { paths, json } => check::run(paths, json),
         Command::Hash { paths, full, json } => hash::run(paths, full, json),
         Command::Equiv { a, b } => hash::equiv(&a, &b),
+        Command::Store(args) => store::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,503 @@
+//! `tel store …`: the codebase on the command line. Every command is one call on
+//! `tel_store::Store`, whose reports display as the text output and serialize as `--json`;
+//! this module only turns checked source into `NewDefinition`s and errors into exit codes.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use tel_hash::{CodeHash, HashedMember};
+use tel_ide::{Analysis, Definition, FileId, Severity};
+use tel_store::{ComponentMember, Error, NewDefinition, Store};
+
+use crate::{exit, load};
+
+#[derive(Args)]
+pub struct StoreArgs {
+    /// The codebase file [default: $TEL_CODEBASE, else .tel/codebase.sqlite under the
+    /// folder holding tel.toml].
+    #[arg(long, global = true, value_name = "PATH")]
+    codebase: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: StoreCommand,
+}
+
+#[derive(Subcommand)]
+pub enum StoreCommand {
+    /// Check, hash and store every definition of the named files, with what they depend on.
+    Add {
+        /// `.tel` files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every name in the codebase, with its hash and kind.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// A definition's source, full hash and dependencies.
+    View {
+        /// A name (`treasury::fee`) or a hash prefix (`#a7f3…`, `#comp.1`).
+        query: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Point a new name at a definition and drop the old name (no hash changes).
+    Rename {
+        old: String,
+        new: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A definition's dependencies, dependents and transitive dependents.
+    Deps {
+        /// A name or a hash prefix.
+        query: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everything that happened to a name, newest first, through earlier names.
+    History {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Names containing TEXT (ignoring case).
+    Find {
+        text: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Counts and sizes: definitions, names, history, bytes.
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The most recent changes to names, newest first.
+    Log {
+        /// How many events to show.
+        #[arg(long, short = 'n', default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(args: StoreArgs) -> Result<u8, String> {
+    let codebase = args.codebase.as_deref();
+    match args.cmd {
+        StoreCommand::Add { paths, json } => add(codebase, paths, json),
+        StoreCommand::List { json } => read(codebase, json, |s| {
+            let names = s.list()?;
+            if names.names.is_empty() && !json {
+                eprintln!("{} has no names yet", s.path().display());
+            }
+            Ok((names, exit::OK))
+        }),
+        StoreCommand::View { query, json } => read(codebase, json, |s| ok(s.view(&query))),
+        StoreCommand::Rename { old, new, json } => {
+            let mut store = open(codebase, false)?;
+            let reason = format!("tel store rename {old} {new}");
+            finish(store.rename(&old, &new, &reason).map(|r| (r, exit::OK)), json)
+        }
+        StoreCommand::Deps { query, json } => read(codebase, json, |s| ok(s.deps(&query))),
+        StoreCommand::History { name, json } => read(codebase, json, |s| ok(s.history(&name))),
+        StoreCommand::Find { text, json } => read(codebase, json, |s| {
+            let names = s.find(&text)?;
+            if names.names.is_empty() {
+                eprintln!("no name contains `{text}`");
+                return Ok((names, exit::FAILED));
+            }
+            Ok((names, exit::OK))
+        }),
+        StoreCommand::Stats { json } => read(codebase, json, |s| ok(s.stats())),
+        StoreCommand::Log { limit, json } => read(codebase, json, |s| ok(s.log(limit))),
+    }
+}
+
+fn ok<T>(result: tel_store::Result<T>) -> tel_store::Result<(T, u8)> {
+    result.map(|r| (r, exit::OK))
+}
+
+/// The codebase file for this command: `--codebase`, else `TEL_CODEBASE`, else the one of
+/// the project holding the working directory.
+fn codebase_path(codebase: Option<&Path>) -> Result<PathBuf, String> {
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
+    match codebase {
+        Some(path) => Ok(cwd.join(path)),
+        None => tel_store::location::codebase_path(&cwd).map_err(|e| e.to_string()),
+    }
+}
+
+/// Opens the codebase; read commands never create it.
+fn open(codebase: Option<&Path>, create: bool) -> Result<Store, String> {
+    let path = codebase_path(codebase)?;
+    let opened = if create { Store::open(&path) } else { Store::open_existing(&path) };
+    opened.map_err(|e| e.to_string())
+}
+
+fn read<T: Serialize + std::fmt::Display>(
+    codebase: Option<&Path>,
+    json: bool,
+    query: impl FnOnce(&Store) -> tel_store::Result<(T, u8)>,
+) -> Result<u8, String> {
+    let store = open(codebase, false)?;
+    finish(query(&store), json)
+}
+
+/// Prints a report (text or JSON) and picks the exit status; an error about what was asked
+/// for (not found, ambiguous, a name taken) is a failed command, anything else means the
+/// command could not run.
+fn finish<T: Serialize + std::fmt::Display>(
+    result: tel_store::Result<(T, u8)>,
+    json: bool,
+) -> Result<u8, String> {
+    match result {
+        Ok((report, code)) => {
+            let text = if json {
+                let mut text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+                text.push('\n');
+                text
+            } else {
+                report.to_string()
+            };
+            emit(&text)?;
+            Ok(code)
+        }
+        Err(e) if is_failure(&e) => {
+            eprintln!("error: {e}");
+            Ok(exit::FAILED)
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Writes to stdout; a reader that stopped early (`tel store list | head`) is not an error.
+fn emit(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write the output: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn is_failure(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::NameNotFound { .. }
+            | Error::HashNotFound { .. }
+            | Error::NoSuchMember { .. }
+            | Error::AmbiguousHash { .. }
+            | Error::NameTaken { .. }
+            | Error::MissingDependency { .. }
+            | Error::DuplicateName { .. }
+            | Error::HashConflict { .. }
+            | Error::HashMismatch { .. }
+            | Error::ComponentMismatch { .. }
+    )
+}
+
+// ------------------------------------------------------------------------------------ add
+
+/// One definition the engine checked and hashed.
+struct Hashed {
+    file: FileId,
+    def: Definition,
+    member: Arc<HashedMember>,
+}
+
+fn add(codebase: Option<&Path>, paths: Vec<PathBuf>, json: bool) -> Result<u8, String> {
+    let reason = format!(
+        "tel store add {}",
+        paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ")
+    );
+    // Where the definitions go is settled first: a codebase that cannot take them fails the
+    // command before a long analysis, and an existing one must be sound before anything
+    // else happens. It is created only once the sources are known to be fine.
+    let path = codebase_path(codebase)?;
+    let existing = match path.exists() {
+        true => Some(Store::open_existing(&path).map_err(|e| e.to_string())?),
+        false => None,
+    };
+    // The engine resolves `#hash` references in the sources against the codebase that
+    // `load` finds through TEL_CODEBASE: make it this one.
+    // SAFETY: the process is still single-threaded here (nothing has been spawned yet), so
+    // no other thread reads the environment while it changes.
+    unsafe { std::env::set_var(tel_store::location::ENV_VAR, &path) };
+    let loaded = load::load(paths)?;
+    let analysis = &loaded.analysis;
+    let mut reported = loaded.reported.clone();
+    let mut seen = HashSet::new();
+    reported.retain(|f| seen.insert(*f));
+
+    if let Some(list) = files_with_errors(analysis, &reported)? {
+        eprint!("error: nothing was added, because files have errors:\n{list}");
+        return Ok(exit::FAILED);
+    }
+    let mut components = Components::default();
+    let defs = match collect(analysis, &reported, &mut components)? {
+        Ok(defs) => defs,
+        Err(refusal) => {
+            eprint!("{refusal}");
+            return Ok(exit::FAILED);
+        }
+    };
+    let batch = new_definitions(analysis, &defs, &mut components)?;
+
+    let mut store = match existing {
+        Some(store) => store,
+        None => Store::open(&path).map_err(|e| e.to_string())?,
+    };
+    // Said before the write so that a long add shows where it is going.
+    eprintln!("storing {} definitions in {}", batch.len(), store.path().display());
+    finish(ok(store.add_definitions(&batch, &reason)), json)
+}
+
+/// One line per file of `files` with errors (its path and how many), or `None`.
+fn files_with_errors(analysis: &Analysis, files: &[FileId]) -> Result<Option<String>, String> {
+    let mut out = String::new();
+    for &file in files {
+        let errors = analysis
+            .diagnostics(file)
+            .map_err(|_| "analysis was cancelled")?
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        if errors > 0 {
+            let path = analysis.file_path(file).display();
+            out.push_str(&format!("{path}: {errors} error(s); see `tel check {path}`\n"));
+        }
+    }
+    Ok((!out.is_empty()).then_some(out))
+}
+
+/// The definitions of `roots` and, transitively, every definition they depend on (from other
+/// modules and the prelude), in a deterministic order: the named files' definitions in
+/// source order, then their dependencies by name. A component's members come together.
+/// `Err` (inner) is a refusal to print: something needed has no hash.
+fn collect(
+    analysis: &Analysis,
+    roots: &[FileId],
+    components: &mut Components,
+) -> Result<Result<Vec<Hashed>, String>, String> {
+    let cancelled = |_| "analysis was cancelled".to_owned();
+    let mut by_hash: HashMap<CodeHash, Vec<(FileId, Definition)>> = HashMap::new();
+    let mut unhashed: BTreeMap<FileId, Vec<Definition>> = BTreeMap::new();
+    let root_set: HashSet<FileId> = roots.iter().copied().collect();
+    for file in analysis.files() {
+        for def in analysis.definitions(file).map_err(cancelled)? {
+            match def.hash {
+                Some(h) => by_hash.entry(h).or_default().push((file, def)),
+                None => unhashed.entry(file).or_default().push(def),
+            }
+        }
+    }
+    // A definition of a named file without a hash, although its file has no errors: it
+    // depends on a file that has some.
+    if roots.iter().any(|f| unhashed.contains_key(f)) {
+        let others: Vec<FileId> = analysis.files().filter(|f| !root_set.contains(f)).collect();
+        return Ok(Err(match files_with_errors(analysis, &others)? {
+            Some(list) => format!(
+                "error: nothing was added, because files the named ones depend on have \
+                 errors:\n{list}"
+            ),
+            None => {
+                let names: Vec<String> = roots
+                    .iter()
+                    .filter_map(|f| unhashed.get(f))
+                    .flatten()
+                    .map(Definition::qualified)
+                    .collect();
+                format!("error: nothing was added: {} could not be hashed\n", names.join(", "))
+            }
+        }));
+    }
+
+    let mut out: Vec<Hashed> = Vec::new();
+    let mut taken: HashSet<(FileId, String)> = HashSet::new();
+    let mut queue: Vec<(FileId, Definition)> = Vec::new();
+    for &file in roots {
+        let mut defs = analysis.definitions(file).map_err(cancelled)?;
+        defs.sort_by_key(|d| d.range.start());
+        queue.extend(defs.into_iter().map(|d| (file, d)));
+    }
+    let mut pending_deps: Vec<(FileId, Definition)> = Vec::new();
+    loop {
+        for (file, def) in queue.drain(..) {
+            if !taken.insert((file, def.name.to_string())) {
+                continue;
+            }
+            let member = analysis
+                .hashed(file, &def.name)
+                .map_err(cancelled)?
+                .ok_or_else(|| format!("{}: the engine gave no hash", def.qualified()))?;
+            let core =
+                tel_hash::decode(&member.bytes).map_err(|e| format!("{}: {e}", def.qualified()))?;
+            // A dependency no loaded file defines was named by `#hash`: it is in the
+            // codebase already (the store refuses the batch otherwise).
+            for dep in tel_hash::hash_deps(&core) {
+                pending_deps.extend(by_hash.get(&dep).into_iter().flatten().cloned());
+            }
+            if member.hash != tel_hash::hash_bytes(&member.bytes) {
+                // A member of a mutually recursive component: its siblings go in too.
+                for sibling in components.siblings(analysis, file, &def)? {
+                    pending_deps.extend(by_hash.get(&sibling).into_iter().flatten().cloned());
+                }
+            }
+            out.push(Hashed { file, def, member });
+        }
+        if pending_deps.is_empty() {
+            break;
+        }
+        pending_deps.sort_by_key(|(_, d)| d.qualified());
+        queue.append(&mut pending_deps);
+    }
+    Ok(Ok(out))
+}
+
+fn new_definitions(
+    analysis: &Analysis,
+    defs: &[Hashed],
+    components: &mut Components,
+) -> Result<Vec<NewDefinition>, String> {
+    let mut texts: HashMap<FileId, String> = HashMap::new();
+    defs.iter()
+        .map(|h| {
+            let name = h.def.qualified();
+            let core = tel_hash::decode(&h.member.bytes).map_err(|e| format!("{name}: {e}"))?;
+            let component = if h.member.hash == tel_hash::hash_bytes(&h.member.bytes) {
+                None
+            } else {
+                Some(components.member(analysis, h.file, &h.def)?)
+            };
+            let text = texts.entry(h.file).or_insert_with(|| analysis.file_text(h.file));
+            let source = text
+                .get(std::ops::Range::<usize>::from(h.def.range))
+                .unwrap_or_default()
+                .to_owned();
+            Ok(NewDefinition {
+                hash: h.member.hash,
+                component,
+                kind: h.def.kind,
+                name,
+                canonical: h.member.bytes.clone(),
+                source,
+                dependencies: tel_hash::hash_deps(&core),
+            })
+        })
+        .collect()
+}
+
+/// Which mutually recursive component a definition belongs to, and at which index.
+///
+/// The engine hands out members one at a time (`Analysis::hashed`), so the components are
+/// hashed again here from the same files with tel-hir's salsa-free pipeline, once per
+/// project and only when a member is met. The store checks every member hash against the
+/// component's bytes, so a disagreement could not slip in.
+#[derive(Default)]
+struct Components {
+    /// By project root (or the loose file): each member's name → its component.
+    projects: HashMap<PathBuf, Arc<HashMap<String, ComponentOf>>>,
+}
+
+#[derive(Clone)]
+struct ComponentOf {
+    member: ComponentMember,
+    members: Vec<CodeHash>,
+}
+
+impl Components {
+    fn member(
+        &mut self,
+        analysis: &Analysis,
+        file: FileId,
+        def: &Definition,
+    ) -> Result<ComponentMember, String> {
+        Ok(self.find(analysis, file, def)?.member)
+    }
+
+    fn siblings(
+        &mut self,
+        analysis: &Analysis,
+        file: FileId,
+        def: &Definition,
+    ) -> Result<Vec<CodeHash>, String> {
+        Ok(self.find(analysis, file, def)?.members)
+    }
+
+    fn find(
+        &mut self,
+        analysis: &Analysis,
+        file: FileId,
+        def: &Definition,
+    ) -> Result<ComponentOf, String> {
+        let path = analysis.file_path(file).to_path_buf();
+        let key = tel_ide::project::find_root(&path).unwrap_or_else(|| path.clone());
+        if !self.projects.contains_key(&key) {
+            let hashed = hash_components(analysis, &key)?;
+            self.projects.insert(key.clone(), Arc::new(hashed));
+        }
+        let name = def.qualified();
+        let found = self.projects[&key].get(&name).cloned().ok_or_else(|| {
+            format!(
+                "{name}: not found among the mutually recursive components of {}",
+                key.display()
+            )
+        })?;
+        if Some(found.member.index as usize).and_then(|i| found.members.get(i)) != def.hash.as_ref()
+        {
+            return Err(format!(
+                "{name}: the engine and tel-hir disagree on its hash; please report this"
+            ));
+        }
+        Ok(found)
+    }
+}
+
+/// Every component member of the project at `key` (a root folder, or a loose file).
+fn hash_components(
+    analysis: &Analysis,
+    key: &Path,
+) -> Result<HashMap<String, ComponentOf>, String> {
+    let files = if key.is_dir() {
+        tel_ide::project::project_at(key).map_err(|e| e.to_string())?.files
+    } else {
+        vec![key.to_path_buf()]
+    };
+    let sources = files.iter().map(|p| {
+        let text = analysis.file_for_path(p).map(|f| analysis.file_text(f)).unwrap_or_default();
+        (p.to_string_lossy().into_owned(), text)
+    });
+    let project = tel_hir::project::Project::new(sources);
+    let defs: Vec<_> = project
+        .core_defs()
+        .into_iter()
+        .filter_map(|(name, core)| Some((name, core.ok()?)))
+        .collect();
+    let components = tel_hash::hash_program_components(&defs, &|_| None)
+        .map_err(|e| format!("{}: {e}", key.display()))?;
+    let mut out = HashMap::new();
+    for c in components {
+        let Some(component) = c.component else { continue };
+        let members: Vec<CodeHash> = c.members.iter().map(|m| m.hash).collect();
+        for (index, m) in c.members.iter().enumerate() {
+            out.insert(
+                m.name.to_string(),
+                ComponentOf {
+                    member: ComponentMember { component, index: index as u32 },
+                    members: members.clone(),
+                },
+            );
+        }
+    }
+    Ok(out)
+}
