@@ -303,23 +303,18 @@ fn collect(
     }
     // A definition of a named file without a hash, although its file has no errors: it
     // depends on a file that has some.
-    if roots.iter().any(|f| unhashed.contains_key(f)) {
+    let stuck: Vec<String> =
+        roots.iter().filter_map(|f| unhashed.get(f)).flatten().map(Definition::qualified).collect();
+    if !stuck.is_empty() {
         let others: Vec<FileId> = analysis.files().filter(|f| !root_set.contains(f)).collect();
-        return Ok(Err(match files_with_errors(analysis, &others)? {
-            Some(list) => format!(
-                "error: nothing was added, because files the named ones depend on have \
-                 errors:\n{list}"
-            ),
-            None => {
-                let names: Vec<String> = roots
-                    .iter()
-                    .filter_map(|f| unhashed.get(f))
-                    .flatten()
-                    .map(Definition::qualified)
-                    .collect();
-                format!("error: nothing was added: {} could not be hashed\n", names.join(", "))
-            }
-        }));
+        let why = match files_with_errors(analysis, &others)? {
+            Some(list) => format!(" until these files have no errors:\n{list}"),
+            None => "\n".to_owned(),
+        };
+        return Ok(Err(format!(
+            "error: nothing was added: {} cannot be hashed{why}",
+            stuck.join(", ")
+        )));
     }
 
     let mut out: Vec<Hashed> = Vec::new();

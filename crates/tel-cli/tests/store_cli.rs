@@ -232,7 +232,7 @@ fn files_with_errors_are_refused_and_nothing_is_written() {
     let out = env.tel(&["store", "add", user.to_str().unwrap()]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     expect![[r#"
-        error: nothing was added, because files the named ones depend on have errors:
+        error: nothing was added: user::twice cannot be hashed until these files have no errors:
         $DIR/proj/rates.tel: 1 error(s); see `tel check $DIR/proj/rates.tel`
     "#]]
     .assert_eq(&env.shown(&out.stderr));
