@@ -318,7 +318,9 @@ fn collect(
     }
 
     let mut out: Vec<Hashed> = Vec::new();
-    let mut taken: HashSet<(FileId, String)> = HashSet::new();
+    // By name and hash: one file reached by two spellings of its path is loaded twice, but
+    // two different definitions under one name must both reach the store, which refuses.
+    let mut taken: HashSet<(String, CodeHash)> = HashSet::new();
     let mut queue: Vec<(FileId, Definition)> = Vec::new();
     for &file in roots {
         let mut defs = analysis.definitions(file).map_err(cancelled)?;
@@ -328,7 +330,7 @@ fn collect(
     let mut pending_deps: Vec<(FileId, Definition)> = Vec::new();
     loop {
         for (file, def) in queue.drain(..) {
-            if !taken.insert((file, def.name.to_string())) {
+            if def.hash.is_some_and(|h| !taken.insert((def.qualified(), h))) {
                 continue;
             }
             let member = analysis
@@ -401,7 +403,7 @@ fn new_definitions(
 #[derive(Default)]
 struct Components {
     /// By project root (or the loose file): each member's name → its component.
-    projects: HashMap<PathBuf, Arc<HashMap<String, ComponentOf>>>,
+    projects: HashMap<PathBuf, HashMap<String, ComponentOf>>,
 }
 
 #[derive(Clone)]
@@ -439,7 +441,7 @@ impl Components {
         let key = tel_ide::project::find_root(&path).unwrap_or_else(|| path.clone());
         if !self.projects.contains_key(&key) {
             let hashed = hash_components(analysis, &key)?;
-            self.projects.insert(key.clone(), Arc::new(hashed));
+            self.projects.insert(key.clone(), hashed);
         }
         let name = def.qualified();
         let found = self.projects[&key].get(&name).cloned().ok_or_else(|| {
@@ -458,20 +460,21 @@ impl Components {
     }
 }
 
-/// Every component member of the project at `key` (a root folder, or a loose file).
+/// Every component member of the project at `key` (a root folder, or a loose file), from
+/// the texts the engine holds.
 fn hash_components(
     analysis: &Analysis,
     key: &Path,
 ) -> Result<HashMap<String, ComponentOf>, String> {
-    let files = if key.is_dir() {
-        tel_ide::project::project_at(key).map_err(|e| e.to_string())?.files
-    } else {
-        vec![key.to_path_buf()]
-    };
-    let sources = files.iter().map(|p| {
-        let text = analysis.file_for_path(p).map(|f| analysis.file_text(f)).unwrap_or_default();
-        (p.to_string_lossy().into_owned(), text)
-    });
+    let prelude = Path::new(tel_ide::PRELUDE_PATH);
+    let sources = analysis
+        .files()
+        .map(|f| (f, analysis.file_path(f)))
+        .filter(|(_, p)| {
+            *p != prelude && (*p == key || tel_ide::project::find_root(p).as_deref() == Some(key))
+        })
+        .map(|(f, p)| (p.to_string_lossy().into_owned(), analysis.file_text(f)))
+        .collect::<Vec<_>>();
     let project = tel_hir::project::Project::new(sources);
     let defs: Vec<_> = project
         .core_defs()
