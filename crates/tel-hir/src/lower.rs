@@ -515,9 +515,10 @@ impl BodyLower {
                     Some(ast::UnaryOp::Not) => UnOp::Not,
                     None => return self.missing(r),
                 };
-                // `-9223372036854775808` is a literal, not the negation of an overflow.
+                // `-9223372036854775808` is a literal, not the negation of an overflow; and
+                // `-(5)` is the same literal as `-5` (parentheses never reach the hash).
                 if op == UnOp::Neg
-                    && let Some(ast::Expr::Literal(l)) = p.expr()
+                    && let Some(ast::Expr::Literal(l)) = without_parens(p.expr())
                     && l.kind() == Some(ast::LiteralKind::Int)
                     && let Some(tok) = l.token()
                 {
@@ -854,4 +855,12 @@ fn binop(op: ast::BinOp) -> BinOp {
         ast::BinOp::Div => BinOp::Div,
         ast::BinOp::Rem => BinOp::Rem,
     }
+}
+
+/// `((e))` → `e`.
+fn without_parens(mut expr: Option<ast::Expr>) -> Option<ast::Expr> {
+    while let Some(ast::Expr::Paren(p)) = &expr {
+        expr = p.expr();
+    }
+    expr
 }
