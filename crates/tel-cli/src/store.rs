@@ -328,6 +328,13 @@ fn collect(
         queue.extend(defs.into_iter().map(|d| (file, d)));
     }
     let mut pending_deps: Vec<(FileId, Definition)> = Vec::new();
+    // Each dependency's holders are queued once, however many definitions use it.
+    let mut expanded: HashSet<CodeHash> = HashSet::new();
+    let mut want = |hash: CodeHash, pending: &mut Vec<(FileId, Definition)>| {
+        if expanded.insert(hash) {
+            pending.extend(by_hash.get(&hash).into_iter().flatten().cloned());
+        }
+    };
     loop {
         for (file, def) in queue.drain(..) {
             if def.hash.is_some_and(|h| !taken.insert((def.qualified(), h))) {
@@ -342,12 +349,12 @@ fn collect(
             // A dependency no loaded file defines was named by `#hash`: it is in the
             // codebase already (the store refuses the batch otherwise).
             for dep in tel_hash::hash_deps(&core) {
-                pending_deps.extend(by_hash.get(&dep).into_iter().flatten().cloned());
+                want(dep, &mut pending_deps);
             }
             if member.hash != tel_hash::hash_bytes(&member.bytes) {
                 // A member of a mutually recursive component: its siblings go in too.
                 for sibling in components.siblings(analysis, file, &def)? {
-                    pending_deps.extend(by_hash.get(&sibling).into_iter().flatten().cloned());
+                    want(sibling, &mut pending_deps);
                 }
             }
             out.push(Hashed { file, def, member });
@@ -355,7 +362,7 @@ fn collect(
         if pending_deps.is_empty() {
             break;
         }
-        pending_deps.sort_by_key(|(_, d)| d.qualified());
+        pending_deps.sort_by_cached_key(|(_, d)| d.qualified());
         queue.append(&mut pending_deps);
     }
     Ok(Ok(out))
