@@ -1,0 +1,13 @@
+//! The TEL virtual machine: core IR loaded by hash, compiled to bytecode, and run by an
+//! interpreter whose entire state is serializable data. docs/vm.md describes the design.
+
+pub mod host;
+pub mod program;
+pub mod show;
+pub mod value;
+pub mod vm;
+
+pub use host::{Host, HostError, TestHost};
+pub use program::{Code, HostEffect, LoadError, Op, Program, StoredDef};
+pub use value::Value;
+pub use vm::{Limits, Location, RuntimeError, Status, Usage, Vm};

@@ -1,0 +1,447 @@
+//! The VM end to end: TEL source is checked, lowered and hashed exactly as `tel store add`
+//! does (tel-hir's project, tel-hash's components), decoded from its canonical bytes, loaded
+//! by hash and run.
+
+use expect_test::{Expect, expect};
+use std::collections::HashMap;
+use tel_hash::CodeHash;
+use tel_vm::{Limits, LoadError, Program, RuntimeError, Status, StoredDef, TestHost, Value, Vm};
+
+/// Every definition of `src` and the prelude, by hash, as the store would hand them out;
+/// and the hash of `main`.
+fn stored(src: &str) -> (HashMap<CodeHash, StoredDef>, CodeHash) {
+    let project = tel_hir::project::Project::new([("test.tel".to_string(), src.to_string())]);
+    let errors: Vec<String> = project
+        .diagnostics()
+        .into_values()
+        .flatten()
+        .filter(|d| d.severity == tel_hir::diagnostics::Severity::Error)
+        .map(|d| d.message)
+        .collect();
+    assert!(errors.is_empty(), "the test program has errors: {errors:?}");
+    let defs: Vec<_> =
+        project.core_defs().into_iter().map(|(n, d)| (n, d.expect("lowers"))).collect();
+    let components = tel_hash::hash_program_components(&defs, &|_| None).expect("hashes");
+    let mut out = HashMap::new();
+    let mut main = None;
+    for c in components {
+        for m in c.members {
+            let def = tel_hash::decode(&m.bytes).expect("decodes its own bytes");
+            let short = m.name.rsplit("::").next().unwrap_or(&m.name).into();
+            if m.name.ends_with("::main") && !m.name.starts_with("prelude") {
+                main = Some(m.hash);
+            }
+            out.insert(m.hash, StoredDef { def, component: c.component, name: Some(short) });
+        }
+    }
+    (out, main.expect("the program has a main"))
+}
+
+fn load(src: &str) -> Program {
+    let (defs, main) = stored(src);
+    Program::load(&defs, main).expect("loads")
+}
+
+fn run_with(src: &str, limits: Limits, host: &mut TestHost) -> Result<String, RuntimeError> {
+    let program = load(src);
+    let mut vm = Vm::new(&program, limits, 0);
+    let v = vm.run_to_end(&program, host)?;
+    Ok(tel_vm::show::show(&program, &v))
+}
+
+fn run(src: &str) -> String {
+    match run_with(src, Limits::default(), &mut TestHost::new(7)) {
+        Ok(v) => v,
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+fn check(src: &str, expect: Expect) {
+    expect.assert_eq(&run(src));
+}
+
+#[test]
+fn arithmetic_let_if_and_show() {
+    check(
+        r#"fn main() -> String {
+            let a = 7;
+            let b = -7 / 2;
+            let c = -7 % 3;
+            show([a * 6, b, c, if a > 3 { 1 } else { 2 }]) ++ " " ++ show(90s) ++ show(2h)
+                ++ show(250ms) ++ show(0ms) ++ show(-5s) ++ show(15min)
+        }"#,
+        expect![[r#"[42, -3, -1, 1] 90s2h250ms0ms-5s15min"#]],
+    );
+}
+
+#[test]
+fn show_nests_strings_records_maps_options() {
+    check(
+        r#"type Quote = { asset: String, price: Int }
+        fn main() -> String {
+            let m: Map<String, Int> = insert(insert(empty_map(), "ETH", 3), "BTC", 2);
+            show({ q: Quote { price: 1, asset: "E\"T\nH" }, m: m, none: get(m, "X"), some: get(m, "BTC"), u: (), s: { b: true } })
+        }"#,
+        expect![[
+            r#"{ m: {"BTC": 2, "ETH": 3}, none: None, q: Quote { asset: "E\"T\nH", price: 1 }, s: { b: true }, some: Some(2), u: () }"#
+        ]],
+    );
+}
+
+#[test]
+fn short_circuit_and_comparisons() {
+    check(
+        r#"fn boom() -> Bool { 1 / 0 == 0 }
+        fn main() -> List<Bool> {
+            [false && boom(), true || boom(), "abc" < "abd", 2s <= 2000ms, 3 != 3, [1, 2] == [1, 2]]
+        }"#,
+        expect![[r#"[false, true, true, true, false, true]"#]],
+    );
+}
+
+#[test]
+fn patterns_of_every_form() {
+    check(
+        r#"enum Shape { Circle(Int), Rect(Int, Int), Dot }
+        type P = { x: Int, y: Int }
+        fn area(s: Shape) -> Int {
+            match s {
+                Circle(r) if r > 10 => 0,
+                Circle(r) => 3 * r * r,
+                Rect(w, h) => w * h,
+                Dot => 1,
+            }
+        }
+        fn describe(o: Int?) -> String {
+            match o { Some(0) => "zero", Some(n) => show(n), None => "none" }
+        }
+        fn corner(p: P) -> Int { match p { { x: 0, y } => y, { x, y: _ } => x } }
+        fn word(s: String) -> Int { match s { "one" => 1, "two" => 2, _ => 0 } }
+        fn main() -> List<String> {
+            [show([area(Circle(2)), area(Circle(11)), area(Rect(3, 4)), area(Dot)]),
+             describe(Some(0)), describe(Some(5)), describe(None),
+             show([corner(P { x: 0, y: 9 }), corner(P { x: 4, y: 9 }), word("two"), word("x")]),
+             show([Circle(1), Dot])]
+        }"#,
+        expect![[r#"["[12, 0, 12, 1]", "zero", "5", "none", "[9, 4, 2, 0]", "[Circle(1), Dot]"]"#]],
+    );
+}
+
+#[test]
+fn closures_capture_locals_and_builtins_call_them() {
+    check(
+        r#"fn adder(n: Int) -> fn(Int) -> Int { |x| x + n }
+        fn twice(f: fn(Int) -> Int, x: Int) -> Int { f(f(x)) }
+        fn main() -> List<String> {
+            let k = 10;
+            let add3 = adder(3);
+            let xs = [1, 2, 3, 4];
+            [show(map(xs, |x| x * k)), show(filter(xs, |x| x % 2 == 0)),
+             show(fold(xs, 0, |acc, x| acc + x)), show(twice(add3, 1)),
+             show(map([1, 2], show)), show(len("héllo")), show(len(xs)), show(get(xs, 9)),
+             show(keys(insert(insert(empty_map(), 3, "c"), 1, "a"))),
+             show(map([[1], [2, 3]], |ys| fold(ys, 0, |a, y| a + y * k)))]
+        }"#,
+        expect![[
+            r#"["[10, 20, 30, 40]", "[2, 4]", "10", "7", "[\"1\", \"2\"]", "5", "4", "None", "[1, 3]", "[10, 50]"]"#
+        ]],
+    );
+}
+
+#[test]
+fn handlers_resume_abort_and_forward_outward() {
+    check(
+        r#"effect Ask(key: String) -> Int
+        effect Fail(code: Int) -> Int
+        fn body() -> Int ! {Ask} { perform Ask("a") + perform Ask("b") }
+        fn main() -> List<Int> {
+            let tail = handle { body() } with { Ask(k) => if k == "a" { 1 } else { 2 } };
+            let explicit = handle { body() } with { Ask(k) => { resume(10); 99 } };
+            let aborted = handle { body() } with { Ask(k) => abort(-1) };
+            let outer = handle {
+                handle { body() } with { Ask(k) => if k == "a" { 100 } else { resume(perform Ask(k)) } }
+            } with { Ask(k) => 5 };
+            let failed = handle {
+                handle { body() } with { Ask(k) => perform Fail(7) }
+            } with { Fail(c) => abort(c * -1) };
+            [tail, explicit, aborted, outer, failed]
+        }"#,
+        expect![[r#"[3, 20, -1, 105, -7]"#]],
+    );
+}
+
+#[test]
+fn host_effects_reach_the_test_host() {
+    let src = r#"fn main() -> Int ! {Log, Deposit, Withdraw, Observe, Random, Emit} {
+        perform Deposit("alice", 100);
+        perform Withdraw("alice", 30);
+        perform Log("price " ++ show(perform Observe("ETH")));
+        perform Emit("done");
+        perform Random(10)
+    }"#;
+    let mut host = TestHost::new(42);
+    host.feeds.insert("ETH".into(), 3100);
+    let v = run_with(src, Limits::default(), &mut host).unwrap();
+    expect![[r#"3 {"alice": 70} ["price 3100"] ["done"]"#]]
+        .assert_eq(&format!("{v} {:?} {:?} {:?}", host.balances, host.log, host.events));
+}
+
+#[test]
+fn host_refusals_are_runtime_errors() {
+    check(
+        r#"fn main() -> () ! {Withdraw} { perform Withdraw("bob", 5) }"#,
+        expect![[
+            r#"error: host effect Withdraw failed: withdrawing 5 from "bob", whose balance is 0 (in main (#gmvi5pc1) at instruction 2)"#
+        ]],
+    );
+    check(
+        r#"fn main() -> Int ! {Observe} { perform Observe("NOPE") }"#,
+        expect![[
+            r#"error: host effect Observe failed: unknown feed "NOPE" (in main (#ojonkgr2) at instruction 1)"#
+        ]],
+    );
+    check(
+        r#"fn main() -> Int ! {Random} { perform Random(0) }"#,
+        expect![
+            "error: host effect Random failed: Random with a non-positive bound (0) (in main (#1vraaju5) at instruction 1)"
+        ],
+    );
+}
+
+#[test]
+fn within_after_and_the_virtual_clock() {
+    check(
+        r#"fn main() -> List<Int> ! {Sleep, Now, Log} {
+            let fast = within 10s { perform Sleep(5s); 1 } else { 0 };
+            let slow = within 10s { perform Sleep(5s); perform Log("never"); perform Sleep(6s); 1 } else { 0 };
+            let t = perform Now();
+            let exact = within 1s { after 1s { 2 } } else { 0 };
+            let nested = within 5s { within 5s { perform Sleep(9s); 1 } else { 2 } } else { 3 };
+            let mocked = handle { within 1s { perform Sleep(1h); 4 } else { 0 } } with { Sleep(d) => () };
+            [fast, slow, t, exact, nested, mocked, now()]
+        }"#,
+        expect![[r#"[1, 0, 15000, 2, 3, 4, 21000]"#]],
+    );
+}
+
+#[test]
+fn arithmetic_traps() {
+    check(
+        "fn main() -> Int { let z = 0; 1 / z }",
+        expect!["error: division by zero in main (#qv9b46s5) at instruction 4"],
+    );
+    check(
+        "fn main() -> Int { 9223372036854775807 + 1 }",
+        expect!["error: integer overflow in + in main (#l50c74ff) at instruction 2"],
+    );
+    check(
+        "fn main() -> Int { let m = -9223372036854775807 - 1; m / -1 }",
+        expect!["error: integer overflow in / in main (#eh7u4oso) at instruction 6"],
+    );
+}
+
+#[test]
+fn runaway_recursion_and_fuel_stop_the_run() {
+    check(
+        "fn down(n: Int) -> Int { down(n + 1) + 1 }\nfn main() -> Int { down(0) }",
+        expect!["error: call depth exhausted (limit 10000) in down (#cjep1k54) at instruction 4"],
+    );
+    let fib = "fn fib(n: Int) -> Int { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } }
+        fn main() -> Int { fib(30) }";
+    let limits = Limits { fuel: 10_000, ..Limits::default() };
+    let err = run_with(fib, limits, &mut TestHost::new(0)).unwrap_err();
+    assert!(
+        matches!(&err, RuntimeError::ResourceExhausted { resource, limit: 10_000, .. } if resource == "fuel"),
+        "{err}"
+    );
+    let limits = Limits { effects: 3, ..Limits::default() };
+    let err = run_with(
+        "fn main() -> () ! {Log} { perform Log(\"a\"); perform Log(\"b\"); perform Log(\"c\"); perform Log(\"d\") }",
+        limits,
+        &mut TestHost::new(0),
+    )
+    .unwrap_err();
+    expect!["effects exhausted (limit 3) in main (#5ffm178m) at instruction 10"]
+        .assert_eq(&err.to_string());
+}
+
+#[test]
+fn a_paused_machine_serializes_and_resumes() {
+    let src = r#"effect Ask() -> Int
+        fn fib(n: Int) -> Int { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } }
+        fn main() -> Int ! {Log, Sleep} {
+            let xs = map([10, 11, 12], |n| fib(n));
+            perform Log(show(xs));
+            within 1h { after 1s { handle { fold(xs, 0, |a, x| a + x + perform Ask()) } with { Ask() => 1 } } } else { 0 }
+        }"#;
+    let program = load(src);
+    let mut straight_host = TestHost::new(1);
+    let mut vm = Vm::new(&program, Limits::default(), 0);
+    let straight = vm.run_to_end(&program, &mut straight_host).unwrap();
+    assert_eq!(straight, Value::Int(55 + 89 + 144 + 3));
+
+    // Pause at many different points; each snapshot resumes to the same result and log.
+    let total = vm.usage.fuel;
+    for pause in (1..total).step_by((total / 37).max(1) as usize) {
+        let mut host = TestHost::new(1);
+        let mut vm = Vm::new(&program, Limits::default(), 0);
+        assert_eq!(vm.run(&program, &mut host, pause).unwrap(), Status::Running);
+        let json = serde_json::to_string(&(&vm, &host)).unwrap();
+        let (mut vm, mut host): (Vm, TestHost) = serde_json::from_str(&json).unwrap();
+        assert_eq!(vm.run_to_end(&program, &mut host).unwrap(), straight, "paused at {pause}");
+        assert_eq!(host, straight_host);
+        assert_eq!(vm.usage.fuel, total);
+    }
+}
+
+#[test]
+fn loading_checks_dependencies() {
+    let (mut defs, main) = stored("fn helper() -> Int { 1 }\nfn main() -> Int { helper() + 1 }");
+    let helper =
+        *defs.iter().find(|(_, d)| d.name.as_deref() == Some("helper")).map(|(h, _)| h).unwrap();
+    defs.remove(&helper);
+    let err = Program::load(&defs, main).unwrap_err();
+    assert_eq!(
+        err,
+        LoadError::Missing { hash: helper, needed_by: format!("main (#{})", main.short()) }
+    );
+    let (defs, _) = stored("fn f(x: Int) -> Int { x }\nfn main() -> Int { 1 }");
+    let f = defs.iter().find(|(_, d)| d.name.as_deref() == Some("f")).map(|(h, _)| *h).unwrap();
+    assert!(matches!(Program::load(&defs, f), Err(LoadError::EntryHasParams(_))));
+}
+
+/// A fixture's result, then its log and events, one per line.
+fn fixture(name: &str) -> String {
+    let path = format!("{}/../../fixtures/valid/{name}.tel", env!("CARGO_MANIFEST_DIR"));
+    let mut host = TestHost::new(7);
+    // The feeds the fixtures' headers document.
+    for (feed, v) in [
+        ("ETH/USD", 3000),
+        ("BTC/USD", 64000),
+        ("ETH/USD@ethereum", 3000),
+        ("ETH/USD@osmosis", 3050),
+    ] {
+        host.feeds.insert(feed.into(), v);
+    }
+    let result = run_with(&std::fs::read_to_string(path).unwrap(), Limits::default(), &mut host);
+    let mut out = match result {
+        Ok(v) => v,
+        Err(e) => format!("error: {e}"),
+    };
+    for line in &host.log {
+        out += &format!("\nlog: {line}");
+    }
+    for line in &host.events {
+        out += &format!("\nemit: {line}");
+    }
+    out
+}
+
+#[test]
+fn fixtures_compute_their_documented_results() {
+    expect!["{ ack_2_3: 9, collatz_27: 111, even_10: true, fib_20: 6765, fib_fast_90: 2880067194370816120, gcd: 21, odd_7: true, pow_3_13: 1594323 }"].assert_eq(&fixture("recursion"));
+    expect![[r#"
+        2
+        log: notionals [9486, 65280, 8100, 12444, 2840]
+        log: largest Some(65280), none for [] None
+        log: eth qty 7, squares [25, 16, 9, 4, 1]
+        log: second trade Some(Trade { asset: "BTC", price: 64000, qty: 1 }), tenth None
+        log: twice 18, count 7"#]].assert_eq(&fixture("lists"));
+    expect![[r#"
+        ok
+        log: slow	unknown light "blue""#]].assert_eq(&fixture("strings_and_literals"));
+    expect![[r#"
+        Settled(50)
+        log: proposed by alice -> bob accepted alice's offer
+        log: bob accepted alice's offer -> bob funded 1050
+        log: bob funded 1050 -> settled, change 50
+        emit: swap finished: settled, change 50"#]].assert_eq(&fixture("swap_state_machine"));
+    expect![[r#"
+        Valuation { missing: ["DOGE"], total: None, total_priced: 5251700 }
+        log: assets held: ["ATOM", "BTC", "DOGE", "ETH", "USDC"] (5)
+        log: without a DOGE price: None
+        log: with DOGE at 0: Some(5251700)"#]]
+        .assert_eq(&fixture("maps_options"));
+    expect![[r#"
+        [60, -1, -2, 100]
+        log: headroom 100
+        emit: [ok] headroom 60
+        emit: [over] failed: used 140 over limit 100
+        emit: [partial] failed: missing config key used"#]].assert_eq(&fixture("nested_handlers"));
+}
+
+#[test]
+fn fixtures_that_need_a_configured_host() {
+    let names = [
+        "arbitrage",
+        "auction",
+        "lottery",
+        "mock_ledger",
+        "payroll",
+        "price_watch",
+        "treasury",
+        "vesting_schedule",
+        "schema_v1",
+        "schema_v2",
+    ];
+    let out: Vec<String> = names.iter().map(|n| format!("== {n}\n{}", fixture(n))).collect();
+    expect![[r#"
+        == arbitrage
+        Executed(458)
+        log: sold 10 ETH on osmosis, profit 458
+        == auction
+        Sold(Sale { bidder: "erin", pays: 410 })
+        log: ["alice bids 300", "bob bids 90", "carol withdrew", "dave bids 410", "erin bids 450", "house bid 100"]
+        == lottery
+        Draw { draw_id: 15896916, drawn_at: 3000, winner: "alice" }
+        log: point 4 of 100 -> alice
+        emit: lottery 15896916 won by alice after 3000ms
+        == mock_ledger
+        [Paid(300, 200), Rejected("insufficient funds: bob has 20"), Rejected("payee mallory is frozen")]
+        log: mock transfer 300 alice -> bob
+        == payroll
+        13500
+        log: payroll needs 13500 from payroll-fund
+        log: paid ana 4500 (tax 500)
+        log: paid ben 5400 (tax 600)
+        log: skipped cy
+        log: paid dee 3600 (tax 400)
+        == price_watch
+        [Crossed(3000), Quiet(2min), Exhausted(3)]
+        log: BTC/USD at 64000, below 100000
+        log: BTC/USD at 64000, below 100000
+        log: BTC/USD at 64000, below 100000
+        log: BTC/USD at 64000, below 100000
+        log: BTC/USD at 64000, below 100000
+        log: BTC/USD at 64000, below 100000
+        log: BTC/USD at 64000, below 100000
+        log: BTC/USD at 64000, below 100000
+        log: BTC/USD at 64000, below 100000
+        log: BTC/USD at 64000, below 100000
+        log: BTC/USD at 64000, below 100000
+        log: BTC/USD at 64000, below 100000
+        log: BTC/USD at 64000, below 100000
+        log: BTC/USD at 64000, below 100000
+        log: alerts: [Crossed(3000), Quiet(2min), Exhausted(3)]
+        == treasury
+        Ledger { balances: {"ETH": 29940, "USDC": 999899}, fees_collected: 61 }
+        log: deposit 50000 ETH
+        log: deposit 1000000 USDC
+        log: withdraw 20000 ETH (fee 60)
+        log: refused: withdraw 2000000 USDC, balance 1000000
+        log: withdraw 100 USDC (fee 1)
+        log: fees collected: 61
+        == vesting_schedule
+        { finished_at: 97200000, paid: 3000 }
+        log: cliff of 1d, then hourly payments
+        log: t=90000000ms paid 1000 to dev-fund
+        log: t=93600000ms paid 1000 to dev-fund
+        log: t=97200000ms paid 1000 to dev-fund
+        log: grace period 2h, a 90 minute check is custom
+        == schema_v1
+        Vault { balances: {"ETH": 15}, last_price: 3000, legacy_flag: false, owner: "treasury-dao" }
+        log: exposure 45000
+        == schema_v2
+        Vault { balances: {"ETH": 15}, last_price: 3000, note: None, owner: "treasury-dao", risk_tolerance: 5 }
+        log: exposure 45000 within limits"#]].assert_eq(&out.join("\n"));
+}
