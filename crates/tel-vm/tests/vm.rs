@@ -346,28 +346,32 @@ fn fixtures_compute_their_documented_results() {
         log: largest Some(65280), none for [] None
         log: eth qty 7, squares [25, 16, 9, 4, 1]
         log: second trade Some(Trade { asset: "BTC", price: 64000, qty: 1 }), tenth None
-        log: twice 18, count 7"#]].assert_eq(&fixture("lists"));
+        log: twice 18, count 7"#]]
+    .assert_eq(&fixture("lists"));
     expect![[r#"
         ok
-        log: slow	unknown light "blue""#]].assert_eq(&fixture("strings_and_literals"));
+        log: slow	unknown light "blue""#]]
+    .assert_eq(&fixture("strings_and_literals"));
     expect![[r#"
         Settled(50)
         log: proposed by alice -> bob accepted alice's offer
         log: bob accepted alice's offer -> bob funded 1050
         log: bob funded 1050 -> settled, change 50
-        emit: swap finished: settled, change 50"#]].assert_eq(&fixture("swap_state_machine"));
+        emit: swap finished: settled, change 50"#]]
+    .assert_eq(&fixture("swap_state_machine"));
     expect![[r#"
         Valuation { missing: ["DOGE"], total: None, total_priced: 5251700 }
         log: assets held: ["ATOM", "BTC", "DOGE", "ETH", "USDC"] (5)
         log: without a DOGE price: None
         log: with DOGE at 0: Some(5251700)"#]]
-        .assert_eq(&fixture("maps_options"));
+    .assert_eq(&fixture("maps_options"));
     expect![[r#"
         [60, -1, -2, 100]
         log: headroom 100
         emit: [ok] headroom 60
         emit: [over] failed: used 140 over limit 100
-        emit: [partial] failed: missing config key used"#]].assert_eq(&fixture("nested_handlers"));
+        emit: [partial] failed: missing config key used"#]]
+    .assert_eq(&fixture("nested_handlers"));
 }
 
 #[test]
@@ -444,4 +448,34 @@ fn fixtures_that_need_a_configured_host() {
         == schema_v2
         Vault { balances: {"ETH": 15}, last_price: 3000, note: None, owner: "treasury-dao", risk_tolerance: 5 }
         log: exposure 45000 within limits"#]].assert_eq(&out.join("\n"));
+}
+
+#[test]
+fn loading_refuses_cycles_outside_components_and_stray_members() {
+    use tel_hash::core::{CoreDef, Expr, Ref, Type};
+    let calls = |r: Ref| StoredDef {
+        def: CoreDef::Fn {
+            params: vec![],
+            ret: Type::Int,
+            effects: vec![],
+            body: Expr::Call { callee: Box::new(Expr::Ref(r)), args: vec![] },
+        },
+        component: None,
+        name: None,
+    };
+    let (a, b) = (CodeHash([1; 32]), CodeHash([2; 32]));
+    let defs = HashMap::from([(a, calls(Ref::Hash(b))), (b, calls(Ref::Hash(a)))]);
+    assert_eq!(Program::load(&defs, a).unwrap_err(), LoadError::Circular(a));
+
+    // The same cycle inside one component is mutual recursion, and loads.
+    let c = CodeHash([3; 32]);
+    let in_c = |r| StoredDef { component: Some(c), ..calls(r) };
+    let defs = HashMap::from([(a, in_c(Ref::Hash(b))), (b, in_c(Ref::Hash(a)))]);
+    assert!(Program::load(&defs, a).is_ok());
+
+    let defs = HashMap::from([(a, calls(Ref::Member(0)))]);
+    assert_eq!(
+        Program::load(&defs, a).unwrap_err(),
+        LoadError::MemberOutsideComponent { def: a, index: 0 }
+    );
 }
