@@ -153,6 +153,7 @@ fn handlers_resume_abort_and_forward_outward() {
     check(
         r#"effect Ask(key: String) -> Int
         effect Fail(code: Int) -> Int
+        effect Pair(a: Int, b: Int) -> Int
         fn body() -> Int ! {Ask} { perform Ask("a") + perform Ask("b") }
         fn main() -> List<Int> {
             let tail = handle { body() } with { Ask(k) => if k == "a" { 1 } else { 2 } };
@@ -164,9 +165,10 @@ fn handlers_resume_abort_and_forward_outward() {
             let failed = handle {
                 handle { body() } with { Ask(k) => perform Fail(7) }
             } with { Fail(c) => abort(c * -1) };
-            [tail, explicit, aborted, outer, failed]
+            let ignored = handle { perform Pair(1, 2) } with { Pair(_, y) => y * 10 };
+            [tail, explicit, aborted, outer, failed, ignored]
         }"#,
-        expect![[r#"[3, 20, -1, 105, -7]"#]],
+        expect![[r#"[3, 20, -1, 105, -7, 20]"#]],
     );
 }
 
@@ -218,9 +220,10 @@ fn within_after_and_the_virtual_clock() {
             let exact = within 1s { after 1s { 2 } } else { 0 };
             let nested = within 5s { within 5s { perform Sleep(9s); 1 } else { 2 } } else { 3 };
             let mocked = handle { within 1s { perform Sleep(1h); 4 } else { 0 } } with { Sleep(d) => () };
-            [fast, slow, t, exact, nested, mocked, now()]
+            let looped = within 1s { fold(map([1, 2, 3], |x| after 400ms { x }), 0, |a, x| a + x) } else { -1 };
+            [fast, slow, t, exact, nested, mocked, looped, now()]
         }"#,
-        expect![[r#"[1, 0, 15000, 2, 3, 4, 21000]"#]],
+        expect![[r#"[1, 0, 15000, 2, 3, 4, -1, 22000]"#]],
     );
 }
 
