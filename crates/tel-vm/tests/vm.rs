@@ -2,45 +2,13 @@
 //! does (tel-hir's project, tel-hash's components), decoded from its canonical bytes, loaded
 //! by hash and run.
 
+mod support;
+
 use expect_test::{Expect, expect};
 use std::collections::HashMap;
+use support::{load, stored};
 use tel_hash::CodeHash;
 use tel_vm::{Limits, LoadError, Program, RuntimeError, Status, StoredDef, TestHost, Value, Vm};
-
-/// Every definition of `src` and the prelude, by hash, as the store would hand them out;
-/// and the hash of `main`.
-fn stored(src: &str) -> (HashMap<CodeHash, StoredDef>, CodeHash) {
-    let project = tel_hir::project::Project::new([("test.tel".to_string(), src.to_string())]);
-    let errors: Vec<String> = project
-        .diagnostics()
-        .into_values()
-        .flatten()
-        .filter(|d| d.severity == tel_hir::diagnostics::Severity::Error)
-        .map(|d| d.message)
-        .collect();
-    assert!(errors.is_empty(), "the test program has errors: {errors:?}");
-    let defs: Vec<_> =
-        project.core_defs().into_iter().map(|(n, d)| (n, d.expect("lowers"))).collect();
-    let components = tel_hash::hash_program_components(&defs, &|_| None).expect("hashes");
-    let mut out = HashMap::new();
-    let mut main = None;
-    for c in components {
-        for m in c.members {
-            let def = tel_hash::decode(&m.bytes).expect("decodes its own bytes");
-            let short = m.name.rsplit("::").next().unwrap_or(&m.name).into();
-            if m.name.ends_with("::main") && !m.name.starts_with("prelude") {
-                main = Some(m.hash);
-            }
-            out.insert(m.hash, StoredDef { def, component: c.component, name: Some(short) });
-        }
-    }
-    (out, main.expect("the program has a main"))
-}
-
-fn load(src: &str) -> Program {
-    let (defs, main) = stored(src);
-    Program::load(&defs, main).expect("loads")
-}
 
 fn run_with(src: &str, limits: Limits, host: &mut TestHost) -> Result<String, RuntimeError> {
     let program = load(src);
