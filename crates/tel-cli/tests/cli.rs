@@ -231,3 +231,18 @@ fn hash_references_resolve_against_the_codebase() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no definition matches #0000"), "{}", stderr(&o));
 }
+
+/// `tel check` with no path checks the project of the current folder, and `.` means the same.
+#[test]
+fn no_path_means_the_current_project() {
+    let project = repo().join("fixtures/projects/exchange");
+    let files = std::fs::read_dir(&project)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "tel"))
+        .count();
+    for args in [&["check"][..], &["check", "."], &["check", "./"]] {
+        let o = Command::new(env!("CARGO_BIN_EXE_tel")).args(args).current_dir(&project).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(&format!("checked {files} files: no problems")), "{args:?}: {}", stderr(&o));
+    }
+}

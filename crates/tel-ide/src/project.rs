@@ -89,7 +89,10 @@ pub fn select(paths: &[PathBuf]) -> Result<Selection, LoadError> {
             // A folder inside a project means that whole project.
             if let Some(root) = find_root(path) {
                 let project = project_at(&root)?;
-                sel.reported.extend(project.files.iter().filter(|f| f.starts_with(path)).cloned());
+                // Walked files are spelled relative to the same place as `path` (cleaned), and
+                // `.` is the prefix of every relative path.
+                let inside = |f: &&PathBuf| path == Path::new(".") || f.starts_with(path);
+                sel.reported.extend(project.files.iter().filter(inside).cloned());
                 sel.add_project(project);
                 continue;
             }
