@@ -11,3 +11,11 @@ pub use host::{Host, HostError, TestHost};
 pub use program::{Code, HostEffect, LoadError, Op, Program, StoredDef};
 pub use value::Value;
 pub use vm::{Limits, Location, RuntimeError, Status, Usage, Vm};
+
+// A paused machine may be handed to another thread (a debugger, a run with a wall-clock
+// watchdog): keep its state `Send`.
+const _: () = {
+    const fn send<T: Send>() {}
+    send::<Vm>();
+    send::<Program>();
+};

@@ -4,6 +4,7 @@
 
 use smol_str::SmolStr;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use tel_hash::CodeHash;
 use tel_hash::core::Builtin;
 
@@ -15,10 +16,12 @@ pub enum Value {
     /// Milliseconds.
     Duration(i64),
     Unit,
-    List(Vec<Value>),
+    /// Lists and maps are shared: reading a local or passing an argument is O(1), and an
+    /// update copies only when the value is shared (`Arc::make_mut`).
+    List(Arc<Vec<Value>>),
     /// Ordered by key, so iteration, `keys` and `show` are deterministic. Serialized as a list
     /// of pairs: JSON objects only take string keys.
-    Map(#[serde(with = "pairs")] BTreeMap<Value, Value>),
+    Map(#[serde(with = "pairs")] Arc<BTreeMap<Value, Value>>),
     /// Fields sorted by name; `ty` is the nominal type when the literal has one.
     Record {
         ty: Option<CodeHash>,
@@ -61,7 +64,6 @@ impl Value {
 
     /// A rough size in bytes, charged against the heap limit when the value is built.
     pub(crate) fn heap_size(&self) -> u64 {
-        const WORD: u64 = 16;
         match self {
             Value::String(s) => WORD + s.len() as u64,
             Value::List(xs) => WORD + WORD * xs.len() as u64,
@@ -74,19 +76,36 @@ impl Value {
     }
 }
 
+/// The size the heap estimate gives one word (a value slot).
+pub(crate) const WORD: u64 = 16;
+
+impl Value {
+    pub fn list(xs: Vec<Value>) -> Value {
+        Value::List(Arc::new(xs))
+    }
+
+    pub fn map(m: BTreeMap<Value, Value>) -> Value {
+        Value::Map(Arc::new(m))
+    }
+}
+
 mod pairs {
     use super::Value;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
     use std::collections::BTreeMap;
+    use std::sync::Arc;
 
-    pub fn serialize<S: Serializer>(m: &BTreeMap<Value, Value>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(
+        m: &Arc<BTreeMap<Value, Value>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         let v: Vec<(&Value, &Value)> = m.iter().collect();
         v.serialize(s)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
-    ) -> Result<BTreeMap<Value, Value>, D::Error> {
-        Ok(Vec::<(Value, Value)>::deserialize(d)?.into_iter().collect())
+    ) -> Result<Arc<BTreeMap<Value, Value>>, D::Error> {
+        Ok(Arc::new(Vec::<(Value, Value)>::deserialize(d)?.into_iter().collect()))
     }
 }

@@ -8,8 +8,9 @@
 use crate::host::{Host, HostError};
 use crate::program::{HostEffect, Op, Program, binds};
 use crate::show::show;
-use crate::value::Value;
+use crate::value::{Value, WORD};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use tel_hash::CodeHash;
 use tel_hash::core::{BinOp, Builtin, Pat, VariantOwner};
 
@@ -92,9 +93,9 @@ struct ClauseCtx {
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum Loop {
-    Map { xs: Vec<Value>, out: Vec<Value> },
-    Filter { xs: Vec<Value>, out: Vec<Value> },
-    Fold { xs: Vec<Value>, acc: Value },
+    Map { xs: Arc<Vec<Value>>, out: Vec<Value> },
+    Filter { xs: Arc<Vec<Value>>, out: Vec<Value> },
+    Fold { xs: Arc<Vec<Value>>, acc: Value },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -224,7 +225,24 @@ impl Vm {
     }
 
     fn charge_heap(&mut self, program: &Program, v: &Value) -> Result<(), RuntimeError> {
-        self.usage.heap_bytes += v.heap_size();
+        self.charge(program, v.heap_size())
+    }
+
+    /// Updating a shared list or map copies its `words` slots first.
+    fn charge_copy<T>(
+        &mut self,
+        program: &Program,
+        rc: &Arc<T>,
+        words: u64,
+    ) -> Result<(), RuntimeError> {
+        if Arc::strong_count(rc) > 1 {
+            self.charge(program, WORD + WORD * words)?;
+        }
+        Ok(())
+    }
+
+    fn charge(&mut self, program: &Program, bytes: u64) -> Result<(), RuntimeError> {
+        self.usage.heap_bytes += bytes;
         if self.usage.heap_bytes > self.limits.heap_bytes {
             return Err(self.exhausted(program, "heap bytes", self.limits.heap_bytes));
         }
@@ -350,7 +368,7 @@ impl Vm {
                 return Ok(self.ret(v));
             }
             Op::List(n) => {
-                let v = Value::List(self.pop_n(n));
+                let v = Value::list(self.pop_n(n));
                 self.charge_heap(program, &v)?;
                 self.push(v);
             }
@@ -388,10 +406,10 @@ impl Vm {
             Op::Bin(op) => {
                 let r = self.pop();
                 let l = self.pop();
-                let v = self.binary(program, op, l, r)?;
-                if let Value::String(_) | Value::List(_) = v {
-                    self.charge_heap(program, &v)?;
-                }
+                let v = match op {
+                    BinOp::Concat => self.concat(program, l, r)?,
+                    _ => self.binary(program, op, l, r)?,
+                };
                 self.push(v);
             }
             Op::Neg => {
@@ -540,7 +558,7 @@ impl Vm {
         if l.next == xs.len() {
             let Some(Frame::Loop(l)) = self.frames.pop() else { unreachable!() };
             let v = match l.kind {
-                Loop::Map { out, .. } | Loop::Filter { out, .. } => Value::List(out),
+                Loop::Map { out, .. } | Loop::Filter { out, .. } => Value::list(out),
                 Loop::Fold { acc, .. } => acc,
             };
             self.charge_heap(program, &v)?;
@@ -654,7 +672,11 @@ impl Vm {
         let bad = |vm: &Vm| vm.trap(program, format!("bad arguments to {}", b.name()));
         let mut args = args.into_iter();
         let v = match (b, args.next(), args.next(), args.next()) {
-            (Builtin::Show, Some(v), None, None) => Value::String(show(program, &v).into()),
+            (Builtin::Show, Some(v), None, None) => {
+                let v = Value::String(show(program, &v).into());
+                self.charge_heap(program, &v)?;
+                v
+            }
             (Builtin::Len, Some(v), None, None) => Value::Int(match v {
                 Value::List(xs) => xs.len() as i64,
                 Value::String(s) => s.chars().count() as i64,
@@ -668,17 +690,45 @@ impl Vm {
                 usize::try_from(i).ok().and_then(|i| xs.get(i)).cloned().map(Box::new),
             ),
             (Builtin::Insert, Some(Value::Map(mut m)), Some(k), Some(v)) => {
-                m.insert(k, v);
+                self.charge_copy(program, &m, m.len() as u64 * 2)?;
+                self.charge(program, 2 * WORD)?;
+                Arc::make_mut(&mut m).insert(k, v);
                 Value::Map(m)
             }
-            (Builtin::EmptyMap, None, None, None) => Value::Map(BTreeMap::new()),
+            (Builtin::EmptyMap, None, None, None) => Value::map(BTreeMap::new()),
             (Builtin::Keys, Some(Value::Map(m)), None, None) => {
-                Value::List(m.into_keys().collect())
+                let v = Value::list(m.keys().cloned().collect());
+                self.charge_heap(program, &v)?;
+                v
             }
             _ => return Err(bad(self)),
         };
-        self.charge_heap(program, &v)?;
         Ok(v)
+    }
+
+    fn concat(&mut self, program: &Program, l: Value, r: Value) -> Result<Value, RuntimeError> {
+        Ok(match (l, r) {
+            (Value::String(a), Value::String(b)) => {
+                let mut s = String::with_capacity(a.len() + b.len());
+                s.push_str(&a);
+                s.push_str(&b);
+                let v = Value::String(s.into());
+                self.charge_heap(program, &v)?;
+                v
+            }
+            (Value::List(mut a), Value::List(b)) => {
+                self.charge_copy(program, &a, a.len() as u64)?;
+                self.charge(program, WORD * b.len() as u64)?;
+                Arc::make_mut(&mut a).extend(b.iter().cloned());
+                Value::List(a)
+            }
+            (a, b) => {
+                return Err(self.trap(
+                    program,
+                    format!("`++` is not defined on {} and {}", a.kind(), b.kind()),
+                ));
+            }
+        })
     }
 
     fn binary(
@@ -703,16 +753,6 @@ impl Vm {
             (BinOp::Sub, D(a), D(b)) => D(ov(a.checked_sub(b))?),
             (BinOp::Mul, D(a), Int(b)) => D(ov(a.checked_mul(b))?),
             (BinOp::Div, D(a), Int(b)) => D(div(a, b, i64::checked_div)?),
-            (BinOp::Concat, Value::String(a), Value::String(b)) => {
-                let mut s = String::with_capacity(a.len() + b.len());
-                s.push_str(&a);
-                s.push_str(&b);
-                Value::String(s.into())
-            }
-            (BinOp::Concat, Value::List(mut a), Value::List(b)) => {
-                a.extend(b);
-                Value::List(a)
-            }
             (BinOp::Eq, a, b) => Bool(a == b),
             (BinOp::Ne, a, b) => Bool(a != b),
             (BinOp::Lt, a, b) if comparable(&a, &b) => Bool(a < b),
