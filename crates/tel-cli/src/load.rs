@@ -1,6 +1,6 @@
 //! Loading command-line paths into the engine.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use tel_ide::project::{self, Selection};
 use tel_ide::{Analysis, AnalysisHost, FileId};
@@ -11,12 +11,21 @@ pub struct Loaded {
     pub reported: Vec<FileId>,
 }
 
-/// Reads every file of every selected project into a fresh engine.
+/// Reads every file of every selected project into a fresh engine, with the codebase of the
+/// first project (or of the current folder) attached.
 pub fn load(paths: Vec<PathBuf>) -> Result<Loaded, String> {
+    load_with(paths, None)
+}
+
+/// [`load`], with `#hash` references resolved against the codebase file `codebase` when given.
+pub fn load_with(paths: Vec<PathBuf>, codebase: Option<&Path>) -> Result<Loaded, String> {
     let paths = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths };
     let Selection { projects, reported } = project::select(&paths).map_err(|e| e.to_string())?;
     let mut host = AnalysisHost::default();
-    attach_codebase(&mut host, projects.iter().find_map(|p| p.root.clone()));
+    match codebase {
+        Some(path) => attach_codebase_at(&mut host, path),
+        None => attach_codebase(&mut host, projects.iter().find_map(|p| p.root.clone())),
+    }
     for spec in projects {
         let mut files = Vec::with_capacity(spec.files.len());
         for path in spec.files {
@@ -42,11 +51,17 @@ fn attach_codebase(host: &mut AnalysisHost, project_root: Option<PathBuf>) {
             Err(_) => return,
         },
     };
-    let Ok(path) = tel_store::location::codebase_path(&start) else { return };
+    if let Ok(path) = tel_store::location::codebase_path(&start) {
+        attach_codebase_at(host, &path);
+    }
+}
+
+/// Attaches the codebase file at `path` if it exists.
+fn attach_codebase_at(host: &mut AnalysisHost, path: &Path) {
     if !path.exists() {
         return;
     }
-    match tel_store::Store::open_existing(&path) {
+    match tel_store::Store::open_existing(path) {
         Ok(store) => host.set_codebase(Some(tel_ide::codebase::Codebase::new(store))),
         Err(e) => eprintln!("warning: `#hash` references cannot be resolved: {e}"),
     }

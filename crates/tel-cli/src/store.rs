@@ -228,12 +228,8 @@ fn add(codebase: Option<&Path>, paths: Vec<PathBuf>, json: bool) -> Result<u8, S
         true => Some(Store::open_existing(&path).map_err(|e| e.to_string())?),
         false => None,
     };
-    // The engine resolves `#hash` references in the sources against the codebase that
-    // `load` finds through TEL_CODEBASE: make it this one.
-    // SAFETY: the process is still single-threaded here (nothing has been spawned yet), so
-    // no other thread reads the environment while it changes.
-    unsafe { std::env::set_var(tel_store::location::ENV_VAR, &path) };
-    let loaded = load::load(paths)?;
+    // `#hash` references in the sources resolve against the codebase being written.
+    let loaded = load::load_with(paths, Some(&path))?;
     let analysis = &loaded.analysis;
     let mut reported = loaded.reported.clone();
     let mut seen = HashSet::new();
@@ -243,15 +239,14 @@ fn add(codebase: Option<&Path>, paths: Vec<PathBuf>, json: bool) -> Result<u8, S
         eprint!("error: nothing was added, because files have errors:\n{list}");
         return Ok(exit::FAILED);
     }
-    let mut components = Components::default();
-    let defs = match collect(analysis, &reported, &mut components)? {
+    let defs = match collect(analysis, &reported)? {
         Ok(defs) => defs,
         Err(refusal) => {
             eprint!("{refusal}");
             return Ok(exit::FAILED);
         }
     };
-    let batch = new_definitions(analysis, &defs, &mut components)?;
+    let batch = new_definitions(analysis, &defs)?;
 
     let mut store = match existing {
         Some(store) => store,
@@ -284,11 +279,7 @@ fn files_with_errors(analysis: &Analysis, files: &[FileId]) -> Result<Option<Str
 /// modules and the prelude), in a deterministic order: the named files' definitions in
 /// source order, then their dependencies by name. A component's members come together.
 /// `Err` (inner) is a refusal to print: something needed has no hash.
-fn collect(
-    analysis: &Analysis,
-    roots: &[FileId],
-    components: &mut Components,
-) -> Result<Result<Vec<Hashed>, String>, String> {
+fn collect(analysis: &Analysis, roots: &[FileId]) -> Result<Result<Vec<Hashed>, String>, String> {
     let cancelled = |_| "analysis was cancelled".to_owned();
     let mut by_hash: HashMap<CodeHash, Vec<(FileId, Definition)>> = HashMap::new();
     let mut unhashed: BTreeMap<FileId, Vec<Definition>> = BTreeMap::new();
@@ -353,7 +344,7 @@ fn collect(
             }
             if member.hash != tel_hash::hash_bytes(&member.bytes) {
                 // A member of a mutually recursive component: its siblings go in too.
-                for sibling in components.siblings(analysis, file, &def)? {
+                for sibling in component_of(analysis, file, &def)?.members {
                     want(sibling, &mut pending_deps);
                 }
             }
@@ -368,11 +359,7 @@ fn collect(
     Ok(Ok(out))
 }
 
-fn new_definitions(
-    analysis: &Analysis,
-    defs: &[Hashed],
-    components: &mut Components,
-) -> Result<Vec<NewDefinition>, String> {
+fn new_definitions(analysis: &Analysis, defs: &[Hashed]) -> Result<Vec<NewDefinition>, String> {
     let mut texts: HashMap<FileId, String> = HashMap::new();
     defs.iter()
         .map(|h| {
@@ -381,7 +368,7 @@ fn new_definitions(
             let component = if h.member.hash == tel_hash::hash_bytes(&h.member.bytes) {
                 None
             } else {
-                Some(components.member(analysis, h.file, &h.def)?)
+                Some(component_of(analysis, h.file, &h.def)?.member)
             };
             let text = texts.entry(h.file).or_insert_with(|| analysis.file_text(h.file));
             let source = text
@@ -401,108 +388,33 @@ fn new_definitions(
         .collect()
 }
 
-/// Which mutually recursive component a definition belongs to, and at which index.
-///
-/// The engine hands out members one at a time (`Analysis::hashed`), so the components are
-/// hashed again here from the same files with tel-hir's salsa-free pipeline, once per
-/// project and only when a member is met. The store checks every member hash against the
-/// component's bytes, so a disagreement could not slip in.
-#[derive(Default)]
-struct Components {
-    /// By project root (or the loose file): each member's name → its component.
-    projects: HashMap<PathBuf, HashMap<String, ComponentOf>>,
-}
-
-#[derive(Clone)]
 struct ComponentOf {
     member: ComponentMember,
     members: Vec<CodeHash>,
 }
 
-impl Components {
-    fn member(
-        &mut self,
-        analysis: &Analysis,
-        file: FileId,
-        def: &Definition,
-    ) -> Result<ComponentMember, String> {
-        Ok(self.find(analysis, file, def)?.member)
-    }
-
-    fn siblings(
-        &mut self,
-        analysis: &Analysis,
-        file: FileId,
-        def: &Definition,
-    ) -> Result<Vec<CodeHash>, String> {
-        Ok(self.find(analysis, file, def)?.members)
-    }
-
-    fn find(
-        &mut self,
-        analysis: &Analysis,
-        file: FileId,
-        def: &Definition,
-    ) -> Result<ComponentOf, String> {
-        let path = analysis.file_path(file).to_path_buf();
-        let key = tel_ide::project::find_root(&path).unwrap_or_else(|| path.clone());
-        if !self.projects.contains_key(&key) {
-            let hashed = hash_components(analysis, &key)?;
-            self.projects.insert(key.clone(), hashed);
-        }
-        let name = def.qualified();
-        let found = self.projects[&key].get(&name).cloned().ok_or_else(|| {
-            format!(
-                "{name}: not found among the mutually recursive components of {}",
-                key.display()
-            )
-        })?;
-        if Some(found.member.index as usize).and_then(|i| found.members.get(i)) != def.hash.as_ref()
-        {
-            return Err(format!(
-                "{name}: the engine and tel-hir disagree on its hash; please report this"
-            ));
-        }
-        Ok(found)
-    }
-}
-
-/// Every component member of the project at `key` (a root folder, or a loose file), from
-/// the texts the engine holds.
-fn hash_components(
+/// A definition's place in its mutually recursive component, from the engine (which hashes
+/// whole components anyway).
+fn component_of(
     analysis: &Analysis,
-    key: &Path,
-) -> Result<HashMap<String, ComponentOf>, String> {
-    let prelude = Path::new(tel_ide::PRELUDE_PATH);
-    let sources = analysis
-        .files()
-        .map(|f| (f, analysis.file_path(f)))
-        .filter(|(_, p)| {
-            *p != prelude && (*p == key || tel_ide::project::find_root(p).as_deref() == Some(key))
-        })
-        .map(|(f, p)| (p.to_string_lossy().into_owned(), analysis.file_text(f)))
-        .collect::<Vec<_>>();
-    let project = tel_hir::project::Project::new(sources);
-    let defs: Vec<_> = project
-        .core_defs()
-        .into_iter()
-        .filter_map(|(name, core)| Some((name, core.ok()?)))
-        .collect();
-    let components = tel_hash::hash_program_components(&defs, &|_| None)
-        .map_err(|e| format!("{}: {e}", key.display()))?;
-    let mut out = HashMap::new();
-    for c in components {
-        let Some(component) = c.component else { continue };
-        let members: Vec<CodeHash> = c.members.iter().map(|m| m.hash).collect();
-        for (index, m) in c.members.iter().enumerate() {
-            out.insert(
-                m.name.to_string(),
-                ComponentOf {
-                    member: ComponentMember { component, index: index as u32 },
-                    members: members.clone(),
-                },
-            );
-        }
-    }
-    Ok(out)
+    file: FileId,
+    def: &Definition,
+) -> Result<ComponentOf, String> {
+    let name = def.qualified();
+    let hashed = analysis
+        .component(file, &def.name)
+        .map_err(|_| "analysis was cancelled".to_owned())?
+        .ok_or_else(|| format!("{name}: it or a dependency has errors"))?;
+    let component = hashed
+        .component
+        .ok_or_else(|| format!("{name}: not a member of a mutually recursive component"))?;
+    let index = hashed
+        .members
+        .iter()
+        .position(|m| m.name == name.as_str())
+        .ok_or_else(|| format!("{name}: missing from its own component"))?;
+    Ok(ComponentOf {
+        member: ComponentMember { component, index: index as u32 },
+        members: hashed.members.iter().map(|m| m.hash).collect(),
+    })
 }

@@ -284,6 +284,22 @@ impl Analysis {
         })
     }
 
+    /// The mutually recursive component a definition of a file belongs to, hashed: the
+    /// component hash (none for a definition alone) and every member in canonical order.
+    pub fn component(
+        &self,
+        file: FileId,
+        name: &str,
+    ) -> Cancellable<Option<Arc<tel_hash::HashedComponent>>> {
+        let FileEntry { input, project, .. } = *self.entry(file);
+        self.with_db(|db| {
+            queries::project_hashes(db, project);
+            let module = queries::module_name(db, input);
+            let loc = DefLoc::new(db, project, tel_hir::DefId::new(module, name));
+            queries::hashed_component(db, loc)
+        })
+    }
+
     /// The hash of a file as a namespace: every definition's name bound to its hash.
     /// `None` while any definition of the file has errors.
     pub fn file_hash(&self, file: FileId) -> Cancellable<Option<tel_hash::CodeHash>> {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap, FxHashSet};
 use smol_str::SmolStr;
 use tel_hash::core::CoreDef;
-use tel_hash::{CodeHash, HashedMember};
+use tel_hash::{CodeHash, HashedComponent, HashedMember};
 use tel_hir::diagnostics::{
     Anchored, item_has_syntax_error, render_infer_diagnostic, render_item_diagnostic,
 };
@@ -358,10 +358,11 @@ fn split_qualified(name: &str) -> Option<DefId> {
     Some(DefId::new(module, item))
 }
 
-/// A definition hashed within its component: its hash and canonical bytes (what the store
-/// keeps). `None` while it, or a definition it depends on, has errors.
+/// The mutually recursive component a definition belongs to, hashed (a definition alone is a
+/// component of one with no component hash). `None` while a member, or a definition they
+/// depend on, has errors.
 #[salsa::tracked(returns(clone))]
-pub fn hashed<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<Arc<HashedMember>> {
+pub fn hashed_component<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<Arc<HashedComponent>> {
     let project = def.project(db);
     let module = &def.def(db).module;
     let here = ModuleLoc::new(db, project, module.clone());
@@ -395,9 +396,16 @@ pub fn hashed<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<Arc<HashedMember
         }
     }
     let pairs: Vec<(SmolStr, &CoreDef)> = cores.iter().map(|(n, c)| (n.clone(), &**c)).collect();
-    let component = tel_hash::hash_component_full(&pairs, &|n| external.get(n).copied()).ok()?;
+    tel_hash::hash_component_full(&pairs, &|n| external.get(n).copied()).ok().map(Arc::new)
+}
+
+/// A definition hashed within its component: its hash and canonical bytes (what the store
+/// keeps). `None` while it, or a definition it depends on, has errors.
+#[salsa::tracked(returns(clone))]
+pub fn hashed<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<Arc<HashedMember>> {
     let me = def.def(db).qualified();
-    component.members.into_iter().find(|m| m.name == me).map(Arc::new)
+    let component = hashed_component(db, def)?;
+    component.members.iter().find(|m| m.name == me).cloned().map(Arc::new)
 }
 
 /// The content hash of a definition; `None` while it (or a dependency) has errors.
