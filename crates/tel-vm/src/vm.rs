@@ -181,8 +181,9 @@ impl Vm {
         host: &mut dyn Host,
         steps: u64,
     ) -> Result<Status, RuntimeError> {
+        self.check_program(program)?;
         for _ in 0..steps {
-            if let Status::Done(v) = self.step(program, host)? {
+            if let Status::Done(v) = self.step_unchecked(program, host)? {
                 return Ok(Status::Done(v));
             }
         }
@@ -195,8 +196,9 @@ impl Vm {
         program: &Program,
         host: &mut dyn Host,
     ) -> Result<Value, RuntimeError> {
+        self.check_program(program)?;
         loop {
-            if let Status::Done(v) = self.step(program, host)? {
+            if let Status::Done(v) = self.step_unchecked(program, host)? {
                 return Ok(v);
             }
         }
@@ -271,12 +273,27 @@ impl Vm {
 
     /// Executes one instruction.
     pub fn step(&mut self, program: &Program, host: &mut dyn Host) -> Result<Status, RuntimeError> {
+        self.check_program(program)?;
+        self.step_unchecked(program, host)
+    }
+
+    /// A state runs only against the program it was started with: closures and frames hold
+    /// code indices of that program.
+    fn check_program(&self, program: &Program) -> Result<(), RuntimeError> {
         if program.entry != self.program {
             return Err(RuntimeError::WrongProgram {
                 expected: format!("#{}", self.program.short()),
                 found: format!("#{}", program.entry.short()),
             });
         }
+        Ok(())
+    }
+
+    fn step_unchecked(
+        &mut self,
+        program: &Program,
+        host: &mut dyn Host,
+    ) -> Result<Status, RuntimeError> {
         if let Some(v) = &self.result {
             return Ok(Status::Done(v.clone()));
         }
@@ -605,7 +622,11 @@ impl Vm {
         if self.frames.len() >= self.limits.call_depth as usize {
             return Err(self.exhausted(program, "call depth", u64::from(self.limits.call_depth)));
         }
-        locals.extend(args);
+        if locals.is_empty() {
+            locals = args;
+        } else {
+            locals.extend(args);
+        }
         self.frames.push(Frame::Code(CodeFrame {
             code,
             pc: 0,

@@ -263,6 +263,12 @@ fn a_paused_machine_serializes_and_resumes() {
         assert_eq!(host, straight_host);
         assert_eq!(vm.usage.fuel, total);
     }
+
+    // A snapshot only resumes against the program it was started with.
+    let other = load("fn main() -> Int { 1 }");
+    let mut vm = Vm::new(&program, Limits::default(), 0);
+    let err = vm.run(&other, &mut TestHost::new(1), 10).unwrap_err();
+    assert!(matches!(err, RuntimeError::WrongProgram { .. }), "{err}");
 }
 
 #[test]
