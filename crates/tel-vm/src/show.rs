@@ -62,7 +62,7 @@ pub fn show(program: &Program, v: &Value) -> String {
                 items.push(Work::Text("}"));
             }
             Value::Record { ty, fields } => {
-                if let Some(ty) = ty {
+                if let Some(ty) = &ty.0 {
                     items.push(Work::Owned(format!("{} ", program.name_of(ty))));
                 }
                 if fields.is_empty() {

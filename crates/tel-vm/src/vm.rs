@@ -8,7 +8,7 @@
 use crate::host::{Host, HostError};
 use crate::program::{HostEffect, Op, Program, binds};
 use crate::show::show;
-use crate::value::{Value, WORD};
+use crate::value::{RecordType, Value, WORD};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tel_hash::CodeHash;
@@ -392,8 +392,10 @@ impl Vm {
             Op::Record(s) => {
                 let (ty, names) = &code.shapes[s as usize];
                 let values = self.pop_n(names.len() as u32);
-                let v =
-                    Value::Record { ty: *ty, fields: names.iter().cloned().zip(values).collect() };
+                let v = Value::Record {
+                    ty: RecordType(*ty),
+                    fields: names.iter().cloned().zip(values).collect(),
+                };
                 self.charge_heap(program, &v)?;
                 self.push(v);
             }
