@@ -16,7 +16,7 @@ pub enum Value {
     /// Milliseconds.
     Duration(i64),
     Unit,
-    /// Lists and maps are shared: reading a local or passing an argument is O(1), and an
+    /// Compound values are shared: reading a local or passing an argument is O(1), and an
     /// update copies only when the value is shared (`Arc::make_mut`).
     List(Arc<Vec<Value>>),
     /// Ordered by key, so iteration, `keys` and `show` are deterministic. Serialized as a list
@@ -25,16 +25,16 @@ pub enum Value {
     /// Fields sorted by name; `ty` is the nominal type when the literal has one.
     Record {
         ty: RecordType,
-        fields: Vec<(SmolStr, Value)>,
+        fields: Arc<Vec<(SmolStr, Value)>>,
     },
     /// A variant of a user enum (`owner` is the enum's hash).
     Variant {
         owner: CodeHash,
         index: u32,
-        fields: Vec<Value>,
+        fields: Arc<Vec<Value>>,
     },
     /// The builtin option type.
-    Option(Option<Box<Value>>),
+    Option(Option<Arc<Value>>),
     /// A function value: a loaded code unit and the locals it captured.
     Closure {
         code: u32,
@@ -87,6 +87,11 @@ impl Value {
     pub fn map(m: BTreeMap<Value, Value>) -> Value {
         Value::Map(Arc::new(m))
     }
+
+    /// Moves the value out of its slot, leaving `()`.
+    pub fn take(&mut self) -> Value {
+        std::mem::replace(self, Value::Unit)
+    }
 }
 
 /// The nominal type a record literal was built with. `show` prints it; `==` and ordering
@@ -135,5 +140,60 @@ mod pairs {
         d: D,
     ) -> Result<Arc<BTreeMap<Value, Value>>, D::Error> {
         Ok(Arc::new(Vec::<(Value, Value)>::deserialize(d)?.into_iter().collect()))
+    }
+}
+
+/// Dropping a value frees its children from an explicit stack: a value nested a million deep
+/// (a chain of enum values built by `fold`) must not recurse a million times in Rust.
+impl Drop for Value {
+    fn drop(&mut self) {
+        let mut stack = Vec::new();
+        take_children(self, &mut stack);
+        while let Some(mut v) = stack.pop() {
+            take_children(&mut v, &mut stack);
+        }
+    }
+}
+
+/// Moves out the children this value owns alone (a shared list or map stays with its other
+/// owners).
+fn take_children(v: &mut Value, out: &mut Vec<Value>) {
+    match v {
+        Value::List(xs) => {
+            if let Some(xs) = Arc::get_mut(xs) {
+                out.append(xs);
+            }
+        }
+        Value::Map(m) => {
+            if let Some(m) = Arc::get_mut(m) {
+                for (k, v) in std::mem::take(m) {
+                    out.push(k);
+                    out.push(v);
+                }
+            }
+        }
+        Value::Record { fields, .. } => {
+            if let Some(fields) = Arc::get_mut(fields) {
+                out.extend(fields.drain(..).map(|(_, v)| v));
+            }
+        }
+        Value::Variant { fields, .. } => {
+            if let Some(fields) = Arc::get_mut(fields) {
+                out.append(fields);
+            }
+        }
+        Value::Option(Some(x)) => {
+            if let Some(x) = Arc::get_mut(x) {
+                out.push(x.take());
+            }
+        }
+        Value::Option(None) => {}
+        Value::Closure { env, .. } => out.append(env),
+        Value::Int(_)
+        | Value::Bool(_)
+        | Value::String(_)
+        | Value::Duration(_)
+        | Value::Unit
+        | Value::Builtin(_) => {}
     }
 }

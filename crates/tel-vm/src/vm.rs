@@ -394,16 +394,16 @@ impl Vm {
                 let values = self.pop_n(names.len() as u32);
                 let v = Value::Record {
                     ty: RecordType(*ty),
-                    fields: names.iter().cloned().zip(values).collect(),
+                    fields: Arc::new(names.iter().cloned().zip(values).collect()),
                 };
                 self.charge_heap(program, &v)?;
                 self.push(v);
             }
             Op::Field(n) => {
                 let name = &code.names[n as usize];
-                let v = match self.pop() {
+                let v = match &self.pop() {
                     Value::Record { fields, .. } => {
-                        fields.into_iter().find(|(f, _)| f == name).map(|(_, v)| v)
+                        fields.iter().find(|(f, _)| f == name).map(|(_, v)| v.clone())
                     }
                     _ => None,
                 };
@@ -413,9 +413,9 @@ impl Vm {
             Op::Variant { owner, index, argc } => {
                 let mut fields = self.pop_n(argc);
                 let v = match code.owners[owner as usize] {
-                    Some(owner) => Value::Variant { owner, index, fields },
+                    Some(owner) => Value::Variant { owner, index, fields: Arc::new(fields) },
                     None if index == 0 && fields.len() == 1 => {
-                        Value::Option(Some(Box::new(fields.pop().unwrap())))
+                        Value::Option(Some(Arc::new(fields.pop().unwrap())))
                     }
                     None => Value::Option(None),
                 };
@@ -585,8 +585,9 @@ impl Vm {
         }
         let x = xs[l.next].clone();
         l.next += 1;
-        let args = match &l.kind {
-            Loop::Fold { acc, .. } => vec![acc.clone(), x],
+        let args = match &mut l.kind {
+            // The call's result replaces the accumulator: move it rather than copy it.
+            Loop::Fold { acc, .. } => vec![acc.take(), x],
             _ => vec![x],
         };
         let f = l.f.clone();
@@ -597,19 +598,22 @@ impl Vm {
     fn enter(
         &mut self,
         program: &Program,
-        f: Value,
+        mut f: Value,
         args: Vec<Value>,
     ) -> Result<Flow, RuntimeError> {
-        match f {
+        match &mut f {
             Value::Closure { code, env } => {
+                let (code, env) = (*code, std::mem::take(env));
                 self.push_frame(program, code, env, args)?;
                 Ok(Flow::Continue)
             }
-            Value::Builtin(b) if !matches!(b, Builtin::Map | Builtin::Filter | Builtin::Fold) => {
+            &mut Value::Builtin(b)
+                if !matches!(b, Builtin::Map | Builtin::Filter | Builtin::Fold) =>
+            {
                 let v = self.builtin(program, b, args)?;
                 Ok(self.deliver(v))
             }
-            Value::Builtin(b) => self.start_loop(program, b, args),
+            &mut Value::Builtin(b) => self.start_loop(program, b, args),
             v => Err(self.trap(program, format!("cannot call a {}", v.kind()))),
         }
     }
@@ -665,7 +669,7 @@ impl Vm {
     ) -> Result<Flow, RuntimeError> {
         let mut args = args.into_iter();
         let xs = match args.next() {
-            Some(Value::List(xs)) => xs,
+            Some(Value::List(ref xs)) => xs.clone(),
             _ => return Err(self.trap(program, format!("{} needs a list", b.name()))),
         };
         let (kind, f) = match b {
@@ -693,33 +697,34 @@ impl Vm {
         args: Vec<Value>,
     ) -> Result<Value, RuntimeError> {
         let bad = |vm: &Vm| vm.trap(program, format!("bad arguments to {}", b.name()));
-        let mut args = args.into_iter();
-        let v = match (b, args.next(), args.next(), args.next()) {
-            (Builtin::Show, Some(v), None, None) => {
-                let v = Value::String(show(program, &v).into());
+        let mut args = args;
+        // Values cannot be destructured by move (they free their children iteratively in
+        // `Drop`); an updated map is taken out of its slot so that it stays unshared.
+        let v = match (b, args.as_mut_slice()) {
+            (Builtin::Show, [v]) => {
+                let v = Value::String(show(program, v).into());
                 self.charge_heap(program, &v)?;
                 v
             }
-            (Builtin::Len, Some(v), None, None) => Value::Int(match v {
+            (Builtin::Len, [v]) => Value::Int(match v {
                 Value::List(xs) => xs.len() as i64,
                 Value::String(s) => s.chars().count() as i64,
                 Value::Map(m) => m.len() as i64,
                 _ => return Err(bad(self)),
             }),
-            (Builtin::Get, Some(Value::Map(m)), Some(k), None) => {
-                Value::Option(m.get(&k).cloned().map(Box::new))
-            }
-            (Builtin::Get, Some(Value::List(xs)), Some(Value::Int(i)), None) => Value::Option(
-                usize::try_from(i).ok().and_then(|i| xs.get(i)).cloned().map(Box::new),
+            (Builtin::Get, [Value::Map(m), k]) => Value::Option(m.get(k).cloned().map(Arc::new)),
+            (Builtin::Get, [Value::List(xs), Value::Int(i)]) => Value::Option(
+                usize::try_from(*i).ok().and_then(|i| xs.get(i)).cloned().map(Arc::new),
             ),
-            (Builtin::Insert, Some(Value::Map(mut m)), Some(k), Some(v)) => {
+            (Builtin::Insert, [Value::Map(m), k, v]) => {
+                let mut m = std::mem::take(m);
                 self.charge_copy(program, &m, m.len() as u64 * 2)?;
                 self.charge(program, 2 * WORD)?;
-                Arc::make_mut(&mut m).insert(k, v);
+                Arc::make_mut(&mut m).insert(k.take(), v.take());
                 Value::Map(m)
             }
-            (Builtin::EmptyMap, None, None, None) => Value::map(BTreeMap::new()),
-            (Builtin::Keys, Some(Value::Map(m)), None, None) => {
+            (Builtin::EmptyMap, []) => Value::map(BTreeMap::new()),
+            (Builtin::Keys, [Value::Map(m)]) => {
                 let v = Value::list(m.keys().cloned().collect());
                 self.charge_heap(program, &v)?;
                 v
@@ -729,17 +734,18 @@ impl Vm {
         Ok(v)
     }
 
-    fn concat(&mut self, program: &Program, l: Value, r: Value) -> Result<Value, RuntimeError> {
-        Ok(match (l, r) {
+    fn concat(&mut self, program: &Program, mut l: Value, r: Value) -> Result<Value, RuntimeError> {
+        Ok(match (&mut l, &r) {
             (Value::String(a), Value::String(b)) => {
                 let mut s = String::with_capacity(a.len() + b.len());
-                s.push_str(&a);
-                s.push_str(&b);
+                s.push_str(a);
+                s.push_str(b);
                 let v = Value::String(s.into());
                 self.charge_heap(program, &v)?;
                 v
             }
-            (Value::List(mut a), Value::List(b)) => {
+            (Value::List(a), Value::List(b)) => {
+                let mut a = std::mem::take(a);
                 self.charge_copy(program, &a, a.len() as u64)?;
                 self.charge(program, WORD * b.len() as u64)?;
                 Arc::make_mut(&mut a).extend(b.iter().cloned());
@@ -905,7 +911,7 @@ fn matches(p: &Pat, v: &Value, out: &mut Vec<Value>) -> bool {
         ) => {
             index == vi
                 && fields.len() == vf.len()
-                && fields.iter().zip(vf).all(|(p, v)| matches(p, v, out))
+                && fields.iter().zip(vf.iter()).all(|(p, v)| matches(p, v, out))
         }
         (Pat::Record { fields }, Value::Record { fields: vf, .. }) => fields
             .iter()
