@@ -241,8 +241,16 @@ fn no_path_means_the_current_project() {
         .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "tel"))
         .count();
     for args in [&["check"][..], &["check", "."], &["check", "./"]] {
-        let o = Command::new(env!("CARGO_BIN_EXE_tel")).args(args).current_dir(&project).output().unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_tel"))
+            .args(args)
+            .current_dir(&project)
+            .output()
+            .unwrap();
         assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
-        assert!(stderr(&o).contains(&format!("checked {files} files: no problems")), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("checked {files} files: no problems")),
+            "{args:?}: {}",
+            stderr(&o)
+        );
     }
 }
