@@ -19,6 +19,9 @@ pub struct ItemTree {
     pub module_decl: Option<Path>,
     pub uses: Arena<UseDecl>,
     pub items: Arena<Item>,
+    /// The first item of each name (later ones are duplicates): lookups by name are the
+    /// engine's hot path, and a file may hold thousands of items.
+    pub by_name: rustc_hash::FxHashMap<SmolStr, LocalItemId>,
     /// Rules about declarations the parser does not check (naming case, `pub` placement).
     pub diagnostics: Vec<Anchored<ItemAnchor>>,
 }
@@ -100,7 +103,8 @@ pub struct SchemaFieldDecl {
 impl ItemTree {
     /// The first item called `name` (later ones with that name are duplicates).
     pub fn item_by_name(&self, name: &str) -> Option<(LocalItemId, &Item)> {
-        self.items.iter().find(|(_, it)| it.name == name)
+        let id = *self.by_name.get(name)?;
+        Some((id, &self.items[id]))
     }
 }
 

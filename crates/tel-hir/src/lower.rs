@@ -268,6 +268,9 @@ impl ItemTree {
                 }
             }
         }
+        for (id, item) in tree.items.iter() {
+            tree.by_name.entry(item.name.clone()).or_insert(id);
+        }
         (tree, sm)
     }
 }

@@ -21,6 +21,7 @@ use tel_hir::{
     Body, BodySourceMap, DefId, DefMap, DefRef, HashDef, HirDatabase, InferenceResult, ItemTree,
     ItemTreeSourceMap, LowerError, ModuleInput, Signature,
 };
+use tel_syntax::ast::AstNode;
 
 use crate::db::{Db, LayoutEntry, Project, SourceFile, parse};
 
@@ -269,9 +270,24 @@ pub fn body_with_source_map<'db>(
 ) -> Option<(Arc<Body>, Arc<BodySourceMap>)> {
     let d = def.def(db);
     let file = module_file(db, def.project(db), &d.module)?;
-    let node = tel_hir::find_item(&parse(db, file).tree(), &d.name)?;
+    let ptr = item_ptrs(db, file).get(&d.name)?;
+    let node = tel_syntax::ast::Item::cast(ptr.to_node(&parse(db, file).syntax_node()))?;
     let (body, map) = Body::lower_item(&node)?;
     Some((Arc::new(body), Arc::new(map)))
+}
+
+/// Where each item of a file is (the first of each name), so finding one item's syntax is
+/// not a walk over all of them.
+#[salsa::tracked(returns(ref), no_eq)]
+pub fn item_ptrs(db: &dyn Db, file: SourceFile) -> FxHashMap<SmolStr, tel_syntax::SyntaxNodePtr> {
+    let mut out = FxHashMap::default();
+    for item in parse(db, file).tree().items() {
+        if let Some(name) = item.name() {
+            out.entry(SmolStr::new(name.text()))
+                .or_insert_with(|| tel_syntax::SyntaxNodePtr::new(item.syntax()));
+        }
+    }
+    out
 }
 
 /// A body without positions: equal when only other items of the file changed.
