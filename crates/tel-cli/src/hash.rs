@@ -4,19 +4,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 use tel_hash::CodeHash;
-use tel_hash::core::DefKind;
 
 use crate::{exit, load, render};
-
-fn kind_name(kind: DefKind) -> &'static str {
-    match kind {
-        DefKind::Fn => "fn",
-        DefKind::Type => "type",
-        DefKind::Enum => "enum",
-        DefKind::Effect => "effect",
-        DefKind::Schema => "schema",
-    }
-}
 
 #[derive(Serialize)]
 struct JsonDef {
@@ -45,7 +34,7 @@ pub fn run(paths: Vec<PathBuf>, full: bool, json: bool) -> Result<u8, String> {
             json_out.extend(defs.iter().map(|d| JsonDef {
                 name: d.name.to_string(),
                 module: d.module.to_string(),
-                kind: kind_name(d.kind),
+                kind: d.kind.as_str(),
                 hash: d.hash.map(|h| h.to_base32hex()),
                 short: d.hash.map(|h| h.short()),
                 file: path.clone(),
@@ -58,7 +47,7 @@ pub fn run(paths: Vec<PathBuf>, full: bool, json: bool) -> Result<u8, String> {
         let width = if full { 53 } else { 9 };
         for d in &defs {
             let hash = d.hash.as_ref().map_or_else(|| "(errors)".to_owned(), show);
-            println!("  {hash:<width$} {:<6} {}", kind_name(d.kind), d.name);
+            println!("  {hash:<width$} {:<6} {}", d.kind.as_str(), d.name);
         }
     }
     if json {

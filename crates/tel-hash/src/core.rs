@@ -135,6 +135,19 @@ pub enum CoreDef {
     },
 }
 
+impl DefKind {
+    /// The keyword that declares this kind of definition (`fn`, `type`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DefKind::Fn => "fn",
+            DefKind::Type => "type",
+            DefKind::Enum => "enum",
+            DefKind::Effect => "effect",
+            DefKind::Schema => "schema",
+        }
+    }
+}
+
 impl CoreDef {
     pub fn kind(&self) -> DefKind {
         match self {

@@ -78,13 +78,7 @@ impl fmt::Display for Lit {
 
 impl fmt::Display for DefKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            DefKind::Fn => "fn",
-            DefKind::Type => "type",
-            DefKind::Enum => "enum",
-            DefKind::Effect => "effect",
-            DefKind::Schema => "schema",
-        })
+        f.write_str(self.as_str())
     }
 }
 

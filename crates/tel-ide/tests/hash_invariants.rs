@@ -3018,16 +3018,6 @@ struct Base {
     graph: Graph,
 }
 
-fn kind_name(kind: DefKind) -> &'static str {
-    match kind {
-        DefKind::Fn => "fn",
-        DefKind::Type => "type",
-        DefKind::Enum => "enum",
-        DefKind::Effect => "effect",
-        DefKind::Schema => "schema",
-    }
-}
-
 fn analyse_fixture(fx: &Fixture) -> Base {
     let mut host = AnalysisHost::default();
     let ids = host.add_project(fx.root.clone(), fx.files.clone());
@@ -3902,7 +3892,7 @@ fn golden_fixture_hashes() {
                 "{:<28} {:<36} {:<6} {}",
                 fx.name,
                 q,
-                kind_name(kind),
+                DefKind::as_str(kind),
                 hash.to_base32hex()
             ));
         }

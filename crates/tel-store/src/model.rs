@@ -239,16 +239,6 @@ impl Stats {
     }
 }
 
-pub fn kind_str(kind: DefKind) -> &'static str {
-    match kind {
-        DefKind::Fn => "fn",
-        DefKind::Type => "type",
-        DefKind::Enum => "enum",
-        DefKind::Effect => "effect",
-        DefKind::Schema => "schema",
-    }
-}
-
 pub(crate) fn parse_kind(text: &str) -> Option<DefKind> {
     Some(match text {
         "fn" => DefKind::Fn,
@@ -261,7 +251,7 @@ pub(crate) fn parse_kind(text: &str) -> Option<DefKind> {
 }
 
 fn kind_serde<S: serde::Serializer>(kind: &DefKind, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(kind_str(*kind))
+    s.serialize_str(kind.as_str())
 }
 
 fn hash_list_serde<S: serde::Serializer>(hashes: &[CodeHash], s: S) -> Result<S::Ok, S::Error> {
@@ -327,7 +317,7 @@ impl fmt::Display for RenameReport {
 impl fmt::Display for Names {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for n in &self.names {
-            writeln!(f, "{} {:<6} {}", short(&n.hash), kind_str(n.kind), n.name)?;
+            writeln!(f, "{} {:<6} {}", short(&n.hash), n.kind.as_str(), n.name)?;
         }
         Ok(())
     }
@@ -339,7 +329,7 @@ impl fmt::Display for DefRef {
             f,
             "#{} {:<6} {}",
             to_text(&self.hash),
-            kind_str(self.kind),
+            self.kind.as_str(),
             names_or_dash(&self.names)
         )
     }
@@ -347,7 +337,7 @@ impl fmt::Display for DefRef {
 
 impl fmt::Display for DefinitionView {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{} ({})", names_or_dash(&self.names), kind_str(self.kind))?;
+        writeln!(f, "{} ({})", names_or_dash(&self.names), self.kind.as_str())?;
         writeln!(f, "hash        #{}", to_text(&self.hash))?;
         if let Some(m) = &self.component {
             writeln!(f, "member      #{}.{}", to_text(&m.component), m.index)?;

@@ -822,7 +822,7 @@ fn add_in(
                 .at(path)?;
             let id = match existing {
                 Some((id, kind, canonical)) => {
-                    if kind != kind_str(d.kind) || canonical != d.canonical {
+                    if kind != d.kind.as_str() || canonical != d.canonical {
                         return Err(Error::HashConflict { name: d.name.clone(), hash: d.hash });
                     }
                     id
@@ -835,7 +835,7 @@ fn add_in(
                     insert
                         .execute(params![
                             text,
-                            kind_str(d.kind),
+                            d.kind.as_str(),
                             d.canonical,
                             d.source,
                             now,
