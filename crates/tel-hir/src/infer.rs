@@ -636,44 +636,27 @@ impl<'a> Ctx<'a> {
                 self.perform_effects(&EffectSet::from([def]), BodyAnchor::ExprToken(e), None);
                 sig.ret.clone()
             }
-            Expr::Resume(args) => {
-                let ctx = self.clauses.last().cloned().flatten();
-                match ctx {
+            Expr::Resume(args) | Expr::Abort(args) => {
+                let resume = matches!(body.exprs[e], Expr::Resume(_));
+                let what = if resume { "resume" } else { "abort" };
+                match self.clauses.last().cloned().flatten() {
                     None => {
                         self.error(
                             BodyAnchor::Expr(e),
                             codes::RESUME_OUTSIDE_CLAUSE,
-                            "`resume` can only be used inside a handler clause",
+                            format!("`{what}` can only be used inside a handler clause"),
                         );
                         for a in args {
                             self.infer_expr(*a, None);
                         }
                         Ty::Error
                     }
+                    // Both end the clause (Decision 20), so like a diverging expression they
+                    // fit any expected type: `resume(v)` gives the operation its result,
+                    // `abort(v)` gives the whole `handle` its value.
                     Some(ctx) => {
-                        // `resume(v)` ends the clause (Decision 20): like `abort`, it fits
-                        // any expected type.
-                        self.check_single_arg(e, "resume", args, &ctx.op_ret);
-                        self.new_diverging_var()
-                    }
-                }
-            }
-            Expr::Abort(args) => {
-                let ctx = self.clauses.last().cloned().flatten();
-                match ctx {
-                    None => {
-                        self.error(
-                            BodyAnchor::Expr(e),
-                            codes::RESUME_OUTSIDE_CLAUSE,
-                            "`abort` can only be used inside a handler clause",
-                        );
-                        for a in args {
-                            self.infer_expr(*a, None);
-                        }
-                        Ty::Error
-                    }
-                    Some(ctx) => {
-                        self.check_single_arg(e, "abort", args, &ctx.handle_ty);
+                        let expected = if resume { &ctx.op_ret } else { &ctx.handle_ty };
+                        self.check_single_arg(e, what, args, expected);
                         self.new_diverging_var()
                     }
                 }
