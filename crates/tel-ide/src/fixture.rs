@@ -1,22 +1,14 @@
-//! Test fixtures in rust-analyzer style: several files in one string, each introduced by a
-//! `//- /path.tel` header line, with an optional `$0` cursor marker.
+//! Test fixtures (rust-analyzer style: `//- /path.tel` headers, a `$0` cursor; the format is
+//! `tel_testgen::fixture`'s) loaded into an engine.
 //!
-//! ```text
-//! //- /tel.toml
-//! [program]
-//! name = "demo"
-//! //- /main.tel
-//! fn main() -> Int { f$0ee(1) }
-//! ```
-//!
-//! A fixture with a `/tel.toml` file is one project rooted at `/`; otherwise every file is a
-//! project of its own unless they are all modules of one project (`project: true`).
+//! A fixture with a `/tel.toml` file is one project rooted at `/`; otherwise its `.tel` files
+//! are the modules of one project without a root.
 
 use std::path::PathBuf;
 
 use crate::{AnalysisHost, FileId, TextSize};
 
-pub const CURSOR: &str = "$0";
+pub use tel_testgen::fixture::CURSOR;
 
 #[derive(Debug)]
 pub struct Fixture {
@@ -27,26 +19,11 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn parse(text: &str) -> Fixture {
-        let text = trim_indent(text);
-        let mut files: Vec<(PathBuf, String)> = Vec::new();
-        for line in text.split_inclusive('\n') {
-            if let Some(path) = line.strip_prefix("//- ") {
-                files.push((PathBuf::from(path.trim()), String::new()));
-            } else if let Some((_, body)) = files.last_mut() {
-                body.push_str(line);
-            } else if !line.trim().is_empty() {
-                // No header: the whole fixture is one file.
-                files.push((PathBuf::from("/main.tel"), line.to_owned()));
-            }
+        let f = tel_testgen::fixture::parse(text);
+        Fixture {
+            files: f.files.into_iter().map(|(p, t)| (PathBuf::from(p), t)).collect(),
+            cursor: f.cursor.map(|(p, at)| (PathBuf::from(p), TextSize::from(at))),
         }
-        let mut cursor = None;
-        for (path, body) in &mut files {
-            if let Some(at) = body.find(CURSOR) {
-                body.replace_range(at..at + CURSOR.len(), "");
-                cursor = Some((path.clone(), TextSize::from(at as u32)));
-            }
-        }
-        Fixture { files, cursor }
     }
 
     /// Loads every `.tel` file as one project and returns the host with the file ids in
@@ -67,18 +44,4 @@ impl Fixture {
             self.cursor.and_then(|(path, offset)| Some((host.file_for_path(&path)?, offset)));
         (host, ids, cursor)
     }
-}
-
-/// Removes the common leading indentation so fixtures can be indented in test code.
-fn trim_indent(text: &str) -> String {
-    let text = text.strip_prefix('\n').unwrap_or(text);
-    let indent = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
-        .min()
-        .unwrap_or(0);
-    text.split_inclusive('\n')
-        .map(|l| if l.len() >= indent { &l[indent..] } else { l.trim_start_matches(' ') })
-        .collect()
 }

@@ -10,6 +10,8 @@
 //!
 //! Output depends only on the arguments: no randomness, no clock, no hashing order.
 
+pub mod fixture;
+
 use std::fmt::Write;
 use std::io;
 use std::path::Path;

@@ -18,43 +18,11 @@ use crate::project::Project;
 /// `(path, text)` of each file of a fixture.
 pub(crate) type Files = Vec<(String, String)>;
 
-/// Splits a fixture into files. Without any header the whole text is `/main.tel`.
-/// Returns the files and the position of `$0` (file path, offset), if any.
+/// Splits a fixture into files (see `tel_testgen::fixture`); returns the files and the
+/// position of `$0` (file path, offset), if any.
 pub(crate) fn parse_fixture(fixture: &str) -> (Files, Option<(String, TextSize)>) {
-    let fixture = trim_indent(fixture);
-    let mut files: Vec<(String, String)> = Vec::new();
-    if !fixture.trim_start().starts_with("//- ") {
-        files.push(("/main.tel".into(), fixture.clone()));
-    } else {
-        for line in fixture.split_inclusive('\n') {
-            if let Some(path) = line.strip_prefix("//- ") {
-                files.push((path.trim().to_string(), String::new()));
-            } else if let Some(last) = files.last_mut() {
-                last.1.push_str(line);
-            }
-        }
-    }
-    let mut cursor = None;
-    for (path, text) in &mut files {
-        if let Some(pos) = text.find("$0") {
-            text.replace_range(pos..pos + 2, "");
-            cursor = Some((path.clone(), TextSize::from(pos as u32)));
-        }
-    }
-    (files, cursor)
-}
-
-fn trim_indent(text: &str) -> String {
-    let text = text.strip_prefix('\n').unwrap_or(text);
-    let indent = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
-        .min()
-        .unwrap_or(0);
-    text.split_inclusive('\n')
-        .map(|l| if l.len() >= indent { &l[indent..] } else { l.trim_start_matches(' ') })
-        .collect()
+    let f = tel_testgen::fixture::parse(fixture);
+    (f.files, f.cursor.map(|(path, at)| (path, TextSize::from(at))))
 }
 
 /// `line:col` (1-based) of an offset.
