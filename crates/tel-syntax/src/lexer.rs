@@ -79,6 +79,12 @@ impl Lexer<'_> {
                 self.eat_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
                 WHITESPACE
             }
+            // A byte-order mark at the start of a file (editors on Windows write one) is
+            // trivia, as rustc treats it; elsewhere it is an unknown character.
+            0xEF if start == 0 && self.text.starts_with('\u{FEFF}') => {
+                self.pos += '\u{FEFF}'.len_utf8();
+                WHITESPACE
+            }
             b'/' if self.peek(1) == b'/' => {
                 let doc = self.peek(2) == b'/' && self.peek(3) != b'/';
                 self.eat_while(|b| b != b'\n');
@@ -319,6 +325,22 @@ mod tests {
             writeln!(out, "error {:?}: {}", e.range, e.message).unwrap();
         }
         expect.assert_eq(&out);
+    }
+
+    #[test]
+    fn byte_order_mark_is_trivia_only_at_the_start() {
+        check(
+            "\u{FEFF}fn f \u{FEFF}",
+            expect![[r#"
+                WHITESPACE "\u{feff}"
+                FN_KW "fn"
+                WHITESPACE " "
+                IDENT "f"
+                WHITESPACE " "
+                ERROR "\u{feff}"
+                error 8..11: unexpected character U+FEFF `\u{feff}`
+            "#]],
+        );
     }
 
     #[test]
