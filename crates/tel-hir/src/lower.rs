@@ -250,7 +250,7 @@ impl ItemTree {
                         ast::Item::Module(_) | ast::Item::Use(_) => unreachable!("handled above"),
                     };
                     ism.members = members;
-                    let case_diags = naming_case(&name_text, &kind);
+                    let rule_diags = declaration_rules(&name_text, &kind);
                     let id = tree.items.alloc(Item {
                         name: name_text,
                         visibility: vis,
@@ -258,10 +258,10 @@ impl ItemTree {
                         type_refs,
                     });
                     sm.items.insert(id, ism);
-                    for (part, msg) in case_diags {
+                    for (part, code, msg) in rule_diags {
                         tree.diagnostics.push(Anchored::error(
                             ItemAnchor::Item(id, part),
-                            codes::NAMING_CASE,
+                            code,
                             msg,
                         ));
                     }
@@ -288,8 +288,9 @@ fn is_upper(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_uppercase())
 }
 
-/// Decision 3: the first letter of a declared name says what it names.
-fn naming_case(name: &str, kind: &ItemKind) -> Vec<(ItemPart, String)> {
+/// Rules on the names an item declares: Decision 3 (the first letter of a declared name says
+/// what it names) and no name declared twice among its parameters, variants or fields.
+fn declaration_rules(name: &str, kind: &ItemKind) -> Vec<(ItemPart, &'static str, String)> {
     let mut out = Vec::new();
     let (what, want_upper) = match kind {
         ItemKind::Fn(_) => ("function", false),
@@ -301,11 +302,13 @@ fn naming_case(name: &str, kind: &ItemKind) -> Vec<(ItemPart, String)> {
     if want_upper && !is_upper(name) {
         out.push((
             ItemPart::Name,
+            codes::NAMING_CASE,
             format!("{what} names are `UpperCamel`: `{name}` must start with an uppercase letter"),
         ));
     } else if !want_upper && !is_lower(name) {
         out.push((
             ItemPart::Name,
+            codes::NAMING_CASE,
             format!("{what} names are `lower_snake`: `{name}` must start with a lowercase letter"),
         ));
     }
@@ -318,16 +321,29 @@ fn naming_case(name: &str, kind: &ItemKind) -> Vec<(ItemPart, String)> {
         ItemKind::Schema(fs) => fs.iter().map(|f| (f.name.as_str(), false, "field")).collect(),
         ItemKind::Type(_) => Vec::new(),
     };
+    let mut seen = rustc_hash::FxHashSet::default();
     for (i, (n, upper, what)) in members.into_iter().enumerate() {
+        let part = ItemPart::Member(i as u32);
         if upper && !is_upper(n) {
             out.push((
-                ItemPart::Member(i as u32),
+                part,
+                codes::NAMING_CASE,
                 format!("{what} names are `UpperCamel`: `{n}` must start with an uppercase letter"),
             ));
         } else if !upper && !is_lower(n) {
             out.push((
-                ItemPart::Member(i as u32),
+                part,
+                codes::NAMING_CASE,
                 format!("{what} names are `lower_snake`: `{n}` must start with a lowercase letter"),
+            ));
+        }
+        // `_` binds nothing, so it may appear any number of times; schema fields have their
+        // own duplicate check with the record types (E0208).
+        if n != "_" && what != "field" && !seen.insert(n) {
+            out.push((
+                part,
+                codes::DUPLICATE_DEFINITION,
+                format!("{what} `{n}` is declared twice"),
             ));
         }
     }

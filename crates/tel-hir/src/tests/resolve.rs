@@ -189,3 +189,22 @@ pub fn f() -> Int { 1 }
         /main.tel:9:16 E0211 error: `Side` cannot be a map key: keys are `Int`, `Bool`, `String`, `Duration` or `Hash`  [`Side`]
     "#]].assert_eq(&out);
 }
+
+#[test]
+fn names_declared_twice_in_one_item() {
+    let out = check(
+        r#"
+fn f(n: Int, m: Int, n: Int, _: Int, _: Int) -> Int { n + m }
+enum Side { Buy, Sell, Buy }
+effect Approve(amount: Int, amount: Int) -> Bool
+schema State { count: Int, count: Int }
+"#,
+    );
+    expect![[r#"
+        /main.tel:1:22 E0104 error: parameter `n` is declared twice  [`n`]
+        /main.tel:2:24 E0104 error: variant `Buy` is declared twice  [`Buy`]
+        /main.tel:3:29 E0104 error: parameter `amount` is declared twice  [`amount`]
+        /main.tel:4:28 E0208 error: field `count` is declared twice  [`count`]
+    "#]]
+    .assert_eq(&out);
+}
