@@ -1176,6 +1176,78 @@ impl Gen<'_, '_> {
     }
 }
 
+/// The binding structure of generated expressions, walked the same way by the scope check
+/// (`names_resolve`) and the namer (`name_locals`): a binder group scopes over a body, a block
+/// binds as it goes, and a variable is a use.
+trait ScopeWalker {
+    fn scoped(&mut self, vars: &[Var], body: &Expr);
+    fn block(&mut self, b: &Block);
+    fn use_var(&mut self, v: Var);
+}
+
+fn walk_scoped<W: ScopeWalker>(w: &mut W, e: &Expr) {
+    match e {
+        Expr::Var(v) => w.use_var(*v),
+        Expr::Map(l, lam) | Expr::Filter(l, lam) => {
+            walk_scoped(w, l);
+            w.scoped(&lam.params, &lam.body);
+        }
+        Expr::Fold(l, i, lam) => {
+            walk_scoped(w, l);
+            walk_scoped(w, i);
+            w.scoped(&lam.params, &lam.body);
+        }
+        Expr::If(c, a, b) => {
+            walk_scoped(w, c);
+            w.block(a);
+            w.block(b);
+        }
+        Expr::MatchEnum { scrut, arms, .. } => {
+            walk_scoped(w, scrut);
+            for a in arms {
+                let vs: Vec<Var> = a.binds.iter().flatten().copied().collect();
+                w.scoped(&vs, &a.body);
+            }
+        }
+        Expr::MatchInt { scrut, arms, catch, rest } => {
+            walk_scoped(w, scrut);
+            arms.iter().for_each(|a| walk_scoped(w, &a.1));
+            let vs: Vec<Var> = catch.iter().copied().collect();
+            w.scoped(&vs, rest);
+        }
+        Expr::MatchOpt { list, index, some, on_some, on_none } => {
+            walk_scoped(w, list);
+            walk_scoped(w, index);
+            w.scoped(&[*some], on_some);
+            walk_scoped(w, on_none);
+        }
+        Expr::MatchRec { scrut, fields, body, .. } => {
+            walk_scoped(w, scrut);
+            let vs: Vec<Var> = fields.iter().filter_map(|f| f.1).collect();
+            w.scoped(&vs, body);
+        }
+        Expr::Handle { body, param, clause, .. } => {
+            w.block(body);
+            w.scoped(&[*param], clause);
+        }
+        Expr::Int(_) | Expr::Bool(_) | Expr::Str(_) | Expr::Dur(..) => {}
+        Expr::Bin(_, a, b) => {
+            walk_scoped(w, a);
+            walk_scoped(w, b);
+        }
+        Expr::Neg(a)
+        | Expr::Not(a)
+        | Expr::Show(a)
+        | Expr::Len(a)
+        | Expr::PerformAsk(a)
+        | Expr::Field(a, _) => walk_scoped(w, a),
+        Expr::Call(_, args) | Expr::List(args) | Expr::Variant { args, .. } => {
+            args.iter().for_each(|a| walk_scoped(w, a))
+        }
+        Expr::Record { fields, .. } => fields.iter().for_each(|f| walk_scoped(w, &f.1)),
+    }
+}
+
 /// Checks that `names` resolves every use of a local to its binder: no capture by an inner
 /// binder of the same name, as TEL's lexical scoping would do.
 fn names_resolve(p: &Program, names: &HashMap<Var, String>) -> bool {
@@ -1230,66 +1302,18 @@ fn names_resolve(p: &Program, names: &HashMap<Var, String>) -> bool {
             self.scope.truncate(mark);
         }
         fn expr(&mut self, e: &Expr) {
-            match e {
-                Expr::Var(v) => self.use_var(*v),
-                Expr::Map(l, lam) | Expr::Filter(l, lam) => {
-                    self.expr(l);
-                    self.scoped(&lam.params, &lam.body);
-                }
-                Expr::Fold(l, i, lam) => {
-                    self.expr(l);
-                    self.expr(i);
-                    self.scoped(&lam.params, &lam.body);
-                }
-                Expr::If(c, a, b) => {
-                    self.expr(c);
-                    self.block(a);
-                    self.block(b);
-                }
-                Expr::MatchEnum { scrut, arms, .. } => {
-                    self.expr(scrut);
-                    for a in arms {
-                        let vs: Vec<Var> = a.binds.iter().flatten().copied().collect();
-                        self.scoped(&vs, &a.body);
-                    }
-                }
-                Expr::MatchInt { scrut, arms, catch, rest } => {
-                    self.expr(scrut);
-                    arms.iter().for_each(|a| self.expr(&a.1));
-                    let vs: Vec<Var> = catch.iter().copied().collect();
-                    self.scoped(&vs, rest);
-                }
-                Expr::MatchOpt { list, index, some, on_some, on_none } => {
-                    self.expr(list);
-                    self.expr(index);
-                    self.scoped(&[*some], on_some);
-                    self.expr(on_none);
-                }
-                Expr::MatchRec { scrut, fields, body, .. } => {
-                    self.expr(scrut);
-                    let vs: Vec<Var> = fields.iter().filter_map(|f| f.1).collect();
-                    self.scoped(&vs, body);
-                }
-                Expr::Handle { body, param, clause, .. } => {
-                    self.block(body);
-                    self.scoped(&[*param], clause);
-                }
-                Expr::Int(_) | Expr::Bool(_) | Expr::Str(_) | Expr::Dur(..) => {}
-                Expr::Bin(_, a, b) => {
-                    self.expr(a);
-                    self.expr(b);
-                }
-                Expr::Neg(a)
-                | Expr::Not(a)
-                | Expr::Show(a)
-                | Expr::Len(a)
-                | Expr::PerformAsk(a)
-                | Expr::Field(a, _) => self.expr(a),
-                Expr::Call(_, args) | Expr::List(args) | Expr::Variant { args, .. } => {
-                    args.iter().for_each(|a| self.expr(a))
-                }
-                Expr::Record { fields, .. } => fields.iter().for_each(|f| self.expr(&f.1)),
-            }
+            walk_scoped(self, e)
+        }
+    }
+    impl ScopeWalker for R<'_> {
+        fn scoped(&mut self, vars: &[Var], body: &Expr) {
+            R::scoped(self, vars, body)
+        }
+        fn block(&mut self, b: &Block) {
+            R::block(self, b)
+        }
+        fn use_var(&mut self, v: Var) {
+            R::use_var(self, v)
         }
     }
     let mut r = R { names, scope: Vec::new(), ok: true };
@@ -1396,66 +1420,18 @@ fn name_locals(p: &Program, s: &mut Src, pool: &[&str], prefix: &str) -> HashMap
             self.scope.truncate(mark);
         }
         fn expr(&mut self, e: &Expr) {
-            match e {
-                Expr::Map(l, lam) | Expr::Filter(l, lam) => {
-                    self.expr(l);
-                    self.scoped(&lam.params, &lam.body);
-                }
-                Expr::Fold(l, i, lam) => {
-                    self.expr(l);
-                    self.expr(i);
-                    self.scoped(&lam.params, &lam.body);
-                }
-                Expr::If(c, a, b) => {
-                    self.expr(c);
-                    self.block(a);
-                    self.block(b);
-                }
-                Expr::MatchEnum { scrut, arms, .. } => {
-                    self.expr(scrut);
-                    for a in arms {
-                        let vs: Vec<Var> = a.binds.iter().flatten().copied().collect();
-                        self.scoped(&vs, &a.body);
-                    }
-                }
-                Expr::MatchInt { scrut, arms, catch, rest } => {
-                    self.expr(scrut);
-                    arms.iter().for_each(|a| self.expr(&a.1));
-                    let vs: Vec<Var> = catch.iter().copied().collect();
-                    self.scoped(&vs, rest);
-                }
-                Expr::MatchOpt { list, index, some, on_some, on_none } => {
-                    self.expr(list);
-                    self.expr(index);
-                    self.scoped(&[*some], on_some);
-                    self.expr(on_none);
-                }
-                Expr::MatchRec { scrut, fields, body, .. } => {
-                    self.expr(scrut);
-                    let vs: Vec<Var> = fields.iter().filter_map(|f| f.1).collect();
-                    self.scoped(&vs, body);
-                }
-                Expr::Handle { body, param, clause, .. } => {
-                    self.block(body);
-                    self.scoped(&[*param], clause);
-                }
-                Expr::Int(_) | Expr::Bool(_) | Expr::Str(_) | Expr::Dur(..) | Expr::Var(_) => {}
-                Expr::Bin(_, a, b) => {
-                    self.expr(a);
-                    self.expr(b);
-                }
-                Expr::Neg(a)
-                | Expr::Not(a)
-                | Expr::Show(a)
-                | Expr::Len(a)
-                | Expr::PerformAsk(a)
-                | Expr::Field(a, _) => self.expr(a),
-                Expr::Call(_, args) | Expr::List(args) | Expr::Variant { args, .. } => {
-                    args.iter().for_each(|a| self.expr(a))
-                }
-                Expr::Record { fields, .. } => fields.iter().for_each(|f| self.expr(&f.1)),
-            }
+            walk_scoped(self, e)
         }
+    }
+    impl ScopeWalker for Namer<'_, '_, '_> {
+        fn scoped(&mut self, vars: &[Var], body: &Expr) {
+            Namer::scoped(self, vars, body)
+        }
+        fn block(&mut self, b: &Block) {
+            Namer::block(self, b)
+        }
+        // Names are chosen at binders; uses are what `uses_expr` already collected.
+        fn use_var(&mut self, _: Var) {}
     }
     let mut n = Namer { s, pool, prefix, names: HashMap::new(), scope: Vec::new() };
     for f in &p.fns {
