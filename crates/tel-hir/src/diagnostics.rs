@@ -125,7 +125,9 @@ pub mod codes {
 
 use crate::body::BodySourceMap;
 use crate::infer::InferAnchor;
-use crate::item_tree::{ItemAnchor, ItemSourceMap, ItemTreeSourceMap};
+use crate::item_tree::{
+    Item, ItemAnchor, ItemKind, ItemPart, ItemSourceMap, ItemTree, ItemTreeSourceMap, LocalItemId,
+};
 
 /// Whether an item's semantic diagnostics should be left out because the parser could not
 /// read all of it: they would mostly be echoes of the syntax error.
@@ -154,4 +156,64 @@ pub fn render_infer_diagnostic(
         InferAnchor::Sig(part) => item.part(part),
     };
     d.at(range)
+}
+
+/// What checking one item of a file produced. The salsa engine (`tel-ide`) and the plain
+/// [`crate::project::Project`] answer from their own memo tables; [`file_diagnostics`] is the
+/// one place that decides what of it a file reports.
+pub trait CheckedItems {
+    /// Diagnostics about the item's written signature (types, effects, names in it).
+    fn signature_diagnostics(&self, id: LocalItemId, item: &Item) -> Vec<Anchored<ItemPart>>;
+    /// The alias check of a `type` item (cycles), if it fails.
+    fn alias_diagnostic(&self, id: LocalItemId, item: &Item) -> Option<Anchored<ItemPart>>;
+    /// Calls `f` with the item's inference result and body source map, if it has a body.
+    fn with_body(
+        &self,
+        id: LocalItemId,
+        item: &Item,
+        f: &mut dyn FnMut(&crate::InferenceResult, &BodySourceMap),
+    );
+}
+
+/// Every semantic diagnostic of one file (syntax errors are the caller's): its declarations,
+/// what its module's scope says about it, and each item it defines — unless `defines_module`
+/// is false (another file defines the same module and is checked instead). Sorted by range.
+pub fn file_diagnostics<'a>(
+    tree: &ItemTree,
+    map: &ItemTreeSourceMap,
+    syntax_errors: &[tel_syntax::SyntaxError],
+    scope_diagnostics: impl IntoIterator<Item = &'a Anchored<ItemAnchor>>,
+    defines_module: bool,
+    checked: &dyn CheckedItems,
+) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> =
+        tree.diagnostics.iter().map(|d| render_item_diagnostic(d, map)).collect();
+    out.extend(scope_diagnostics.into_iter().map(|d| render_item_diagnostic(d, map)));
+    if defines_module {
+        for (id, item) in tree.items.iter() {
+            // Later items with a taken name are duplicates: the def map reports them.
+            if tree.item_by_name(&item.name).map(|(first, _)| first) != Some(id) {
+                continue;
+            }
+            let ism = &map.items[id];
+            // An item the parser could not read would mostly report echoes of that.
+            if item_has_syntax_error(ism, syntax_errors) {
+                continue;
+            }
+            out.extend(
+                checked.signature_diagnostics(id, item).iter().map(|d| d.at(ism.part(d.anchor))),
+            );
+            if matches!(item.kind, ItemKind::Type(_))
+                && let Some(d) = checked.alias_diagnostic(id, item)
+            {
+                out.push(d.at(ism.part(d.anchor)));
+            }
+            checked.with_body(id, item, &mut |result, bsm| {
+                out.extend(result.diagnostics.iter().map(|d| render_infer_diagnostic(d, ism, bsm)));
+            });
+        }
+    }
+    out.sort_by_key(|d| (d.range.start(), d.range.end()));
+    out.dedup();
+    out
 }

@@ -14,11 +14,9 @@ use tel_syntax::ast;
 
 use crate::body::{Body, BodySourceMap};
 use crate::def_map::{DefMap, FileId, ModuleInput};
-use crate::diagnostics::{
-    Diagnostic, item_has_syntax_error, render_infer_diagnostic, render_item_diagnostic,
-};
+use crate::diagnostics::{Anchored, CheckedItems, Diagnostic, file_diagnostics};
 use crate::infer::{InferenceResult, infer};
-use crate::item_tree::{ItemKind, ItemPart, ItemTree, ItemTreeSourceMap, LocalItemId};
+use crate::item_tree::{Item, ItemPart, ItemTree, ItemTreeSourceMap, LocalItemId};
 use crate::lower_core::{LowerError, lower_to_core};
 use crate::prelude::PRELUDE_SOURCE;
 use crate::signature::{HashDef, HirDatabase, check_type_alias, item_signature};
@@ -173,40 +171,18 @@ impl Project {
                     code: "E0001 syntax",
                 });
             }
-            for d in &file.item_tree.diagnostics {
-                list.push(render_item_diagnostic(d, &file.source_map));
-            }
-            for (fid, d) in self.def_map.diagnostics() {
-                if *fid == file.id {
-                    list.push(render_item_diagnostic(d, &file.source_map));
-                }
-            }
-            for (id, item) in file.item_tree.items.iter() {
-                let Some(checked) = self.check_item(file, id) else { continue };
-                let ism = &file.source_map.items[id];
-                // An item with a syntax error is checked, but its semantic diagnostics would
-                // mostly be consequences of what the parser could not read: keep them quiet.
-                if item_has_syntax_error(ism, &file.syntax_errors) {
-                    continue;
-                }
-                if let Some((_, diags)) = self.signature_with_diagnostics(&checked.def) {
-                    for d in diags {
-                        list.push(d.at(ism.part(d.anchor)));
-                    }
-                }
-                if matches!(item.kind, ItemKind::Type(_))
-                    && let Some(d) = check_type_alias(self, &checked.def)
-                {
-                    list.push(d.at(ism.part(d.anchor)));
-                }
-                if let Some((_, bsm, result)) = &checked.body {
-                    for d in &result.diagnostics {
-                        list.push(render_infer_diagnostic(d, ism, bsm));
-                    }
-                }
-            }
+            let defines_module =
+                self.def_map.module(&file.module).is_some_and(|m| m.file == file.id);
+            let scope = self.def_map.diagnostics().iter().filter(|(f, _)| *f == file.id);
+            list.extend(file_diagnostics(
+                &file.item_tree,
+                &file.source_map,
+                &file.syntax_errors,
+                scope.map(|(_, d)| d),
+                defines_module,
+                &FileChecks { project: self, file },
+            ));
             list.sort_by_key(|d| (d.range.start(), d.range.end()));
-            list.dedup();
         }
         out
     }
@@ -238,6 +214,41 @@ impl Project {
             .find(|(_, sm)| sm.range.contains_inclusive(offset))
             .map(|(id, _)| id)?;
         Some((file, id))
+    }
+}
+
+/// One file's items as [`Project`] checks them.
+struct FileChecks<'a> {
+    project: &'a Project,
+    file: &'a ProjectFile,
+}
+
+impl FileChecks<'_> {
+    fn def(&self, item: &Item) -> DefId {
+        DefId::new(self.file.module.clone(), item.name.clone())
+    }
+}
+
+impl CheckedItems for FileChecks<'_> {
+    fn signature_diagnostics(&self, _: LocalItemId, item: &Item) -> Vec<Anchored<ItemPart>> {
+        self.project.signature_with_diagnostics(&self.def(item)).map(|(_, d)| d).unwrap_or_default()
+    }
+
+    fn alias_diagnostic(&self, _: LocalItemId, item: &Item) -> Option<Anchored<ItemPart>> {
+        check_type_alias(self.project, &self.def(item))
+    }
+
+    fn with_body(
+        &self,
+        id: LocalItemId,
+        _: &Item,
+        f: &mut dyn FnMut(&InferenceResult, &BodySourceMap),
+    ) {
+        if let Some(CheckedDef { body: Some((_, bsm, result)), .. }) =
+            self.project.check_item(self.file, id)
+        {
+            f(&result, &bsm);
+        }
     }
 }
 

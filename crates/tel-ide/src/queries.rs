@@ -13,10 +13,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use smol_str::SmolStr;
 use tel_hash::core::CoreDef;
 use tel_hash::{CodeHash, HashedComponent, HashedMember};
-use tel_hir::diagnostics::{
-    Anchored, item_has_syntax_error, render_infer_diagnostic, render_item_diagnostic,
-};
-use tel_hir::item_tree::{ItemKind, ItemPart};
+use tel_hir::diagnostics::{Anchored, CheckedItems, file_diagnostics};
+use tel_hir::item_tree::{ItemPart, LocalItemId};
 use tel_hir::{
     Body, BodySourceMap, DefId, DefMap, DefRef, HashDef, HirDatabase, InferenceResult, ItemTree,
     ItemTreeSourceMap, LowerError, ModuleInput, Signature,
@@ -437,53 +435,63 @@ pub fn semantic_diagnostics(
     project: Project,
     file: SourceFile,
 ) -> Vec<tel_hir::Diagnostic> {
-    let files = project.files(db);
-    let hir_id = hir_file(files, file);
+    let hir_id = hir_file(project.files(db), file);
     let (tree, map) = item_tree_with_map(db, file).clone();
-    let syntax_errors = &parse(db, file).errors;
     let module = module_name(db, file);
     let dm = module_def_map(db, ModuleLoc::new(db, project, module.clone()));
-    let mut out: Vec<tel_hir::Diagnostic> =
-        tree.diagnostics.iter().map(|d| render_item_diagnostic(d, &map)).collect();
-    // The module's def map numbers files by their position in the layout, like the project.
-    out.extend(
-        dm.diagnostics()
-            .iter()
-            .filter(|(f, _)| *f == hir_id)
-            .map(|(_, d)| render_item_diagnostic(d, &map)),
-    );
-    // Only the module's defining file checks its items (a second file claiming the same
-    // module name gets a def-map diagnostic instead).
-    if dm.module(&module).is_some_and(|m| m.file == hir_id) {
-        for (id, item) in tree.items.iter() {
-            // Later items with a taken name are duplicates: reported by the def map only.
-            if tree.item_by_name(&item.name).map(|(first, _)| first) != Some(id) {
-                continue;
-            }
-            let ism = &map.items[id];
-            // Semantic errors inside an item the parser could not read are mostly echoes.
-            if item_has_syntax_error(ism, syntax_errors) {
-                continue;
-            }
-            let loc = DefLoc::new(db, project, DefId::new(module.clone(), item.name.clone()));
-            if let Some((_, diags)) = signature_with_diagnostics(db, loc) {
-                out.extend(diags.iter().map(|d| d.at(ism.part(d.anchor))));
-            }
-            if matches!(item.kind, ItemKind::Type(_)) {
-                let hir = HirDb::new(db, project, &module);
-                if let Some(d) = tel_hir::check_type_alias(&hir, loc.def(db)) {
-                    out.push(d.at(ism.part(d.anchor)));
-                }
-            }
-            if let (Some(result), Some((_, bsm))) = (infer(db, loc), body_with_source_map(db, loc))
-            {
-                out.extend(result.diagnostics.iter().map(|d| render_infer_diagnostic(d, ism, bsm)));
-            }
+    // The module's def map numbers files by their position in the project, like `hir_file`.
+    let scope = dm.diagnostics().iter().filter(|(f, _)| *f == hir_id).map(|(_, d)| d);
+    let defines_module = dm.module(&module).is_some_and(|m| m.file == hir_id);
+    let checked = FileChecks { db, project, module };
+    file_diagnostics(&tree, &map, &parse(db, file).errors, scope, defines_module, &checked)
+}
+
+/// One file's items as the engine checks them: each answer is a memoized query.
+struct FileChecks<'db> {
+    db: &'db dyn Db,
+    project: Project,
+    module: SmolStr,
+}
+
+impl<'db> FileChecks<'db> {
+    fn loc(&self, item: &tel_hir::item_tree::Item) -> DefLoc<'db> {
+        DefLoc::new(self.db, self.project, DefId::new(self.module.clone(), item.name.clone()))
+    }
+}
+
+impl CheckedItems for FileChecks<'_> {
+    fn signature_diagnostics(
+        &self,
+        _: LocalItemId,
+        item: &tel_hir::item_tree::Item,
+    ) -> Vec<Anchored<ItemPart>> {
+        signature_with_diagnostics(self.db, self.loc(item))
+            .map(|(_, diags)| diags.to_vec())
+            .unwrap_or_default()
+    }
+
+    fn alias_diagnostic(
+        &self,
+        _: LocalItemId,
+        item: &tel_hir::item_tree::Item,
+    ) -> Option<Anchored<ItemPart>> {
+        let hir = HirDb::new(self.db, self.project, &self.module);
+        tel_hir::check_type_alias(&hir, self.loc(item).def(self.db))
+    }
+
+    fn with_body(
+        &self,
+        _: LocalItemId,
+        item: &tel_hir::item_tree::Item,
+        f: &mut dyn FnMut(&InferenceResult, &BodySourceMap),
+    ) {
+        let loc = self.loc(item);
+        if let (Some(result), Some((_, bsm))) =
+            (infer(self.db, loc), body_with_source_map(self.db, loc))
+        {
+            f(&result, bsm);
         }
     }
-    out.sort_by_key(|d| (d.range.start(), d.range.end()));
-    out.dedup();
-    out
 }
 
 /// Every definition's hash, computed dependencies first so that no single hash query recurses
