@@ -387,3 +387,46 @@ pub enum Pat {
         fields: Vec<(SmolStr, Pat)>,
     },
 }
+
+impl Expr {
+    /// The direct subexpressions, in source order (guards before arm bodies, clause bodies in
+    /// canonical clause order). This order defines [`preorder`]'s numbering.
+    pub fn children(&self) -> Vec<&Expr> {
+        match self {
+            Expr::Local(_) | Expr::Ref(_) | Expr::Lit(_) => Vec::new(),
+            Expr::Call { callee, args } => std::iter::once(&**callee).chain(args).collect(),
+            Expr::Lambda { body, .. } => vec![body],
+            Expr::Let { value, body, .. } => vec![value, body],
+            Expr::Seq { first, then } => vec![first, then],
+            Expr::If { cond, then, else_ } => vec![cond, then, else_],
+            Expr::Match { scrutinee, arms } => std::iter::once(&**scrutinee)
+                .chain(arms.iter().flat_map(|a| a.guard.iter().chain(std::iter::once(&a.body))))
+                .collect(),
+            Expr::Record { fields, .. } => fields.iter().map(|(_, e)| e).collect(),
+            Expr::Field { expr, .. } | Expr::Unary { expr, .. } => vec![expr],
+            Expr::List(items) | Expr::Variant { args: items, .. } => items.iter().collect(),
+            Expr::Perform { args, .. } => args.iter().collect(),
+            Expr::Binary { lhs, rhs, .. } => vec![lhs, rhs],
+            Expr::Handle { body, clauses } => {
+                std::iter::once(&**body).chain(clauses.iter().map(|c| &c.body)).collect()
+            }
+            Expr::Resume(e) | Expr::Abort(e) => vec![e],
+            Expr::Within { deadline, body, fallback } => vec![deadline, body, fallback],
+            Expr::After { delay, body } => vec![delay, body],
+        }
+    }
+}
+
+/// Every expression of `root` in preorder (a node, then its [`Expr::children`] in order).
+/// A node's index in this list is its *expression id*: the position-free key by which
+/// debug information (source ranges kept beside the hash, never in it) and the VM's
+/// instruction table refer to it. Iterative, so a long `let` chain cannot overflow the stack.
+pub fn preorder(root: &Expr) -> Vec<&Expr> {
+    let mut out = Vec::new();
+    let mut todo = vec![root];
+    while let Some(e) = todo.pop() {
+        out.push(e);
+        todo.extend(e.children().into_iter().rev());
+    }
+    out
+}

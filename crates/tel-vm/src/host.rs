@@ -3,6 +3,7 @@
 use crate::program::HostEffect;
 use crate::value::Value;
 use std::collections::BTreeMap;
+use tel_hash::CodeHash;
 
 /// Why the host refused an effect; the VM reports it with the effect and the place.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,6 +22,23 @@ pub trait Host {
     /// Performs the effect at virtual time `now` and answers it.
     fn perform(&mut self, effect: HostEffect, args: &[Value], now: i64)
     -> Result<Value, HostError>;
+
+    /// Whether the VM should report calls of top-level definitions through [`Host::on_call`]
+    /// and [`Host::on_return`]. Asked once per [`crate::Vm::run`], so a host that does not
+    /// observe calls (the common case) costs nothing per call.
+    fn observes_calls(&self) -> bool {
+        false
+    }
+
+    /// A top-level definition `def` is about to be called with `args`. Answering `Some(v)`
+    /// skips the call and makes `v` its result (a memo cache hit); `on_return` is then not
+    /// called for it.
+    fn on_call(&mut self, _def: &CodeHash, _args: &[Value]) -> Option<Value> {
+        None
+    }
+
+    /// A call of `def` that `on_call` let run has returned `result`.
+    fn on_return(&mut self, _def: &CodeHash, _result: &Value) {}
 }
 
 /// An in-memory host with the documented semantics (language.md §8.2): a ledger, feeds, the
