@@ -7,6 +7,7 @@
 //! "content modified".
 
 pub mod codebase;
+pub mod features;
 mod db;
 mod diagnostics;
 pub mod fixture;

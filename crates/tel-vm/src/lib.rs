@@ -2,8 +2,15 @@
 //! interpreter whose entire state is serializable data. docs/vm.md describes the design.
 
 pub mod host;
+pub mod hostfile;
+pub mod json;
+pub mod memo;
 pub mod program;
+pub mod replay;
+pub mod resources;
+pub mod sandbox;
 pub mod show;
+pub mod trace;
 pub mod value;
 pub mod vm;
 
