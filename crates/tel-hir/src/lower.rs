@@ -3,7 +3,7 @@
 use la_arena::ArenaMap;
 use smol_str::SmolStr;
 use tel_hash::core::{BinOp, UnOp};
-use tel_syntax::ast::{self, AstNode, HasName, HasVisibility};
+use tel_syntax::ast::{self, AstNode, HasName, HasSegments, HasVisibility};
 use tel_syntax::lit::LitError;
 use tel_syntax::{SyntaxNode, SyntaxToken};
 
@@ -18,8 +18,13 @@ use crate::item_tree::{
 };
 use crate::type_ref::{Path, TypeRef, TypeRefId, TypeRefs};
 
-fn path_of(p: &ast::Path) -> Path {
+fn path_of(p: &impl HasSegments) -> Path {
     Path { segments: p.segment_texts() }
+}
+
+/// The path of an expression or type, or `None` when a parse error left it without segments.
+fn nonempty_path_of(p: &impl HasSegments) -> Option<Path> {
+    Some(path_of(p)).filter(|path| !path.segments.is_empty())
 }
 
 fn range(node: &SyntaxNode) -> TextRange {
@@ -78,9 +83,9 @@ impl TypeCollector<'_> {
     }
 
     fn path_type(&mut self, p: &ast::PathType) -> TypeRef {
-        match p.path() {
+        match nonempty_path_of(p) {
             Some(path) => TypeRef::Path {
-                path: path_of(&path),
+                path,
                 args: p
                     .generic_args()
                     .map(|g| g.types().map(|t| self.ty(Some(t))).collect())
@@ -160,16 +165,17 @@ impl ItemTree {
                     if imports.is_empty() {
                         continue;
                     }
-                    let module =
-                        Path { segments: module_segments.iter().map(|s| s.text()).collect() };
+                    let module = Path {
+                        segments: module_segments.iter().map(|s| s.text().into()).collect(),
+                    };
                     let module_range = match (module_segments.first(), module_segments.last()) {
-                        (Some(a), Some(b)) => range(a.syntax()).cover(range(b.syntax())),
+                        (Some(a), Some(b)) => a.text_range().cover(b.text_range()),
                         _ => range(u.syntax()),
                     };
                     let names = imports
                         .iter()
                         .map(|(n, alias)| UseName {
-                            name: n.text(),
+                            name: n.text().into(),
                             alias: alias.as_ref().map(|a| a.text()),
                         })
                         .collect();
@@ -185,7 +191,7 @@ impl ItemTree {
                         UseSourceMap {
                             range: range(u.syntax()),
                             module: module_range,
-                            names: imports.iter().map(|(n, _)| range(n.syntax())).collect(),
+                            names: imports.iter().map(|(n, _)| n.text_range()).collect(),
                         },
                     );
                 }
@@ -581,8 +587,7 @@ impl BodyLower {
                 id
             }
             ast::Expr::Path(p) => {
-                let Some(path) = p.path() else { return self.missing(r) };
-                let path = path_of(&path);
+                let Some(path) = nonempty_path_of(p) else { return self.missing(r) };
                 if let Some(name) = path.as_single()
                     && let Some(b) = self.lookup(name)
                 {

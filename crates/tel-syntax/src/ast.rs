@@ -212,9 +212,12 @@ impl Item {
 impl UseItem {
     /// The imported names: the last path segment for `use a::b`, the tree's names for
     /// `use a::{b, c}`. Each is `(imported, local alias if any)`.
-    pub fn imports(&self) -> Vec<(NameRef, Option<Name>)> {
+    pub fn imports(&self) -> Vec<(SyntaxToken, Option<Name>)> {
         match self.use_tree() {
-            Some(tree) => tree.names().filter_map(|n| Some((n.name_ref()?, n.alias()))).collect(),
+            Some(tree) => tree
+                .names()
+                .filter_map(|n| Some((n.name_ref()?.ident_token()?, n.alias())))
+                .collect(),
             None => self
                 .path()
                 .and_then(|p| p.segments().last())
@@ -225,8 +228,8 @@ impl UseItem {
 
     /// The module the names come from: the path without its last segment for
     /// `use a::b`, the whole path for `use a::{…}`.
-    pub fn module_segments(&self) -> Vec<NameRef> {
-        let mut segments: Vec<NameRef> =
+    pub fn module_segments(&self) -> Vec<SyntaxToken> {
+        let mut segments: Vec<SyntaxToken> =
             self.path().map(|p| p.segments().collect()).unwrap_or_default();
         if self.use_tree().is_none() {
             segments.pop();
@@ -292,8 +295,9 @@ ast_nodes! {
     Name => NAME;
     /// A referring identifier.
     NameRef => NAME_REF;
-    /// `a::b::C`
-    Path => PATH [segments: NameRef];
+    /// `a::b::C` in `use`, `module`, patterns, record literals, `perform` and handlers.
+    /// Expressions and types hold their segments directly (see [`PathExpr`], [`PathType`]).
+    Path => PATH;
 }
 
 impl Name {
@@ -326,23 +330,35 @@ impl NameRef {
     }
 }
 
-impl Path {
+/// A node whose direct IDENT tokens are a path's segments: [`Path`], and the path
+/// expressions and types that hold their segments without a PATH node of their own.
+pub trait HasSegments: AstNode {
+    /// The segments' identifier tokens, in order.
+    fn segments(&self) -> impl Iterator<Item = SyntaxToken> {
+        self.syntax()
+            .children_with_tokens()
+            .filter_map(|e| e.into_token())
+            .filter(|t| t.kind() == IDENT)
+    }
+
     /// The segments' text, e.g. `["Outcome", "Filled"]`.
-    pub fn segment_texts(&self) -> Vec<SmolStr> {
-        self.segments().map(|s| s.text()).collect()
+    fn segment_texts(&self) -> Vec<SmolStr> {
+        self.segments().map(|s| SmolStr::new(s.text())).collect()
     }
 
     /// The last segment (the name the path denotes).
-    pub fn last_segment(&self) -> Option<NameRef> {
+    fn last_segment(&self) -> Option<SyntaxToken> {
         self.segments().last()
     }
 }
+
+impl_traits!(HasSegments: Path, PathExpr, PathType);
 
 // ---- types -----------------------------------------------------------------------------
 
 ast_nodes! {
     /// `Int`, `List<T>`, `other::Quote`
-    PathType => PATH_TYPE { path: Path, generic_args: GenericArgs };
+    PathType => PATH_TYPE { generic_args: GenericArgs };
     GenericArgs => GENERIC_ARGS [types: Type];
     /// A type or effect named by hash: `#a7f3b2c1`.
     HashRef => HASH_REF;
@@ -421,7 +437,7 @@ ast_nodes! {
     UnitExpr => UNIT_EXPR;
     ParenExpr => PAREN_EXPR { expr: Expr };
     /// `x`, `Outcome::Filled`
-    PathExpr => PATH_EXPR { path: Path };
+    PathExpr => PATH_EXPR;
     /// `Quote { asset: "ETH", price: 1 }` or `{ asset: "ETH", price: 1 }`
     RecordExpr => RECORD_EXPR { path: Path, fields: RecordFields };
     RecordFields => RECORD_FIELDS [fields: RecordField];

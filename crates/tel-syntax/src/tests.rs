@@ -59,9 +59,7 @@ fn fn_item_full() {
                     COLON@33..34 ":"
                     WHITESPACE@34..35 " "
                     PATH_TYPE@35..38
-                      PATH@35..38
-                        NAME_REF@35..38
-                          IDENT@35..38 "Int"
+                      IDENT@35..38 "Int"
                   COMMA@38..39 ","
                   WHITESPACE@39..40 " "
                   PARAM@40..46
@@ -70,27 +68,21 @@ fn fn_item_full() {
                     COLON@41..42 ":"
                     WHITESPACE@42..43 " "
                     PATH_TYPE@43..46
-                      PATH@43..46
-                        NAME_REF@43..46
-                          IDENT@43..46 "Int"
+                      IDENT@43..46 "Int"
                   COMMA@46..47 ","
                   R_PAREN@47..48 ")"
                 WHITESPACE@48..49 " "
                 THIN_ARROW@49..51 "->"
                 WHITESPACE@51..52 " "
                 PATH_TYPE@52..55
-                  PATH@52..55
-                    NAME_REF@52..55
-                      IDENT@52..55 "Int"
+                  IDENT@52..55 "Int"
                 WHITESPACE@55..56 " "
                 EFFECT_ROW@56..74
                   BANG@56..57 "!"
                   WHITESPACE@57..58 " "
                   L_CURLY@58..59 "{"
                   PATH_TYPE@59..62
-                    PATH@59..62
-                      NAME_REF@59..62
-                        IDENT@59..62 "Log"
+                    IDENT@59..62 "Log"
                   COMMA@62..63 ","
                   WHITESPACE@63..64 " "
                   HASH_REF@64..73
@@ -102,16 +94,12 @@ fn fn_item_full() {
                   WHITESPACE@76..77 " "
                   BIN_EXPR@77..82
                     PATH_EXPR@77..78
-                      PATH@77..78
-                        NAME_REF@77..78
-                          IDENT@77..78 "a"
+                      IDENT@77..78 "a"
                     WHITESPACE@78..79 " "
                     PLUS@79..80 "+"
                     WHITESPACE@80..81 " "
                     PATH_EXPR@81..82
-                      PATH@81..82
-                        NAME_REF@81..82
-                          IDENT@81..82 "b"
+                      IDENT@81..82 "b"
                   WHITESPACE@82..83 " "
                   R_CURLY@83..84 "}"
         "##]],
@@ -123,54 +111,49 @@ fn module_and_use() {
     check(
         "module treasury::core;\nuse other::fee\nuse a::{b, c as d,};",
         expect![[r#"
-        SOURCE_FILE@0..58
-          MODULE_DECL@0..22
-            MODULE_KW@0..6 "module"
-            WHITESPACE@6..7 " "
-            PATH@7..21
-              NAME_REF@7..15
-                IDENT@7..15 "treasury"
-              COLON2@15..17 "::"
-              NAME_REF@17..21
-                IDENT@17..21 "core"
-            SEMICOLON@21..22 ";"
-          WHITESPACE@22..23 "\n"
-          USE_ITEM@23..37
-            USE_KW@23..26 "use"
-            WHITESPACE@26..27 " "
-            PATH@27..37
-              NAME_REF@27..32
-                IDENT@27..32 "other"
-              COLON2@32..34 "::"
-              NAME_REF@34..37
-                IDENT@34..37 "fee"
-          WHITESPACE@37..38 "\n"
-          USE_ITEM@38..58
-            USE_KW@38..41 "use"
-            WHITESPACE@41..42 " "
-            PATH@42..43
-              NAME_REF@42..43
-                IDENT@42..43 "a"
-            COLON2@43..45 "::"
-            USE_TREE@45..57
-              L_CURLY@45..46 "{"
-              USE_NAME@46..47
-                NAME_REF@46..47
-                  IDENT@46..47 "b"
-              COMMA@47..48 ","
-              WHITESPACE@48..49 " "
-              USE_NAME@49..55
-                NAME_REF@49..50
-                  IDENT@49..50 "c"
-                WHITESPACE@50..51 " "
-                AS_KW@51..53 "as"
-                WHITESPACE@53..54 " "
-                NAME@54..55
-                  IDENT@54..55 "d"
-              COMMA@55..56 ","
-              R_CURLY@56..57 "}"
-            SEMICOLON@57..58 ";"
-    "#]],
+            SOURCE_FILE@0..58
+              MODULE_DECL@0..22
+                MODULE_KW@0..6 "module"
+                WHITESPACE@6..7 " "
+                PATH@7..21
+                  IDENT@7..15 "treasury"
+                  COLON2@15..17 "::"
+                  IDENT@17..21 "core"
+                SEMICOLON@21..22 ";"
+              WHITESPACE@22..23 "\n"
+              USE_ITEM@23..37
+                USE_KW@23..26 "use"
+                WHITESPACE@26..27 " "
+                PATH@27..37
+                  IDENT@27..32 "other"
+                  COLON2@32..34 "::"
+                  IDENT@34..37 "fee"
+              WHITESPACE@37..38 "\n"
+              USE_ITEM@38..58
+                USE_KW@38..41 "use"
+                WHITESPACE@41..42 " "
+                PATH@42..43
+                  IDENT@42..43 "a"
+                COLON2@43..45 "::"
+                USE_TREE@45..57
+                  L_CURLY@45..46 "{"
+                  USE_NAME@46..47
+                    NAME_REF@46..47
+                      IDENT@46..47 "b"
+                  COMMA@47..48 ","
+                  WHITESPACE@48..49 " "
+                  USE_NAME@49..55
+                    NAME_REF@49..50
+                      IDENT@49..50 "c"
+                    WHITESPACE@50..51 " "
+                    AS_KW@51..53 "as"
+                    WHITESPACE@53..54 " "
+                    NAME@54..55
+                      IDENT@54..55 "d"
+                  COMMA@55..56 ","
+                  R_CURLY@56..57 "}"
+                SEMICOLON@57..58 ";"
+        "#]],
     );
 }
 
@@ -197,9 +180,7 @@ fn type_items() {
                     COLON@20..21 ":"
                     WHITESPACE@21..22 " "
                     PATH_TYPE@22..28
-                      PATH@22..28
-                        NAME_REF@22..28
-                          IDENT@22..28 "String"
+                      IDENT@22..28 "String"
                   COMMA@28..29 ","
                   WHITESPACE@29..30 " "
                   FIELD_TYPE@30..41
@@ -209,9 +190,7 @@ fn type_items() {
                     WHITESPACE@36..37 " "
                     OPTION_TYPE@37..41
                       PATH_TYPE@37..40
-                        PATH@37..40
-                          NAME_REF@37..40
-                            IDENT@37..40 "Int"
+                        IDENT@37..40 "Int"
                       QUESTION@40..41 "?"
                   WHITESPACE@41..42 " "
                   R_CURLY@42..43 "}"
@@ -228,32 +207,24 @@ fn type_items() {
                   FN_KW@53..55 "fn"
                   L_PAREN@55..56 "("
                   PATH_TYPE@56..59
-                    PATH@56..59
-                      NAME_REF@56..59
-                        IDENT@56..59 "Int"
+                    IDENT@56..59 "Int"
                   COMMA@59..60 ","
                   WHITESPACE@60..61 " "
                   PATH_TYPE@61..67
-                    PATH@61..67
-                      NAME_REF@61..67
-                        IDENT@61..67 "String"
+                    IDENT@61..67 "String"
                   R_PAREN@67..68 ")"
                   WHITESPACE@68..69 " "
                   THIN_ARROW@69..71 "->"
                   WHITESPACE@71..72 " "
                   PATH_TYPE@72..76
-                    PATH@72..76
-                      NAME_REF@72..76
-                        IDENT@72..76 "Bool"
+                    IDENT@72..76 "Bool"
                   WHITESPACE@76..77 " "
                   EFFECT_ROW@77..84
                     BANG@77..78 "!"
                     WHITESPACE@78..79 " "
                     L_CURLY@79..80 "{"
                     PATH_TYPE@80..83
-                      PATH@80..83
-                        NAME_REF@80..83
-                          IDENT@80..83 "Log"
+                      IDENT@80..83 "Log"
                     R_CURLY@83..84 "}"
               WHITESPACE@84..85 "\n"
               TYPE_ITEM@85..119
@@ -267,27 +238,19 @@ fn type_items() {
                 OPTION_TYPE@94..118
                   OPTION_TYPE@94..117
                     PATH_TYPE@94..116
-                      PATH@94..98
-                        NAME_REF@94..98
-                          IDENT@94..98 "List"
+                      IDENT@94..98 "List"
                       GENERIC_ARGS@98..116
                         LT@98..99 "<"
                         PATH_TYPE@99..115
-                          PATH@99..102
-                            NAME_REF@99..102
-                              IDENT@99..102 "Map"
+                          IDENT@99..102 "Map"
                           GENERIC_ARGS@102..115
                             LT@102..103 "<"
                             PATH_TYPE@103..109
-                              PATH@103..109
-                                NAME_REF@103..109
-                                  IDENT@103..109 "String"
+                              IDENT@103..109 "String"
                             COMMA@109..110 ","
                             WHITESPACE@110..111 " "
                             PATH_TYPE@111..114
-                              PATH@111..114
-                                NAME_REF@111..114
-                                  IDENT@111..114 "Int"
+                              IDENT@111..114 "Int"
                             GT@114..115 ">"
                         GT@115..116 ">"
                     QUESTION@116..117 "?"
@@ -317,9 +280,7 @@ fn type_items() {
                 PAREN_TYPE@141..146
                   L_PAREN@141..142 "("
                   PATH_TYPE@142..145
-                    PATH@142..145
-                      NAME_REF@142..145
-                        IDENT@142..145 "Int"
+                    IDENT@142..145 "Int"
                   R_PAREN@145..146 ")"
               WHITESPACE@146..147 "\n"
               TYPE_ITEM@147..167
@@ -356,9 +317,7 @@ fn enum_effect_schema() {
                   VARIANT_FIELDS@21..26
                     L_PAREN@21..22 "("
                     PATH_TYPE@22..25
-                      PATH@22..25
-                        NAME_REF@22..25
-                          IDENT@22..25 "Int"
+                      IDENT@22..25 "Int"
                     R_PAREN@25..26 ")"
                 COMMA@26..27 ","
                 WHITESPACE@27..28 " "
@@ -368,9 +327,7 @@ fn enum_effect_schema() {
                   VARIANT_FIELDS@36..45
                     L_PAREN@36..37 "("
                     PATH_TYPE@37..43
-                      PATH@37..43
-                        NAME_REF@37..43
-                          IDENT@37..43 "String"
+                      IDENT@37..43 "String"
                     COMMA@43..44 ","
                     R_PAREN@44..45 ")"
                 COMMA@45..46 ","
@@ -395,17 +352,13 @@ fn enum_effect_schema() {
                     COLON@79..80 ":"
                     WHITESPACE@80..81 " "
                     PATH_TYPE@81..84
-                      PATH@81..84
-                        NAME_REF@81..84
-                          IDENT@81..84 "Int"
+                      IDENT@81..84 "Int"
                   R_PAREN@84..85 ")"
                 WHITESPACE@85..86 " "
                 THIN_ARROW@86..88 "->"
                 WHITESPACE@88..89 " "
                 PATH_TYPE@89..93
-                  PATH@89..93
-                    NAME_REF@89..93
-                      IDENT@89..93 "Bool"
+                  IDENT@89..93 "Bool"
               WHITESPACE@93..94 "\n"
               SCHEMA_ITEM@94..201
                 SCHEMA_KW@94..100 "schema"
@@ -423,21 +376,15 @@ fn enum_effect_schema() {
                   COLON@142..143 ":"
                   WHITESPACE@143..144 " "
                   PATH_TYPE@144..160
-                    PATH@144..147
-                      NAME_REF@144..147
-                        IDENT@144..147 "Map"
+                    IDENT@144..147 "Map"
                     GENERIC_ARGS@147..160
                       LT@147..148 "<"
                       PATH_TYPE@148..154
-                        PATH@148..154
-                          NAME_REF@148..154
-                            IDENT@148..154 "String"
+                        IDENT@148..154 "String"
                       COMMA@154..155 ","
                       WHITESPACE@155..156 " "
                       PATH_TYPE@156..159
-                        PATH@156..159
-                          NAME_REF@156..159
-                            IDENT@156..159 "Int"
+                        IDENT@156..159 "Int"
                       GT@159..160 ">"
                 COMMA@160..161 ","
                 WHITESPACE@161..166 "\n    "
@@ -447,9 +394,7 @@ fn enum_effect_schema() {
                   COLON@170..171 ":"
                   WHITESPACE@171..172 " "
                   PATH_TYPE@172..175
-                    PATH@172..175
-                      NAME_REF@172..175
-                        IDENT@172..175 "Int"
+                    IDENT@172..175 "Int"
                   WHITESPACE@175..176 " "
                   EQ@176..177 "="
                   WHITESPACE@177..178 " "
@@ -464,9 +409,7 @@ fn enum_effect_schema() {
                   WHITESPACE@190..191 " "
                   OPTION_TYPE@191..198
                     PATH_TYPE@191..197
-                      PATH@191..197
-                        NAME_REF@191..197
-                          IDENT@191..197 "String"
+                      IDENT@191..197 "String"
                     QUESTION@197..198 "?"
                 COMMA@198..199 ","
                 WHITESPACE@199..200 "\n"
@@ -480,103 +423,83 @@ fn precedence() {
     check(
         "fn f() -> Bool { a || b && c == d + e * -f.g(h) ++ i % j }",
         expect![[r#"
-        SOURCE_FILE@0..58
-          FN_ITEM@0..58
-            FN_KW@0..2 "fn"
-            WHITESPACE@2..3 " "
-            NAME@3..4
-              IDENT@3..4 "f"
-            PARAM_LIST@4..6
-              L_PAREN@4..5 "("
-              R_PAREN@5..6 ")"
-            WHITESPACE@6..7 " "
-            THIN_ARROW@7..9 "->"
-            WHITESPACE@9..10 " "
-            PATH_TYPE@10..14
-              PATH@10..14
-                NAME_REF@10..14
+            SOURCE_FILE@0..58
+              FN_ITEM@0..58
+                FN_KW@0..2 "fn"
+                WHITESPACE@2..3 " "
+                NAME@3..4
+                  IDENT@3..4 "f"
+                PARAM_LIST@4..6
+                  L_PAREN@4..5 "("
+                  R_PAREN@5..6 ")"
+                WHITESPACE@6..7 " "
+                THIN_ARROW@7..9 "->"
+                WHITESPACE@9..10 " "
+                PATH_TYPE@10..14
                   IDENT@10..14 "Bool"
-            WHITESPACE@14..15 " "
-            BLOCK_EXPR@15..58
-              L_CURLY@15..16 "{"
-              WHITESPACE@16..17 " "
-              BIN_EXPR@17..56
-                PATH_EXPR@17..18
-                  PATH@17..18
-                    NAME_REF@17..18
+                WHITESPACE@14..15 " "
+                BLOCK_EXPR@15..58
+                  L_CURLY@15..16 "{"
+                  WHITESPACE@16..17 " "
+                  BIN_EXPR@17..56
+                    PATH_EXPR@17..18
                       IDENT@17..18 "a"
-                WHITESPACE@18..19 " "
-                PIPE2@19..21 "||"
-                WHITESPACE@21..22 " "
-                BIN_EXPR@22..56
-                  PATH_EXPR@22..23
-                    PATH@22..23
-                      NAME_REF@22..23
+                    WHITESPACE@18..19 " "
+                    PIPE2@19..21 "||"
+                    WHITESPACE@21..22 " "
+                    BIN_EXPR@22..56
+                      PATH_EXPR@22..23
                         IDENT@22..23 "b"
-                  WHITESPACE@23..24 " "
-                  AMP2@24..26 "&&"
-                  WHITESPACE@26..27 " "
-                  BIN_EXPR@27..56
-                    PATH_EXPR@27..28
-                      PATH@27..28
-                        NAME_REF@27..28
+                      WHITESPACE@23..24 " "
+                      AMP2@24..26 "&&"
+                      WHITESPACE@26..27 " "
+                      BIN_EXPR@27..56
+                        PATH_EXPR@27..28
                           IDENT@27..28 "c"
-                    WHITESPACE@28..29 " "
-                    EQ2@29..31 "=="
-                    WHITESPACE@31..32 " "
-                    BIN_EXPR@32..56
-                      BIN_EXPR@32..47
-                        PATH_EXPR@32..33
-                          PATH@32..33
-                            NAME_REF@32..33
+                        WHITESPACE@28..29 " "
+                        EQ2@29..31 "=="
+                        WHITESPACE@31..32 " "
+                        BIN_EXPR@32..56
+                          BIN_EXPR@32..47
+                            PATH_EXPR@32..33
                               IDENT@32..33 "d"
-                        WHITESPACE@33..34 " "
-                        PLUS@34..35 "+"
-                        WHITESPACE@35..36 " "
-                        BIN_EXPR@36..47
-                          PATH_EXPR@36..37
-                            PATH@36..37
-                              NAME_REF@36..37
+                            WHITESPACE@33..34 " "
+                            PLUS@34..35 "+"
+                            WHITESPACE@35..36 " "
+                            BIN_EXPR@36..47
+                              PATH_EXPR@36..37
                                 IDENT@36..37 "e"
-                          WHITESPACE@37..38 " "
-                          STAR@38..39 "*"
-                          WHITESPACE@39..40 " "
-                          PREFIX_EXPR@40..47
-                            MINUS@40..41 "-"
-                            CALL_EXPR@41..47
-                              FIELD_EXPR@41..44
-                                PATH_EXPR@41..42
-                                  PATH@41..42
-                                    NAME_REF@41..42
+                              WHITESPACE@37..38 " "
+                              STAR@38..39 "*"
+                              WHITESPACE@39..40 " "
+                              PREFIX_EXPR@40..47
+                                MINUS@40..41 "-"
+                                CALL_EXPR@41..47
+                                  FIELD_EXPR@41..44
+                                    PATH_EXPR@41..42
                                       IDENT@41..42 "f"
-                                DOT@42..43 "."
-                                NAME_REF@43..44
-                                  IDENT@43..44 "g"
-                              ARG_LIST@44..47
-                                L_PAREN@44..45 "("
-                                PATH_EXPR@45..46
-                                  PATH@45..46
-                                    NAME_REF@45..46
+                                    DOT@42..43 "."
+                                    NAME_REF@43..44
+                                      IDENT@43..44 "g"
+                                  ARG_LIST@44..47
+                                    L_PAREN@44..45 "("
+                                    PATH_EXPR@45..46
                                       IDENT@45..46 "h"
-                                R_PAREN@46..47 ")"
-                      WHITESPACE@47..48 " "
-                      PLUS2@48..50 "++"
-                      WHITESPACE@50..51 " "
-                      BIN_EXPR@51..56
-                        PATH_EXPR@51..52
-                          PATH@51..52
-                            NAME_REF@51..52
+                                    R_PAREN@46..47 ")"
+                          WHITESPACE@47..48 " "
+                          PLUS2@48..50 "++"
+                          WHITESPACE@50..51 " "
+                          BIN_EXPR@51..56
+                            PATH_EXPR@51..52
                               IDENT@51..52 "i"
-                        WHITESPACE@52..53 " "
-                        PERCENT@53..54 "%"
-                        WHITESPACE@54..55 " "
-                        PATH_EXPR@55..56
-                          PATH@55..56
-                            NAME_REF@55..56
+                            WHITESPACE@52..53 " "
+                            PERCENT@53..54 "%"
+                            WHITESPACE@54..55 " "
+                            PATH_EXPR@55..56
                               IDENT@55..56 "j"
-              WHITESPACE@56..57 " "
-              R_CURLY@57..58 "}"
-    "#]],
+                  WHITESPACE@56..57 " "
+                  R_CURLY@57..58 "}"
+        "#]],
     );
 }
 
@@ -585,49 +508,41 @@ fn left_associative() {
     check(
         "fn f() -> Int { a - b - c }",
         expect![[r#"
-        SOURCE_FILE@0..27
-          FN_ITEM@0..27
-            FN_KW@0..2 "fn"
-            WHITESPACE@2..3 " "
-            NAME@3..4
-              IDENT@3..4 "f"
-            PARAM_LIST@4..6
-              L_PAREN@4..5 "("
-              R_PAREN@5..6 ")"
-            WHITESPACE@6..7 " "
-            THIN_ARROW@7..9 "->"
-            WHITESPACE@9..10 " "
-            PATH_TYPE@10..13
-              PATH@10..13
-                NAME_REF@10..13
+            SOURCE_FILE@0..27
+              FN_ITEM@0..27
+                FN_KW@0..2 "fn"
+                WHITESPACE@2..3 " "
+                NAME@3..4
+                  IDENT@3..4 "f"
+                PARAM_LIST@4..6
+                  L_PAREN@4..5 "("
+                  R_PAREN@5..6 ")"
+                WHITESPACE@6..7 " "
+                THIN_ARROW@7..9 "->"
+                WHITESPACE@9..10 " "
+                PATH_TYPE@10..13
                   IDENT@10..13 "Int"
-            WHITESPACE@13..14 " "
-            BLOCK_EXPR@14..27
-              L_CURLY@14..15 "{"
-              WHITESPACE@15..16 " "
-              BIN_EXPR@16..25
-                BIN_EXPR@16..21
-                  PATH_EXPR@16..17
-                    PATH@16..17
-                      NAME_REF@16..17
+                WHITESPACE@13..14 " "
+                BLOCK_EXPR@14..27
+                  L_CURLY@14..15 "{"
+                  WHITESPACE@15..16 " "
+                  BIN_EXPR@16..25
+                    BIN_EXPR@16..21
+                      PATH_EXPR@16..17
                         IDENT@16..17 "a"
-                  WHITESPACE@17..18 " "
-                  MINUS@18..19 "-"
-                  WHITESPACE@19..20 " "
-                  PATH_EXPR@20..21
-                    PATH@20..21
-                      NAME_REF@20..21
+                      WHITESPACE@17..18 " "
+                      MINUS@18..19 "-"
+                      WHITESPACE@19..20 " "
+                      PATH_EXPR@20..21
                         IDENT@20..21 "b"
-                WHITESPACE@21..22 " "
-                MINUS@22..23 "-"
-                WHITESPACE@23..24 " "
-                PATH_EXPR@24..25
-                  PATH@24..25
-                    NAME_REF@24..25
+                    WHITESPACE@21..22 " "
+                    MINUS@22..23 "-"
+                    WHITESPACE@23..24 " "
+                    PATH_EXPR@24..25
                       IDENT@24..25 "c"
-              WHITESPACE@25..26 " "
-              R_CURLY@26..27 "}"
-    "#]],
+                  WHITESPACE@25..26 " "
+                  R_CURLY@26..27 "}"
+        "#]],
     );
 }
 
@@ -659,9 +574,7 @@ fn statements() {
                 THIN_ARROW@7..9 "->"
                 WHITESPACE@9..10 " "
                 PATH_TYPE@10..13
-                  PATH@10..13
-                    NAME_REF@10..13
-                      IDENT@10..13 "Int"
+                  IDENT@10..13 "Int"
                 WHITESPACE@13..14 " "
                 BLOCK_EXPR@14..133
                   L_CURLY@14..15 "{"
@@ -686,30 +599,22 @@ fn statements() {
                     COLON@40..41 ":"
                     WHITESPACE@41..42 " "
                     PATH_TYPE@42..45
-                      PATH@42..45
-                        NAME_REF@42..45
-                          IDENT@42..45 "Int"
+                      IDENT@42..45 "Int"
                     WHITESPACE@45..46 " "
                     EQ@46..47 "="
                     WHITESPACE@47..48 " "
                     PATH_EXPR@48..49
-                      PATH@48..49
-                        NAME_REF@48..49
-                          IDENT@48..49 "x"
+                      IDENT@48..49 "x"
                     SEMICOLON@49..50 ";"
                   WHITESPACE@50..55 "\n    "
                   EXPR_STMT@55..60
                     CALL_EXPR@55..59
                       PATH_EXPR@55..56
-                        PATH@55..56
-                          NAME_REF@55..56
-                            IDENT@55..56 "g"
+                        IDENT@55..56 "g"
                       ARG_LIST@56..59
                         L_PAREN@56..57 "("
                         PATH_EXPR@57..58
-                          PATH@57..58
-                            NAME_REF@57..58
-                              IDENT@57..58 "y"
+                          IDENT@57..58 "y"
                         R_PAREN@58..59 ")"
                     SEMICOLON@59..60 ";"
                   WHITESPACE@60..65 "\n    "
@@ -719,9 +624,7 @@ fn statements() {
                       WHITESPACE@67..68 " "
                       BIN_EXPR@68..73
                         PATH_EXPR@68..69
-                          PATH@68..69
-                            NAME_REF@68..69
-                              IDENT@68..69 "x"
+                          IDENT@68..69 "x"
                         WHITESPACE@69..70 " "
                         GT@70..71 ">"
                         WHITESPACE@71..72 " "
@@ -733,9 +636,7 @@ fn statements() {
                         WHITESPACE@75..76 " "
                         CALL_EXPR@76..81
                           PATH_EXPR@76..79
-                            PATH@76..79
-                              NAME_REF@76..79
-                                IDENT@76..79 "log"
+                            IDENT@76..79 "log"
                           ARG_LIST@79..81
                             L_PAREN@79..80 "("
                             R_PAREN@80..81 ")"
@@ -758,9 +659,7 @@ fn statements() {
                       MATCH_KW@100..105 "match"
                       WHITESPACE@105..106 " "
                       PATH_EXPR@106..107
-                        PATH@106..107
-                          NAME_REF@106..107
-                            IDENT@106..107 "y"
+                        IDENT@106..107 "y"
                       WHITESPACE@107..108 " "
                       MATCH_ARM_LIST@108..118
                         L_CURLY@108..109 "{"
@@ -782,9 +681,7 @@ fn statements() {
                       R_CURLY@124..125 "}"
                   WHITESPACE@125..130 "\n    "
                   PATH_EXPR@130..131
-                    PATH@130..131
-                      NAME_REF@130..131
-                        IDENT@130..131 "x"
+                    IDENT@130..131 "x"
                   WHITESPACE@131..132 "\n"
                   R_CURLY@132..133 "}"
         "#]],
@@ -796,71 +693,69 @@ fn literals() {
     check(
         "fn f() -> Int { [42, 1_000, 0xff, 250ms, 15min, \"a\\n\", true, false, (), #a7f3b2c1] }",
         expect![[r##"
-        SOURCE_FILE@0..84
-          FN_ITEM@0..84
-            FN_KW@0..2 "fn"
-            WHITESPACE@2..3 " "
-            NAME@3..4
-              IDENT@3..4 "f"
-            PARAM_LIST@4..6
-              L_PAREN@4..5 "("
-              R_PAREN@5..6 ")"
-            WHITESPACE@6..7 " "
-            THIN_ARROW@7..9 "->"
-            WHITESPACE@9..10 " "
-            PATH_TYPE@10..13
-              PATH@10..13
-                NAME_REF@10..13
+            SOURCE_FILE@0..84
+              FN_ITEM@0..84
+                FN_KW@0..2 "fn"
+                WHITESPACE@2..3 " "
+                NAME@3..4
+                  IDENT@3..4 "f"
+                PARAM_LIST@4..6
+                  L_PAREN@4..5 "("
+                  R_PAREN@5..6 ")"
+                WHITESPACE@6..7 " "
+                THIN_ARROW@7..9 "->"
+                WHITESPACE@9..10 " "
+                PATH_TYPE@10..13
                   IDENT@10..13 "Int"
-            WHITESPACE@13..14 " "
-            BLOCK_EXPR@14..84
-              L_CURLY@14..15 "{"
-              WHITESPACE@15..16 " "
-              LIST_EXPR@16..82
-                L_BRACK@16..17 "["
-                LITERAL@17..19
-                  INT@17..19 "42"
-                COMMA@19..20 ","
-                WHITESPACE@20..21 " "
-                LITERAL@21..26
-                  INT@21..26 "1_000"
-                COMMA@26..27 ","
-                WHITESPACE@27..28 " "
-                LITERAL@28..32
-                  INT@28..32 "0xff"
-                COMMA@32..33 ","
-                WHITESPACE@33..34 " "
-                LITERAL@34..39
-                  DURATION@34..39 "250ms"
-                COMMA@39..40 ","
-                WHITESPACE@40..41 " "
-                LITERAL@41..46
-                  DURATION@41..46 "15min"
-                COMMA@46..47 ","
-                WHITESPACE@47..48 " "
-                LITERAL@48..53
-                  STRING@48..53 "\"a\\n\""
-                COMMA@53..54 ","
-                WHITESPACE@54..55 " "
-                LITERAL@55..59
-                  TRUE_KW@55..59 "true"
-                COMMA@59..60 ","
-                WHITESPACE@60..61 " "
-                LITERAL@61..66
-                  FALSE_KW@61..66 "false"
-                COMMA@66..67 ","
-                WHITESPACE@67..68 " "
-                UNIT_EXPR@68..70
-                  L_PAREN@68..69 "("
-                  R_PAREN@69..70 ")"
-                COMMA@70..71 ","
-                WHITESPACE@71..72 " "
-                HASH_EXPR@72..81
-                  HASH@72..81 "#a7f3b2c1"
-                R_BRACK@81..82 "]"
-              WHITESPACE@82..83 " "
-              R_CURLY@83..84 "}"
-    "##]],
+                WHITESPACE@13..14 " "
+                BLOCK_EXPR@14..84
+                  L_CURLY@14..15 "{"
+                  WHITESPACE@15..16 " "
+                  LIST_EXPR@16..82
+                    L_BRACK@16..17 "["
+                    LITERAL@17..19
+                      INT@17..19 "42"
+                    COMMA@19..20 ","
+                    WHITESPACE@20..21 " "
+                    LITERAL@21..26
+                      INT@21..26 "1_000"
+                    COMMA@26..27 ","
+                    WHITESPACE@27..28 " "
+                    LITERAL@28..32
+                      INT@28..32 "0xff"
+                    COMMA@32..33 ","
+                    WHITESPACE@33..34 " "
+                    LITERAL@34..39
+                      DURATION@34..39 "250ms"
+                    COMMA@39..40 ","
+                    WHITESPACE@40..41 " "
+                    LITERAL@41..46
+                      DURATION@41..46 "15min"
+                    COMMA@46..47 ","
+                    WHITESPACE@47..48 " "
+                    LITERAL@48..53
+                      STRING@48..53 "\"a\\n\""
+                    COMMA@53..54 ","
+                    WHITESPACE@54..55 " "
+                    LITERAL@55..59
+                      TRUE_KW@55..59 "true"
+                    COMMA@59..60 ","
+                    WHITESPACE@60..61 " "
+                    LITERAL@61..66
+                      FALSE_KW@61..66 "false"
+                    COMMA@66..67 ","
+                    WHITESPACE@67..68 " "
+                    UNIT_EXPR@68..70
+                      L_PAREN@68..69 "("
+                      R_PAREN@69..70 ")"
+                    COMMA@70..71 ","
+                    WHITESPACE@71..72 " "
+                    HASH_EXPR@72..81
+                      HASH@72..81 "#a7f3b2c1"
+                    R_BRACK@81..82 "]"
+                  WHITESPACE@82..83 " "
+                  R_CURLY@83..84 "}"
+        "##]],
     );
 }
 
@@ -882,9 +777,7 @@ fn records() {
                 THIN_ARROW@7..9 "->"
                 WHITESPACE@9..10 " "
                 PATH_TYPE@10..15
-                  PATH@10..15
-                    NAME_REF@10..15
-                      IDENT@10..15 "Quote"
+                  IDENT@10..15 "Quote"
                 WHITESPACE@15..16 " "
                 BLOCK_EXPR@16..102
                   L_CURLY@16..17 "{"
@@ -931,8 +824,7 @@ fn records() {
                     WHITESPACE@61..62 " "
                     RECORD_EXPR@62..97
                       PATH@62..67
-                        NAME_REF@62..67
-                          IDENT@62..67 "Quote"
+                        IDENT@62..67 "Quote"
                       WHITESPACE@67..68 " "
                       RECORD_FIELDS@68..97
                         L_CURLY@68..69 "{"
@@ -944,9 +836,7 @@ fn records() {
                           WHITESPACE@76..77 " "
                           FIELD_EXPR@77..84
                             PATH_EXPR@77..78
-                              PATH@77..78
-                                NAME_REF@77..78
-                                  IDENT@77..78 "a"
+                              IDENT@77..78 "a"
                             DOT@78..79 "."
                             NAME_REF@79..84
                               IDENT@79..84 "asset"
@@ -965,9 +855,7 @@ fn records() {
                     SEMICOLON@97..98 ";"
                   WHITESPACE@98..99 " "
                   PATH_EXPR@99..100
-                    PATH@99..100
-                      NAME_REF@99..100
-                        IDENT@99..100 "b"
+                    IDENT@99..100 "b"
                   WHITESPACE@100..101 " "
                   R_CURLY@101..102 "}"
         "#]],
@@ -992,9 +880,7 @@ fn no_record_in_head_position() {
                 THIN_ARROW@7..9 "->"
                 WHITESPACE@9..10 " "
                 PATH_TYPE@10..13
-                  PATH@10..13
-                    NAME_REF@10..13
-                      IDENT@10..13 "Int"
+                  IDENT@10..13 "Int"
                 WHITESPACE@13..14 " "
                 BLOCK_EXPR@14..89
                   L_CURLY@14..15 "{"
@@ -1005,16 +891,12 @@ fn no_record_in_head_position() {
                       WHITESPACE@18..19 " "
                       BIN_EXPR@19..25
                         PATH_EXPR@19..20
-                          PATH@19..20
-                            NAME_REF@19..20
-                              IDENT@19..20 "x"
+                          IDENT@19..20 "x"
                         WHITESPACE@20..21 " "
                         EQ2@21..23 "=="
                         WHITESPACE@23..24 " "
                         PATH_EXPR@24..25
-                          PATH@24..25
-                            NAME_REF@24..25
-                              IDENT@24..25 "Y"
+                          IDENT@24..25 "Y"
                       WHITESPACE@25..26 " "
                       BLOCK_EXPR@26..31
                         L_CURLY@26..27 "{"
@@ -1039,9 +921,7 @@ fn no_record_in_head_position() {
                       MATCH_KW@43..48 "match"
                       WHITESPACE@48..49 " "
                       PATH_EXPR@49..50
-                        PATH@49..50
-                          NAME_REF@49..50
-                            IDENT@49..50 "Z"
+                        IDENT@49..50 "Z"
                       WHITESPACE@50..51 " "
                       MATCH_ARM_LIST@51..61
                         L_CURLY@51..52 "{"
@@ -1061,9 +941,7 @@ fn no_record_in_head_position() {
                     WITHIN_KW@62..68 "within"
                     WHITESPACE@68..69 " "
                     PATH_EXPR@69..70
-                      PATH@69..70
-                        NAME_REF@69..70
-                          IDENT@69..70 "d"
+                      IDENT@69..70 "d"
                     WHITESPACE@70..71 " "
                     BLOCK_EXPR@71..76
                       L_CURLY@71..72 "{"
@@ -1104,80 +982,77 @@ fn record_allowed_in_parens_in_head() {
     check(
         "fn f() -> Int { if (Q { a: 1 }).a > 0 { 1 } else { 2 } }",
         expect![[r#"
-        SOURCE_FILE@0..56
-          FN_ITEM@0..56
-            FN_KW@0..2 "fn"
-            WHITESPACE@2..3 " "
-            NAME@3..4
-              IDENT@3..4 "f"
-            PARAM_LIST@4..6
-              L_PAREN@4..5 "("
-              R_PAREN@5..6 ")"
-            WHITESPACE@6..7 " "
-            THIN_ARROW@7..9 "->"
-            WHITESPACE@9..10 " "
-            PATH_TYPE@10..13
-              PATH@10..13
-                NAME_REF@10..13
+            SOURCE_FILE@0..56
+              FN_ITEM@0..56
+                FN_KW@0..2 "fn"
+                WHITESPACE@2..3 " "
+                NAME@3..4
+                  IDENT@3..4 "f"
+                PARAM_LIST@4..6
+                  L_PAREN@4..5 "("
+                  R_PAREN@5..6 ")"
+                WHITESPACE@6..7 " "
+                THIN_ARROW@7..9 "->"
+                WHITESPACE@9..10 " "
+                PATH_TYPE@10..13
                   IDENT@10..13 "Int"
-            WHITESPACE@13..14 " "
-            BLOCK_EXPR@14..56
-              L_CURLY@14..15 "{"
-              WHITESPACE@15..16 " "
-              IF_EXPR@16..54
-                IF_KW@16..18 "if"
-                WHITESPACE@18..19 " "
-                BIN_EXPR@19..37
-                  FIELD_EXPR@19..33
-                    PAREN_EXPR@19..31
-                      L_PAREN@19..20 "("
-                      RECORD_EXPR@20..30
-                        PATH@20..21
-                          NAME_REF@20..21
-                            IDENT@20..21 "Q"
-                        WHITESPACE@21..22 " "
-                        RECORD_FIELDS@22..30
-                          L_CURLY@22..23 "{"
-                          WHITESPACE@23..24 " "
-                          RECORD_FIELD@24..28
-                            NAME_REF@24..25
-                              IDENT@24..25 "a"
-                            COLON@25..26 ":"
-                            WHITESPACE@26..27 " "
-                            LITERAL@27..28
-                              INT@27..28 "1"
-                          WHITESPACE@28..29 " "
-                          R_CURLY@29..30 "}"
-                      R_PAREN@30..31 ")"
-                    DOT@31..32 "."
-                    NAME_REF@32..33
-                      IDENT@32..33 "a"
-                  WHITESPACE@33..34 " "
-                  GT@34..35 ">"
-                  WHITESPACE@35..36 " "
-                  LITERAL@36..37
-                    INT@36..37 "0"
-                WHITESPACE@37..38 " "
-                BLOCK_EXPR@38..43
-                  L_CURLY@38..39 "{"
-                  WHITESPACE@39..40 " "
-                  LITERAL@40..41
-                    INT@40..41 "1"
-                  WHITESPACE@41..42 " "
-                  R_CURLY@42..43 "}"
-                WHITESPACE@43..44 " "
-                ELSE_KW@44..48 "else"
-                WHITESPACE@48..49 " "
-                BLOCK_EXPR@49..54
-                  L_CURLY@49..50 "{"
-                  WHITESPACE@50..51 " "
-                  LITERAL@51..52
-                    INT@51..52 "2"
-                  WHITESPACE@52..53 " "
-                  R_CURLY@53..54 "}"
-              WHITESPACE@54..55 " "
-              R_CURLY@55..56 "}"
-    "#]],
+                WHITESPACE@13..14 " "
+                BLOCK_EXPR@14..56
+                  L_CURLY@14..15 "{"
+                  WHITESPACE@15..16 " "
+                  IF_EXPR@16..54
+                    IF_KW@16..18 "if"
+                    WHITESPACE@18..19 " "
+                    BIN_EXPR@19..37
+                      FIELD_EXPR@19..33
+                        PAREN_EXPR@19..31
+                          L_PAREN@19..20 "("
+                          RECORD_EXPR@20..30
+                            PATH@20..21
+                              IDENT@20..21 "Q"
+                            WHITESPACE@21..22 " "
+                            RECORD_FIELDS@22..30
+                              L_CURLY@22..23 "{"
+                              WHITESPACE@23..24 " "
+                              RECORD_FIELD@24..28
+                                NAME_REF@24..25
+                                  IDENT@24..25 "a"
+                                COLON@25..26 ":"
+                                WHITESPACE@26..27 " "
+                                LITERAL@27..28
+                                  INT@27..28 "1"
+                              WHITESPACE@28..29 " "
+                              R_CURLY@29..30 "}"
+                          R_PAREN@30..31 ")"
+                        DOT@31..32 "."
+                        NAME_REF@32..33
+                          IDENT@32..33 "a"
+                      WHITESPACE@33..34 " "
+                      GT@34..35 ">"
+                      WHITESPACE@35..36 " "
+                      LITERAL@36..37
+                        INT@36..37 "0"
+                    WHITESPACE@37..38 " "
+                    BLOCK_EXPR@38..43
+                      L_CURLY@38..39 "{"
+                      WHITESPACE@39..40 " "
+                      LITERAL@40..41
+                        INT@40..41 "1"
+                      WHITESPACE@41..42 " "
+                      R_CURLY@42..43 "}"
+                    WHITESPACE@43..44 " "
+                    ELSE_KW@44..48 "else"
+                    WHITESPACE@48..49 " "
+                    BLOCK_EXPR@49..54
+                      L_CURLY@49..50 "{"
+                      WHITESPACE@50..51 " "
+                      LITERAL@51..52
+                        INT@51..52 "2"
+                      WHITESPACE@52..53 " "
+                      R_CURLY@53..54 "}"
+                  WHITESPACE@54..55 " "
+                  R_CURLY@55..56 "}"
+        "#]],
     );
 }
 
@@ -1200,17 +1075,13 @@ fn match_with_patterns() {
                     COLON@6..7 ":"
                     WHITESPACE@7..8 " "
                     PATH_TYPE@8..15
-                      PATH@8..15
-                        NAME_REF@8..15
-                          IDENT@8..15 "Outcome"
+                      IDENT@8..15 "Outcome"
                   R_PAREN@15..16 ")"
                 WHITESPACE@16..17 " "
                 THIN_ARROW@17..19 "->"
                 WHITESPACE@19..20 " "
                 PATH_TYPE@20..23
-                  PATH@20..23
-                    NAME_REF@20..23
-                      IDENT@20..23 "Int"
+                  IDENT@20..23 "Int"
                 WHITESPACE@23..24 " "
                 BLOCK_EXPR@24..328
                   L_CURLY@24..25 "{"
@@ -1219,9 +1090,7 @@ fn match_with_patterns() {
                     MATCH_KW@30..35 "match"
                     WHITESPACE@35..36 " "
                     PATH_EXPR@36..37
-                      PATH@36..37
-                        NAME_REF@36..37
-                          IDENT@36..37 "o"
+                      IDENT@36..37 "o"
                     WHITESPACE@37..38 " "
                     MATCH_ARM_LIST@38..326
                       L_CURLY@38..39 "{"
@@ -1229,11 +1098,9 @@ fn match_with_patterns() {
                       MATCH_ARM@48..80
                         VARIANT_PAT@48..66
                           PATH@48..63
-                            NAME_REF@48..55
-                              IDENT@48..55 "Outcome"
+                            IDENT@48..55 "Outcome"
                             COLON2@55..57 "::"
-                            NAME_REF@57..63
-                              IDENT@57..63 "Filled"
+                            IDENT@57..63 "Filled"
                           L_PAREN@63..64 "("
                           BIND_PAT@64..65
                             NAME@64..65
@@ -1245,9 +1112,7 @@ fn match_with_patterns() {
                           WHITESPACE@69..70 " "
                           BIN_EXPR@70..75
                             PATH_EXPR@70..71
-                              PATH@70..71
-                                NAME_REF@70..71
-                                  IDENT@70..71 "n"
+                              IDENT@70..71 "n"
                             WHITESPACE@71..72 " "
                             GT@72..73 ">"
                             WHITESPACE@73..74 " "
@@ -1257,16 +1122,13 @@ fn match_with_patterns() {
                         FAT_ARROW@76..78 "=>"
                         WHITESPACE@78..79 " "
                         PATH_EXPR@79..80
-                          PATH@79..80
-                            NAME_REF@79..80
-                              IDENT@79..80 "n"
+                          IDENT@79..80 "n"
                       COMMA@80..81 ","
                       WHITESPACE@81..90 "\n        "
                       MATCH_ARM@90..108
                         VARIANT_PAT@90..99
                           PATH@90..96
-                            NAME_REF@90..96
-                              IDENT@90..96 "Filled"
+                            IDENT@90..96 "Filled"
                           L_PAREN@96..97 "("
                           WILDCARD_PAT@97..98
                             UNDERSCORE@97..98 "_"
@@ -1285,8 +1147,7 @@ fn match_with_patterns() {
                       MATCH_ARM@117..136
                         VARIANT_PAT@117..130
                           PATH@117..125
-                            NAME_REF@117..125
-                              IDENT@117..125 "Rejected"
+                            IDENT@117..125 "Rejected"
                           L_PAREN@125..126 "("
                           LITERAL_PAT@126..129
                             STRING@126..129 "\"x\""
@@ -1303,8 +1164,7 @@ fn match_with_patterns() {
                       MATCH_ARM@146..159
                         VARIANT_PAT@146..154
                           PATH@146..150
-                            NAME_REF@146..150
-                              IDENT@146..150 "Some"
+                            IDENT@146..150 "Some"
                           L_PAREN@150..151 "("
                           LITERAL_PAT@151..153
                             MINUS@151..152 "-"
@@ -1320,8 +1180,7 @@ fn match_with_patterns() {
                       MATCH_ARM@169..207
                         RECORD_PAT@169..198
                           PATH@169..174
-                            NAME_REF@169..174
-                              IDENT@169..174 "Quote"
+                            IDENT@169..174 "Quote"
                           WHITESPACE@174..175 " "
                           L_CURLY@175..176 "{"
                           WHITESPACE@176..177 " "
@@ -1347,9 +1206,7 @@ fn match_with_patterns() {
                         FAT_ARROW@199..201 "=>"
                         WHITESPACE@201..202 " "
                         PATH_EXPR@202..207
-                          PATH@202..207
-                            NAME_REF@202..207
-                              IDENT@202..207 "price"
+                          IDENT@202..207 "price"
                       COMMA@207..208 ","
                       WHITESPACE@208..217 "\n        "
                       MATCH_ARM@217..231
@@ -1382,8 +1239,7 @@ fn match_with_patterns() {
                       MATCH_ARM@257..266
                         VARIANT_PAT@257..261
                           PATH@257..261
-                            NAME_REF@257..261
-                              IDENT@257..261 "None"
+                            IDENT@257..261 "None"
                         WHITESPACE@261..262 " "
                         FAT_ARROW@262..264 "=>"
                         WHITESPACE@264..265 " "
@@ -1446,18 +1302,14 @@ fn handlers_and_effects() {
                 THIN_ARROW@7..9 "->"
                 WHITESPACE@9..10 " "
                 PATH_TYPE@10..14
-                  PATH@10..14
-                    NAME_REF@10..14
-                      IDENT@10..14 "Bool"
+                  IDENT@10..14 "Bool"
                 WHITESPACE@14..15 " "
                 EFFECT_ROW@15..22
                   BANG@15..16 "!"
                   WHITESPACE@16..17 " "
                   L_CURLY@17..18 "{"
                   PATH_TYPE@18..21
-                    PATH@18..21
-                      NAME_REF@18..21
-                        IDENT@18..21 "Log"
+                    IDENT@18..21 "Log"
                   R_CURLY@21..22 "}"
                 WHITESPACE@22..23 " "
                 BLOCK_EXPR@23..181
@@ -1473,8 +1325,7 @@ fn handlers_and_effects() {
                         PERFORM_KW@38..45 "perform"
                         WHITESPACE@45..46 " "
                         PATH@46..53
-                          NAME_REF@46..53
-                            IDENT@46..53 "Approve"
+                          IDENT@46..53 "Approve"
                         ARG_LIST@53..56
                           L_PAREN@53..54 "("
                           LITERAL@54..55
@@ -1490,8 +1341,7 @@ fn handlers_and_effects() {
                       WHITESPACE@65..74 "\n        "
                       HANDLER_CLAUSE@74..99
                         PATH@74..81
-                          NAME_REF@74..81
-                            IDENT@74..81 "Approve"
+                          IDENT@74..81 "Approve"
                         CLAUSE_PARAMS@81..84
                           L_PAREN@81..82 "("
                           NAME@82..83
@@ -1502,9 +1352,7 @@ fn handlers_and_effects() {
                         WHITESPACE@87..88 " "
                         BIN_EXPR@88..99
                           PATH_EXPR@88..89
-                            PATH@88..89
-                              NAME_REF@88..89
-                                IDENT@88..89 "a"
+                            IDENT@88..89 "a"
                           WHITESPACE@89..90 " "
                           LTEQ@90..92 "<="
                           WHITESPACE@92..93 " "
@@ -1514,8 +1362,7 @@ fn handlers_and_effects() {
                       WHITESPACE@100..109 "\n        "
                       HANDLER_CLAUSE@109..140
                         PATH@109..114
-                          NAME_REF@109..114
-                            IDENT@109..114 "Other"
+                          IDENT@109..114 "Other"
                         CLAUSE_PARAMS@114..120
                           L_PAREN@114..115 "("
                           NAME@115..116
@@ -1543,8 +1390,7 @@ fn handlers_and_effects() {
                       WHITESPACE@140..149 "\n        "
                       HANDLER_CLAUSE@149..172
                         PATH@149..154
-                          NAME_REF@149..154
-                            IDENT@149..154 "Third"
+                          IDENT@149..154 "Third"
                         CLAUSE_PARAMS@154..156
                           L_PAREN@154..155 "("
                           R_PAREN@155..156 ")"
@@ -1585,18 +1431,14 @@ fn temporal() {
                 THIN_ARROW@7..9 "->"
                 WHITESPACE@9..10 " "
                 PATH_TYPE@10..13
-                  PATH@10..13
-                    NAME_REF@10..13
-                      IDENT@10..13 "Int"
+                  IDENT@10..13 "Int"
                 WHITESPACE@13..14 " "
                 EFFECT_ROW@14..23
                   BANG@14..15 "!"
                   WHITESPACE@15..16 " "
                   L_CURLY@16..17 "{"
                   PATH_TYPE@17..22
-                    PATH@17..22
-                      NAME_REF@17..22
-                        IDENT@17..22 "Sleep"
+                    IDENT@17..22 "Sleep"
                   R_CURLY@22..23 "}"
                 WHITESPACE@23..24 " "
                 BLOCK_EXPR@24..68
@@ -1647,96 +1489,82 @@ fn lambdas() {
     check(
         "fn f() -> Int { fold(xs, 0, |acc, x: Int| acc + x) + g(|| 1) }",
         expect![[r#"
-        SOURCE_FILE@0..62
-          FN_ITEM@0..62
-            FN_KW@0..2 "fn"
-            WHITESPACE@2..3 " "
-            NAME@3..4
-              IDENT@3..4 "f"
-            PARAM_LIST@4..6
-              L_PAREN@4..5 "("
-              R_PAREN@5..6 ")"
-            WHITESPACE@6..7 " "
-            THIN_ARROW@7..9 "->"
-            WHITESPACE@9..10 " "
-            PATH_TYPE@10..13
-              PATH@10..13
-                NAME_REF@10..13
+            SOURCE_FILE@0..62
+              FN_ITEM@0..62
+                FN_KW@0..2 "fn"
+                WHITESPACE@2..3 " "
+                NAME@3..4
+                  IDENT@3..4 "f"
+                PARAM_LIST@4..6
+                  L_PAREN@4..5 "("
+                  R_PAREN@5..6 ")"
+                WHITESPACE@6..7 " "
+                THIN_ARROW@7..9 "->"
+                WHITESPACE@9..10 " "
+                PATH_TYPE@10..13
                   IDENT@10..13 "Int"
-            WHITESPACE@13..14 " "
-            BLOCK_EXPR@14..62
-              L_CURLY@14..15 "{"
-              WHITESPACE@15..16 " "
-              BIN_EXPR@16..60
-                CALL_EXPR@16..50
-                  PATH_EXPR@16..20
-                    PATH@16..20
-                      NAME_REF@16..20
+                WHITESPACE@13..14 " "
+                BLOCK_EXPR@14..62
+                  L_CURLY@14..15 "{"
+                  WHITESPACE@15..16 " "
+                  BIN_EXPR@16..60
+                    CALL_EXPR@16..50
+                      PATH_EXPR@16..20
                         IDENT@16..20 "fold"
-                  ARG_LIST@20..50
-                    L_PAREN@20..21 "("
-                    PATH_EXPR@21..23
-                      PATH@21..23
-                        NAME_REF@21..23
+                      ARG_LIST@20..50
+                        L_PAREN@20..21 "("
+                        PATH_EXPR@21..23
                           IDENT@21..23 "xs"
-                    COMMA@23..24 ","
-                    WHITESPACE@24..25 " "
-                    LITERAL@25..26
-                      INT@25..26 "0"
-                    COMMA@26..27 ","
-                    WHITESPACE@27..28 " "
-                    LAMBDA_EXPR@28..49
-                      LAMBDA_PARAMS@28..41
-                        PIPE@28..29 "|"
-                        PARAM@29..32
-                          NAME@29..32
-                            IDENT@29..32 "acc"
-                        COMMA@32..33 ","
-                        WHITESPACE@33..34 " "
-                        PARAM@34..40
-                          NAME@34..35
-                            IDENT@34..35 "x"
-                          COLON@35..36 ":"
-                          WHITESPACE@36..37 " "
-                          PATH_TYPE@37..40
-                            PATH@37..40
-                              NAME_REF@37..40
+                        COMMA@23..24 ","
+                        WHITESPACE@24..25 " "
+                        LITERAL@25..26
+                          INT@25..26 "0"
+                        COMMA@26..27 ","
+                        WHITESPACE@27..28 " "
+                        LAMBDA_EXPR@28..49
+                          LAMBDA_PARAMS@28..41
+                            PIPE@28..29 "|"
+                            PARAM@29..32
+                              NAME@29..32
+                                IDENT@29..32 "acc"
+                            COMMA@32..33 ","
+                            WHITESPACE@33..34 " "
+                            PARAM@34..40
+                              NAME@34..35
+                                IDENT@34..35 "x"
+                              COLON@35..36 ":"
+                              WHITESPACE@36..37 " "
+                              PATH_TYPE@37..40
                                 IDENT@37..40 "Int"
-                        PIPE@40..41 "|"
-                      WHITESPACE@41..42 " "
-                      BIN_EXPR@42..49
-                        PATH_EXPR@42..45
-                          PATH@42..45
-                            NAME_REF@42..45
+                            PIPE@40..41 "|"
+                          WHITESPACE@41..42 " "
+                          BIN_EXPR@42..49
+                            PATH_EXPR@42..45
                               IDENT@42..45 "acc"
-                        WHITESPACE@45..46 " "
-                        PLUS@46..47 "+"
-                        WHITESPACE@47..48 " "
-                        PATH_EXPR@48..49
-                          PATH@48..49
-                            NAME_REF@48..49
+                            WHITESPACE@45..46 " "
+                            PLUS@46..47 "+"
+                            WHITESPACE@47..48 " "
+                            PATH_EXPR@48..49
                               IDENT@48..49 "x"
-                    R_PAREN@49..50 ")"
-                WHITESPACE@50..51 " "
-                PLUS@51..52 "+"
-                WHITESPACE@52..53 " "
-                CALL_EXPR@53..60
-                  PATH_EXPR@53..54
-                    PATH@53..54
-                      NAME_REF@53..54
+                        R_PAREN@49..50 ")"
+                    WHITESPACE@50..51 " "
+                    PLUS@51..52 "+"
+                    WHITESPACE@52..53 " "
+                    CALL_EXPR@53..60
+                      PATH_EXPR@53..54
                         IDENT@53..54 "g"
-                  ARG_LIST@54..60
-                    L_PAREN@54..55 "("
-                    LAMBDA_EXPR@55..59
-                      LAMBDA_PARAMS@55..57
-                        PIPE2@55..57 "||"
-                      WHITESPACE@57..58 " "
-                      LITERAL@58..59
-                        INT@58..59 "1"
-                    R_PAREN@59..60 ")"
-              WHITESPACE@60..61 " "
-              R_CURLY@61..62 "}"
-    "#]],
+                      ARG_LIST@54..60
+                        L_PAREN@54..55 "("
+                        LAMBDA_EXPR@55..59
+                          LAMBDA_PARAMS@55..57
+                            PIPE2@55..57 "||"
+                          WHITESPACE@57..58 " "
+                          LITERAL@58..59
+                            INT@58..59 "1"
+                        R_PAREN@59..60 ")"
+                  WHITESPACE@60..61 " "
+                  R_CURLY@61..62 "}"
+        "#]],
     );
 }
 
@@ -1745,37 +1573,35 @@ fn hash_call() {
     check(
         "fn f() -> Int { #a7f3b2c1(1) }",
         expect![[r##"
-        SOURCE_FILE@0..30
-          FN_ITEM@0..30
-            FN_KW@0..2 "fn"
-            WHITESPACE@2..3 " "
-            NAME@3..4
-              IDENT@3..4 "f"
-            PARAM_LIST@4..6
-              L_PAREN@4..5 "("
-              R_PAREN@5..6 ")"
-            WHITESPACE@6..7 " "
-            THIN_ARROW@7..9 "->"
-            WHITESPACE@9..10 " "
-            PATH_TYPE@10..13
-              PATH@10..13
-                NAME_REF@10..13
+            SOURCE_FILE@0..30
+              FN_ITEM@0..30
+                FN_KW@0..2 "fn"
+                WHITESPACE@2..3 " "
+                NAME@3..4
+                  IDENT@3..4 "f"
+                PARAM_LIST@4..6
+                  L_PAREN@4..5 "("
+                  R_PAREN@5..6 ")"
+                WHITESPACE@6..7 " "
+                THIN_ARROW@7..9 "->"
+                WHITESPACE@9..10 " "
+                PATH_TYPE@10..13
                   IDENT@10..13 "Int"
-            WHITESPACE@13..14 " "
-            BLOCK_EXPR@14..30
-              L_CURLY@14..15 "{"
-              WHITESPACE@15..16 " "
-              CALL_EXPR@16..28
-                HASH_EXPR@16..25
-                  HASH@16..25 "#a7f3b2c1"
-                ARG_LIST@25..28
-                  L_PAREN@25..26 "("
-                  LITERAL@26..27
-                    INT@26..27 "1"
-                  R_PAREN@27..28 ")"
-              WHITESPACE@28..29 " "
-              R_CURLY@29..30 "}"
-    "##]],
+                WHITESPACE@13..14 " "
+                BLOCK_EXPR@14..30
+                  L_CURLY@14..15 "{"
+                  WHITESPACE@15..16 " "
+                  CALL_EXPR@16..28
+                    HASH_EXPR@16..25
+                      HASH@16..25 "#a7f3b2c1"
+                    ARG_LIST@25..28
+                      L_PAREN@25..26 "("
+                      LITERAL@26..27
+                        INT@26..27 "1"
+                      R_PAREN@27..28 ")"
+                  WHITESPACE@28..29 " "
+                  R_CURLY@29..30 "}"
+        "##]],
     );
 }
 
@@ -1784,72 +1610,66 @@ fn else_if_chain() {
     check(
         "fn f() -> Int { if a { 1 } else if b { 2 } else { 3 } }",
         expect![[r#"
-        SOURCE_FILE@0..55
-          FN_ITEM@0..55
-            FN_KW@0..2 "fn"
-            WHITESPACE@2..3 " "
-            NAME@3..4
-              IDENT@3..4 "f"
-            PARAM_LIST@4..6
-              L_PAREN@4..5 "("
-              R_PAREN@5..6 ")"
-            WHITESPACE@6..7 " "
-            THIN_ARROW@7..9 "->"
-            WHITESPACE@9..10 " "
-            PATH_TYPE@10..13
-              PATH@10..13
-                NAME_REF@10..13
+            SOURCE_FILE@0..55
+              FN_ITEM@0..55
+                FN_KW@0..2 "fn"
+                WHITESPACE@2..3 " "
+                NAME@3..4
+                  IDENT@3..4 "f"
+                PARAM_LIST@4..6
+                  L_PAREN@4..5 "("
+                  R_PAREN@5..6 ")"
+                WHITESPACE@6..7 " "
+                THIN_ARROW@7..9 "->"
+                WHITESPACE@9..10 " "
+                PATH_TYPE@10..13
                   IDENT@10..13 "Int"
-            WHITESPACE@13..14 " "
-            BLOCK_EXPR@14..55
-              L_CURLY@14..15 "{"
-              WHITESPACE@15..16 " "
-              IF_EXPR@16..53
-                IF_KW@16..18 "if"
-                WHITESPACE@18..19 " "
-                PATH_EXPR@19..20
-                  PATH@19..20
-                    NAME_REF@19..20
+                WHITESPACE@13..14 " "
+                BLOCK_EXPR@14..55
+                  L_CURLY@14..15 "{"
+                  WHITESPACE@15..16 " "
+                  IF_EXPR@16..53
+                    IF_KW@16..18 "if"
+                    WHITESPACE@18..19 " "
+                    PATH_EXPR@19..20
                       IDENT@19..20 "a"
-                WHITESPACE@20..21 " "
-                BLOCK_EXPR@21..26
-                  L_CURLY@21..22 "{"
-                  WHITESPACE@22..23 " "
-                  LITERAL@23..24
-                    INT@23..24 "1"
-                  WHITESPACE@24..25 " "
-                  R_CURLY@25..26 "}"
-                WHITESPACE@26..27 " "
-                ELSE_KW@27..31 "else"
-                WHITESPACE@31..32 " "
-                IF_EXPR@32..53
-                  IF_KW@32..34 "if"
-                  WHITESPACE@34..35 " "
-                  PATH_EXPR@35..36
-                    PATH@35..36
-                      NAME_REF@35..36
+                    WHITESPACE@20..21 " "
+                    BLOCK_EXPR@21..26
+                      L_CURLY@21..22 "{"
+                      WHITESPACE@22..23 " "
+                      LITERAL@23..24
+                        INT@23..24 "1"
+                      WHITESPACE@24..25 " "
+                      R_CURLY@25..26 "}"
+                    WHITESPACE@26..27 " "
+                    ELSE_KW@27..31 "else"
+                    WHITESPACE@31..32 " "
+                    IF_EXPR@32..53
+                      IF_KW@32..34 "if"
+                      WHITESPACE@34..35 " "
+                      PATH_EXPR@35..36
                         IDENT@35..36 "b"
-                  WHITESPACE@36..37 " "
-                  BLOCK_EXPR@37..42
-                    L_CURLY@37..38 "{"
-                    WHITESPACE@38..39 " "
-                    LITERAL@39..40
-                      INT@39..40 "2"
-                    WHITESPACE@40..41 " "
-                    R_CURLY@41..42 "}"
-                  WHITESPACE@42..43 " "
-                  ELSE_KW@43..47 "else"
-                  WHITESPACE@47..48 " "
-                  BLOCK_EXPR@48..53
-                    L_CURLY@48..49 "{"
-                    WHITESPACE@49..50 " "
-                    LITERAL@50..51
-                      INT@50..51 "3"
-                    WHITESPACE@51..52 " "
-                    R_CURLY@52..53 "}"
-              WHITESPACE@53..54 " "
-              R_CURLY@54..55 "}"
-    "#]],
+                      WHITESPACE@36..37 " "
+                      BLOCK_EXPR@37..42
+                        L_CURLY@37..38 "{"
+                        WHITESPACE@38..39 " "
+                        LITERAL@39..40
+                          INT@39..40 "2"
+                        WHITESPACE@40..41 " "
+                        R_CURLY@41..42 "}"
+                      WHITESPACE@42..43 " "
+                      ELSE_KW@43..47 "else"
+                      WHITESPACE@47..48 " "
+                      BLOCK_EXPR@48..53
+                        L_CURLY@48..49 "{"
+                        WHITESPACE@49..50 " "
+                        LITERAL@50..51
+                          INT@50..51 "3"
+                        WHITESPACE@51..52 " "
+                        R_CURLY@52..53 "}"
+                  WHITESPACE@53..54 " "
+                  R_CURLY@54..55 "}"
+        "#]],
     );
 }
 
@@ -1887,9 +1707,7 @@ fn comments_and_trivia() {
                 THIN_ARROW@51..53 "->"
                 WHITESPACE@53..54 " "
                 PATH_TYPE@54..57
-                  PATH@54..57
-                    NAME_REF@54..57
-                      IDENT@54..57 "Int"
+                  IDENT@54..57 "Int"
                 WHITESPACE@57..58 " "
                 BLOCK_EXPR@58..88
                   L_CURLY@58..59 "{"
@@ -1949,9 +1767,7 @@ fn unclosed_block_recovers_at_next_item() {
                 THIN_ARROW@7..9 "->"
                 WHITESPACE@9..10 " "
                 PATH_TYPE@10..13
-                  PATH@10..13
-                    NAME_REF@10..13
-                      IDENT@10..13 "Int"
+                  IDENT@10..13 "Int"
                 WHITESPACE@13..14 " "
                 BLOCK_EXPR@14..27
                   L_CURLY@14..15 "{"
@@ -1976,9 +1792,7 @@ fn unclosed_block_recovers_at_next_item() {
                 THIN_ARROW@36..38 "->"
                 WHITESPACE@38..39 " "
                 PATH_TYPE@39..42
-                  PATH@39..42
-                    NAME_REF@39..42
-                      IDENT@39..42 "Int"
+                  IDENT@39..42 "Int"
                 WHITESPACE@42..43 " "
                 BLOCK_EXPR@43..48
                   L_CURLY@43..44 "{"
@@ -1998,70 +1812,66 @@ fn garbage_between_items() {
     check(
         "fn a() -> Int { 1 }\n$$ let x = 1; }\nfn b() -> Int { 2 }",
         expect![[r#"
-        SOURCE_FILE@0..55
-          FN_ITEM@0..19
-            FN_KW@0..2 "fn"
-            WHITESPACE@2..3 " "
-            NAME@3..4
-              IDENT@3..4 "a"
-            PARAM_LIST@4..6
-              L_PAREN@4..5 "("
-              R_PAREN@5..6 ")"
-            WHITESPACE@6..7 " "
-            THIN_ARROW@7..9 "->"
-            WHITESPACE@9..10 " "
-            PATH_TYPE@10..13
-              PATH@10..13
-                NAME_REF@10..13
+            SOURCE_FILE@0..55
+              FN_ITEM@0..19
+                FN_KW@0..2 "fn"
+                WHITESPACE@2..3 " "
+                NAME@3..4
+                  IDENT@3..4 "a"
+                PARAM_LIST@4..6
+                  L_PAREN@4..5 "("
+                  R_PAREN@5..6 ")"
+                WHITESPACE@6..7 " "
+                THIN_ARROW@7..9 "->"
+                WHITESPACE@9..10 " "
+                PATH_TYPE@10..13
                   IDENT@10..13 "Int"
-            WHITESPACE@13..14 " "
-            BLOCK_EXPR@14..19
-              L_CURLY@14..15 "{"
-              WHITESPACE@15..16 " "
-              LITERAL@16..17
-                INT@16..17 "1"
-              WHITESPACE@17..18 " "
-              R_CURLY@18..19 "}"
-          WHITESPACE@19..20 "\n"
-          ERROR@20..35
-            ERROR@20..22 "$$"
-            WHITESPACE@22..23 " "
-            LET_KW@23..26 "let"
-            WHITESPACE@26..27 " "
-            IDENT@27..28 "x"
-            WHITESPACE@28..29 " "
-            EQ@29..30 "="
-            WHITESPACE@30..31 " "
-            INT@31..32 "1"
-            SEMICOLON@32..33 ";"
-            WHITESPACE@33..34 " "
-            R_CURLY@34..35 "}"
-          WHITESPACE@35..36 "\n"
-          FN_ITEM@36..55
-            FN_KW@36..38 "fn"
-            WHITESPACE@38..39 " "
-            NAME@39..40
-              IDENT@39..40 "b"
-            PARAM_LIST@40..42
-              L_PAREN@40..41 "("
-              R_PAREN@41..42 ")"
-            WHITESPACE@42..43 " "
-            THIN_ARROW@43..45 "->"
-            WHITESPACE@45..46 " "
-            PATH_TYPE@46..49
-              PATH@46..49
-                NAME_REF@46..49
+                WHITESPACE@13..14 " "
+                BLOCK_EXPR@14..19
+                  L_CURLY@14..15 "{"
+                  WHITESPACE@15..16 " "
+                  LITERAL@16..17
+                    INT@16..17 "1"
+                  WHITESPACE@17..18 " "
+                  R_CURLY@18..19 "}"
+              WHITESPACE@19..20 "\n"
+              ERROR@20..35
+                ERROR@20..22 "$$"
+                WHITESPACE@22..23 " "
+                LET_KW@23..26 "let"
+                WHITESPACE@26..27 " "
+                IDENT@27..28 "x"
+                WHITESPACE@28..29 " "
+                EQ@29..30 "="
+                WHITESPACE@30..31 " "
+                INT@31..32 "1"
+                SEMICOLON@32..33 ";"
+                WHITESPACE@33..34 " "
+                R_CURLY@34..35 "}"
+              WHITESPACE@35..36 "\n"
+              FN_ITEM@36..55
+                FN_KW@36..38 "fn"
+                WHITESPACE@38..39 " "
+                NAME@39..40
+                  IDENT@39..40 "b"
+                PARAM_LIST@40..42
+                  L_PAREN@40..41 "("
+                  R_PAREN@41..42 ")"
+                WHITESPACE@42..43 " "
+                THIN_ARROW@43..45 "->"
+                WHITESPACE@45..46 " "
+                PATH_TYPE@46..49
                   IDENT@46..49 "Int"
-            WHITESPACE@49..50 " "
-            BLOCK_EXPR@50..55
-              L_CURLY@50..51 "{"
-              WHITESPACE@51..52 " "
-              LITERAL@52..53
-                INT@52..53 "2"
-              WHITESPACE@53..54 " "
-              R_CURLY@54..55 "}"
-        error 20..22 (2:1): unexpected characters `$$`
-    "#]],
+                WHITESPACE@49..50 " "
+                BLOCK_EXPR@50..55
+                  L_CURLY@50..51 "{"
+                  WHITESPACE@51..52 " "
+                  LITERAL@52..53
+                    INT@52..53 "2"
+                  WHITESPACE@53..54 " "
+                  R_CURLY@54..55 "}"
+            error 20..22 (2:1): unexpected characters `$$`
+        "#]],
     );
 }
 
@@ -2098,9 +1908,7 @@ fn wildcard_let() {
                 THIN_ARROW@7..9 "->"
                 WHITESPACE@9..10 " "
                 PATH_TYPE@10..13
-                  PATH@10..13
-                    NAME_REF@10..13
-                      IDENT@10..13 "Int"
+                  IDENT@10..13 "Int"
                 WHITESPACE@13..14 " "
                 BLOCK_EXPR@14..48
                   L_CURLY@14..15 "{"
@@ -2115,9 +1923,7 @@ fn wildcard_let() {
                     WHITESPACE@23..24 " "
                     CALL_EXPR@24..27
                       PATH_EXPR@24..25
-                        PATH@24..25
-                          NAME_REF@24..25
-                            IDENT@24..25 "g"
+                        IDENT@24..25 "g"
                       ARG_LIST@25..27
                         L_PAREN@25..26 "("
                         R_PAREN@26..27 ")"
@@ -2131,9 +1937,7 @@ fn wildcard_let() {
                     COLON@34..35 ":"
                     WHITESPACE@35..36 " "
                     PATH_TYPE@36..39
-                      PATH@36..39
-                        NAME_REF@36..39
-                          IDENT@36..39 "Int"
+                      IDENT@36..39 "Int"
                     WHITESPACE@39..40 " "
                     EQ@40..41 "="
                     WHITESPACE@41..42 " "
@@ -2154,53 +1958,45 @@ fn wildcard_fn_params() {
     check(
         "fn f(_: Int, y: Int) -> Int { y }",
         expect![[r#"
-        SOURCE_FILE@0..33
-          FN_ITEM@0..33
-            FN_KW@0..2 "fn"
-            WHITESPACE@2..3 " "
-            NAME@3..4
-              IDENT@3..4 "f"
-            PARAM_LIST@4..20
-              L_PAREN@4..5 "("
-              PARAM@5..11
-                NAME@5..6
-                  UNDERSCORE@5..6 "_"
-                COLON@6..7 ":"
-                WHITESPACE@7..8 " "
-                PATH_TYPE@8..11
-                  PATH@8..11
-                    NAME_REF@8..11
+            SOURCE_FILE@0..33
+              FN_ITEM@0..33
+                FN_KW@0..2 "fn"
+                WHITESPACE@2..3 " "
+                NAME@3..4
+                  IDENT@3..4 "f"
+                PARAM_LIST@4..20
+                  L_PAREN@4..5 "("
+                  PARAM@5..11
+                    NAME@5..6
+                      UNDERSCORE@5..6 "_"
+                    COLON@6..7 ":"
+                    WHITESPACE@7..8 " "
+                    PATH_TYPE@8..11
                       IDENT@8..11 "Int"
-              COMMA@11..12 ","
-              WHITESPACE@12..13 " "
-              PARAM@13..19
-                NAME@13..14
-                  IDENT@13..14 "y"
-                COLON@14..15 ":"
-                WHITESPACE@15..16 " "
-                PATH_TYPE@16..19
-                  PATH@16..19
-                    NAME_REF@16..19
+                  COMMA@11..12 ","
+                  WHITESPACE@12..13 " "
+                  PARAM@13..19
+                    NAME@13..14
+                      IDENT@13..14 "y"
+                    COLON@14..15 ":"
+                    WHITESPACE@15..16 " "
+                    PATH_TYPE@16..19
                       IDENT@16..19 "Int"
-              R_PAREN@19..20 ")"
-            WHITESPACE@20..21 " "
-            THIN_ARROW@21..23 "->"
-            WHITESPACE@23..24 " "
-            PATH_TYPE@24..27
-              PATH@24..27
-                NAME_REF@24..27
+                  R_PAREN@19..20 ")"
+                WHITESPACE@20..21 " "
+                THIN_ARROW@21..23 "->"
+                WHITESPACE@23..24 " "
+                PATH_TYPE@24..27
                   IDENT@24..27 "Int"
-            WHITESPACE@27..28 " "
-            BLOCK_EXPR@28..33
-              L_CURLY@28..29 "{"
-              WHITESPACE@29..30 " "
-              PATH_EXPR@30..31
-                PATH@30..31
-                  NAME_REF@30..31
+                WHITESPACE@27..28 " "
+                BLOCK_EXPR@28..33
+                  L_CURLY@28..29 "{"
+                  WHITESPACE@29..30 " "
+                  PATH_EXPR@30..31
                     IDENT@30..31 "y"
-              WHITESPACE@31..32 " "
-              R_CURLY@32..33 "}"
-    "#]],
+                  WHITESPACE@31..32 " "
+                  R_CURLY@32..33 "}"
+        "#]],
     );
 }
 
@@ -2209,72 +2005,64 @@ fn wildcard_lambda_params() {
     check(
         "fn f() -> Int { g(|_| 1, |_: Int, b| b) }",
         expect![[r#"
-        SOURCE_FILE@0..41
-          FN_ITEM@0..41
-            FN_KW@0..2 "fn"
-            WHITESPACE@2..3 " "
-            NAME@3..4
-              IDENT@3..4 "f"
-            PARAM_LIST@4..6
-              L_PAREN@4..5 "("
-              R_PAREN@5..6 ")"
-            WHITESPACE@6..7 " "
-            THIN_ARROW@7..9 "->"
-            WHITESPACE@9..10 " "
-            PATH_TYPE@10..13
-              PATH@10..13
-                NAME_REF@10..13
+            SOURCE_FILE@0..41
+              FN_ITEM@0..41
+                FN_KW@0..2 "fn"
+                WHITESPACE@2..3 " "
+                NAME@3..4
+                  IDENT@3..4 "f"
+                PARAM_LIST@4..6
+                  L_PAREN@4..5 "("
+                  R_PAREN@5..6 ")"
+                WHITESPACE@6..7 " "
+                THIN_ARROW@7..9 "->"
+                WHITESPACE@9..10 " "
+                PATH_TYPE@10..13
                   IDENT@10..13 "Int"
-            WHITESPACE@13..14 " "
-            BLOCK_EXPR@14..41
-              L_CURLY@14..15 "{"
-              WHITESPACE@15..16 " "
-              CALL_EXPR@16..39
-                PATH_EXPR@16..17
-                  PATH@16..17
-                    NAME_REF@16..17
+                WHITESPACE@13..14 " "
+                BLOCK_EXPR@14..41
+                  L_CURLY@14..15 "{"
+                  WHITESPACE@15..16 " "
+                  CALL_EXPR@16..39
+                    PATH_EXPR@16..17
                       IDENT@16..17 "g"
-                ARG_LIST@17..39
-                  L_PAREN@17..18 "("
-                  LAMBDA_EXPR@18..23
-                    LAMBDA_PARAMS@18..21
-                      PIPE@18..19 "|"
-                      PARAM@19..20
-                        NAME@19..20
-                          UNDERSCORE@19..20 "_"
-                      PIPE@20..21 "|"
-                    WHITESPACE@21..22 " "
-                    LITERAL@22..23
-                      INT@22..23 "1"
-                  COMMA@23..24 ","
-                  WHITESPACE@24..25 " "
-                  LAMBDA_EXPR@25..38
-                    LAMBDA_PARAMS@25..36
-                      PIPE@25..26 "|"
-                      PARAM@26..32
-                        NAME@26..27
-                          UNDERSCORE@26..27 "_"
-                        COLON@27..28 ":"
-                        WHITESPACE@28..29 " "
-                        PATH_TYPE@29..32
-                          PATH@29..32
-                            NAME_REF@29..32
+                    ARG_LIST@17..39
+                      L_PAREN@17..18 "("
+                      LAMBDA_EXPR@18..23
+                        LAMBDA_PARAMS@18..21
+                          PIPE@18..19 "|"
+                          PARAM@19..20
+                            NAME@19..20
+                              UNDERSCORE@19..20 "_"
+                          PIPE@20..21 "|"
+                        WHITESPACE@21..22 " "
+                        LITERAL@22..23
+                          INT@22..23 "1"
+                      COMMA@23..24 ","
+                      WHITESPACE@24..25 " "
+                      LAMBDA_EXPR@25..38
+                        LAMBDA_PARAMS@25..36
+                          PIPE@25..26 "|"
+                          PARAM@26..32
+                            NAME@26..27
+                              UNDERSCORE@26..27 "_"
+                            COLON@27..28 ":"
+                            WHITESPACE@28..29 " "
+                            PATH_TYPE@29..32
                               IDENT@29..32 "Int"
-                      COMMA@32..33 ","
-                      WHITESPACE@33..34 " "
-                      PARAM@34..35
-                        NAME@34..35
-                          IDENT@34..35 "b"
-                      PIPE@35..36 "|"
-                    WHITESPACE@36..37 " "
-                    PATH_EXPR@37..38
-                      PATH@37..38
-                        NAME_REF@37..38
+                          COMMA@32..33 ","
+                          WHITESPACE@33..34 " "
+                          PARAM@34..35
+                            NAME@34..35
+                              IDENT@34..35 "b"
+                          PIPE@35..36 "|"
+                        WHITESPACE@36..37 " "
+                        PATH_EXPR@37..38
                           IDENT@37..38 "b"
-                  R_PAREN@38..39 ")"
-              WHITESPACE@39..40 " "
-              R_CURLY@40..41 "}"
-    "#]],
+                      R_PAREN@38..39 ")"
+                  WHITESPACE@39..40 " "
+                  R_CURLY@40..41 "}"
+        "#]],
     );
 }
 
@@ -2296,9 +2084,7 @@ fn wildcard_clause_params() {
                 THIN_ARROW@7..9 "->"
                 WHITESPACE@9..10 " "
                 PATH_TYPE@10..13
-                  PATH@10..13
-                    NAME_REF@10..13
-                      IDENT@10..13 "Int"
+                  IDENT@10..13 "Int"
                 WHITESPACE@13..14 " "
                 BLOCK_EXPR@14..53
                   L_CURLY@14..15 "{"
@@ -2321,8 +2107,7 @@ fn wildcard_clause_params() {
                       WHITESPACE@35..36 " "
                       HANDLER_CLAUSE@36..49
                         PATH@36..38
-                          NAME_REF@36..38
-                            IDENT@36..38 "Op"
+                          IDENT@36..38 "Op"
                         CLAUSE_PARAMS@38..44
                           L_PAREN@38..39 "("
                           NAME@39..40
@@ -2336,9 +2121,7 @@ fn wildcard_clause_params() {
                         FAT_ARROW@45..47 "=>"
                         WHITESPACE@47..48 " "
                         PATH_EXPR@48..49
-                          PATH@48..49
-                            NAME_REF@48..49
-                              IDENT@48..49 "x"
+                          IDENT@48..49 "x"
                       WHITESPACE@49..50 " "
                       R_CURLY@50..51 "}"
                   WHITESPACE@51..52 " "
@@ -2542,9 +2325,12 @@ mod ast_access {
         assert_eq!(items.len(), 8);
         assert_eq!(file.module_decl().unwrap().path().unwrap().segment_texts(), ["m"]);
         let Item::Use(u) = &items[1] else { panic!() };
-        let imports: Vec<_> =
-            u.imports().iter().map(|(n, a)| (n.text(), a.as_ref().map(|a| a.text()))).collect();
-        assert_eq!(imports, [("b".into(), None), ("c".into(), Some("d".into()))]);
+        let imports: Vec<_> = u
+            .imports()
+            .iter()
+            .map(|(n, a)| (n.text().to_owned(), a.as_ref().map(|a| a.text())))
+            .collect();
+        assert_eq!(imports, [("b".to_owned(), None), ("c".to_owned(), Some("d".into()))]);
         assert_eq!(u.module_segments().iter().map(|s| s.text()).collect::<Vec<_>>(), ["a"]);
         let Item::Use(u) = &items[2] else { panic!() };
         assert_eq!(u.imports()[0].0.text(), "y");

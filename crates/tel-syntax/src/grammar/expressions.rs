@@ -2,7 +2,9 @@
 
 use super::items::param;
 use super::patterns::{PATTERN_START, pattern};
-use super::{BINDER_START, ITEM_START, ListShape, binder, delimited, name_ref, path};
+use super::{
+    BINDER_START, ITEM_START, ListShape, binder, delimited, name_ref, path, path_segments,
+};
 use crate::SyntaxKind::{self, *};
 use crate::parser::{Parser, TokenSet};
 
@@ -207,8 +209,10 @@ fn primary(p: &mut Parser, r: Restrictions) {
 /// PATH_EXPR, or RECORD_EXPR for `Path { … }` where records are allowed.
 fn path_or_record_expr(p: &mut Parser, r: Restrictions) {
     let checkpoint = p.checkpoint();
-    path(p);
+    path_segments(p);
     if p.at(L_CURLY) && (!r.no_record || at_record_body(p)) {
+        p.start_at(checkpoint, PATH);
+        p.finish();
         if r.no_record {
             record_in_head_error(p);
         }

@@ -1,6 +1,6 @@
 //! Types and effect rows.
 
-use super::{ListShape, delimited, name, path};
+use super::{ListShape, delimited, name, path_segments};
 use crate::SyntaxKind::*;
 use crate::parser::{Parser, TokenSet};
 
@@ -26,7 +26,7 @@ pub(super) fn type_(p: &mut Parser) -> bool {
 fn type_atom(p: &mut Parser) {
     match p.current() {
         IDENT => p.node(PATH_TYPE, |p| {
-            path(p);
+            path_segments(p);
             if p.at(LT) {
                 generic_args(p);
             }
@@ -140,7 +140,7 @@ pub(super) fn effect_row(p: &mut Parser) {
             if p.at(HASH) {
                 p.token_node(HASH_REF);
             } else {
-                p.node(PATH_TYPE, path);
+                p.node(PATH_TYPE, path_segments);
             }
         });
     });
