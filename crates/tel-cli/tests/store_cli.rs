@@ -336,7 +336,7 @@ fn read_commands_show_text_and_json() {
     assert!(text.contains("\ndefinitions      5\nnames            5\n"), "{text}");
     let s = stats(&env);
     assert_eq!(s["history_events"], 5);
-    assert_eq!(s["format_version"], 1);
+    assert_eq!(s["format_version"], tel_store::schema::CURRENT_VERSION);
     assert!(s["canonical_bytes"].as_u64().unwrap() > 0);
     assert!(s["source_bytes"].as_u64().unwrap() >= SHOP.len() as u64 / 2);
 }
@@ -536,10 +536,10 @@ fn damaged_foreign_newer_and_read_only_codebases_are_named() {
         )
         .unwrap();
     expect![[r#"
-        error: $DIR/cb/codebase.sqlite was written by a newer tel (codebase format 99; this tel reads up to 1): upgrade tel
+        error: $DIR/cb/codebase.sqlite was written by a newer tel (codebase format 99; this tel reads up to 2): upgrade tel
     "#]].assert_eq(&fail(&["store", "list"]));
     expect![[r#"
-        error: $DIR/cb/codebase.sqlite was written by a newer tel (codebase format 99; this tel reads up to 1): upgrade tel
+        error: $DIR/cb/codebase.sqlite was written by a newer tel (codebase format 99; this tel reads up to 2): upgrade tel
     "#]].assert_eq(&fail(&["store", "add", shop]));
 
     // A read-only folder. Root writes through permission bits, so run as `nobody` then.

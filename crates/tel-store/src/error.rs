@@ -142,6 +142,32 @@ pub enum Error {
     )]
     HashMismatch { name: String, hash: CodeHash, actual: CodeHash },
 
+    // ---- run traces and the memo cache ----
+    #[error("invalid run id `{id}`: {reason}")]
+    InvalidRunId { id: String, reason: String },
+
+    #[error("no run {id} in {path} (`tel trace list` shows the runs kept there)")]
+    RunNotFound { path: PathBuf, id: String },
+
+    #[error(
+        "ambiguous: run {prefix} matches {count} runs; type more characters:{}",
+        candidates.iter().map(|c| format!("\n  {c}")).collect::<String>()
+    )]
+    AmbiguousRun { prefix: String, count: usize, candidates: Vec<String> },
+
+    #[error(
+        "{path} already holds a different trace under run id {id}: the id is not the hash of \
+         this trace, or the stored one was altered"
+    )]
+    TraceConflict { path: PathBuf, id: String },
+
+    #[error(
+        "{path} holds another result for the same call of {}: the memo cache cannot be \
+         trusted; `tel memo clear` empties it",
+        short(function)
+    )]
+    MemoConflict { path: PathBuf, function: CodeHash },
+
     #[error(
         "cannot add `{name}`: the members of component #{} given here and stored in {path} do \
          not hash to it{}; add the whole component in one batch",

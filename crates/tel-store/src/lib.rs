@@ -11,13 +11,17 @@
 mod error;
 pub mod hash_text;
 pub mod location;
+pub mod memo;
 mod model;
 mod repository;
 pub mod schema;
 mod store;
 pub mod synthetic;
+pub mod traces;
 
 pub use error::{Candidate, Error, Result};
+pub use memo::{MemoEntry, MemoSaved, MemoStats};
 pub use model::*;
 pub use repository::CodeRepository;
 pub use store::{BUSY_TIMEOUT, Clock, MAX_CANDIDATES, Store, validate_name};
+pub use traces::{NewTrace, RunOutcome, TraceInfo, TraceList};

@@ -18,7 +18,10 @@ pub struct Migration {
 }
 
 /// Every migration, in order; `version` is its 1-based position.
-pub const MIGRATIONS: &[Migration] = &[Migration { version: 1, name: "code and names", sql: V1 }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "code and names", sql: V1 },
+    Migration { version: 2, name: "run traces and memo cache", sql: V2 },
+];
 
 /// The format version this library writes and reads.
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -100,6 +103,48 @@ CREATE TRIGGER name_history_no_update BEFORE UPDATE ON name_history
 BEGIN SELECT RAISE(ABORT, 'tel-store: name history is append-only'); END;
 CREATE TRIGGER name_history_no_delete BEFORE DELETE ON name_history
 BEGIN SELECT RAISE(ABORT, 'tel-store: name history is append-only'); END;
+"#;
+
+// Run traces (`tel run`, `tel replay`) and the persisted memo cache (`tel run --memo`).
+// Neither refers to `definitions`: a run's code need not have been added to the codebase,
+// and a trace carries the code it ran (crates/tel-store/src/traces.rs).
+const V2: &str = r#"
+-- One row per recorded run, keyed by its run id: the start of the base32hex text of the
+-- trace's head hash, so the id is the run's content address and a second identical run
+-- finds its trace already stored. `bytes` is the self-contained trace file (compressed),
+-- exactly what `tel trace export` writes. Never updated (trigger); deleting is allowed.
+CREATE TABLE traces (
+    id         TEXT PRIMARY KEY COLLATE NOCASE
+               CHECK (length(id) BETWEEN 8 AND 52 AND NOT id GLOB '*[^0-9a-v]*'),
+    entry      TEXT NOT NULL COLLATE NOCASE
+               CHECK (length(entry) = 52 AND NOT entry GLOB '*[^0-9a-v]*'),
+    entry_name TEXT,                       -- metadata: the entry point's name when known
+    created    INTEGER NOT NULL,           -- unix seconds
+    events     INTEGER NOT NULL CHECK (events >= 0),
+    outcome    TEXT NOT NULL CHECK (outcome IN ('value', 'error')),
+    bytes      BLOB NOT NULL CHECK (length(bytes) > 0)
+);
+CREATE INDEX traces_by_entry ON traces(entry, created);
+CREATE INDEX traces_by_created ON traces(created, id);
+CREATE TRIGGER traces_no_update BEFORE UPDATE ON traces
+BEGIN SELECT RAISE(ABORT, 'tel-store: a stored trace never changes'); END;
+
+-- Results of pure calls, by (function hash, hash of the arguments). A cache: rows are
+-- evicted least recently used first when it outgrows its bound, but a stored result never
+-- changes (trigger), since the same pure call always gives the same result.
+CREATE TABLE memo (
+    function   TEXT NOT NULL COLLATE NOCASE
+               CHECK (length(function) = 52 AND NOT function GLOB '*[^0-9a-v]*'),
+    args       BLOB NOT NULL CHECK (length(args) BETWEEN 8 AND 64), -- a hash of the arguments
+    result     BLOB NOT NULL,              -- tel-vm's encoding of the result value
+    created    INTEGER NOT NULL,           -- unix seconds
+    used       INTEGER NOT NULL,           -- a counter: higher is more recently used
+    hits       INTEGER NOT NULL DEFAULT 0 CHECK (hits >= 0),
+    PRIMARY KEY (function, args)
+) WITHOUT ROWID;
+CREATE INDEX memo_by_use ON memo(used);
+CREATE TRIGGER memo_results_never_change BEFORE UPDATE OF function, args, result ON memo
+BEGIN SELECT RAISE(ABORT, 'tel-store: a memoized result never changes'); END;
 "#;
 
 /// What a file holds, as far as the format is concerned.

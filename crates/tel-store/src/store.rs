@@ -28,14 +28,14 @@ pub enum Clock {
 
 /// An open codebase.
 pub struct Store {
-    conn: Connection,
-    path: PathBuf,
-    clock: Clock,
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
+    pub(crate) clock: Clock,
 }
 
 /// Attaches the codebase path to SQLite errors, turning the ones a user can act on into
 /// their own variants.
-trait At<T> {
+pub(crate) trait At<T> {
     fn at(self, path: &Path) -> Result<T>;
 }
 
@@ -773,7 +773,7 @@ fn refs_sql(ids_sql: &str) -> String {
     )
 }
 
-fn now(clock: Clock) -> i64 {
+pub(crate) fn now(clock: Clock) -> i64 {
     match clock {
         Clock::Fixed(t) => t,
         Clock::System => std::time::SystemTime::now()

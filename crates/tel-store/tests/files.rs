@@ -111,7 +111,7 @@ fn a_newer_format_is_refused_with_upgrade_advice() {
         .unwrap();
     drop(f.store);
     let err = Store::open(&path).err().unwrap();
-    expect![[r#"$DIR/.tel/codebase.sqlite was written by a newer tel (codebase format 99; this tel reads up to 1): upgrade tel"#]]
+    expect![[r#"$DIR/.tel/codebase.sqlite was written by a newer tel (codebase format 99; this tel reads up to 2): upgrade tel"#]]
         .assert_eq(&shown(&err, f.dir.path()));
 }
 
@@ -120,19 +120,20 @@ fn migrations_bring_an_older_codebase_up_to_date() {
     let f = fresh();
     let path = f.store.path().to_path_buf();
     drop(f.store);
-    // What issue 5's tables will look like as a migration: one more entry at the end.
+    // A future table as a migration: one more entry at the end.
+    let current = schema::CURRENT_VERSION;
     let mut list: Vec<Migration> = schema::MIGRATIONS.iter().map(|m| Migration { ..*m }).collect();
     list.push(Migration {
-        version: schema::CURRENT_VERSION + 1,
-        name: "memo cache",
-        sql: "CREATE TABLE memo (function INTEGER NOT NULL REFERENCES definitions(id),
-                                 arguments BLOB NOT NULL, result BLOB NOT NULL,
-                                 PRIMARY KEY (function, arguments)) WITHOUT ROWID;",
+        version: current + 1,
+        name: "vm snapshots",
+        sql: "CREATE TABLE snapshots (run TEXT NOT NULL REFERENCES traces(id),
+                                      step INTEGER NOT NULL, state BLOB NOT NULL,
+                                      PRIMARY KEY (run, step)) WITHOUT ROWID;",
     });
     let mut conn = rusqlite::Connection::open(&path).unwrap();
-    assert_eq!(schema::migrate(&mut conn, &list, 0).unwrap(), schema::Found::Codebase(1));
+    assert_eq!(schema::migrate(&mut conn, &list, 0).unwrap(), schema::Found::Codebase(current));
     // Applied once: a second run finds nothing to do.
-    assert_eq!(schema::migrate(&mut conn, &list, 0).unwrap(), schema::Found::Codebase(2));
+    assert_eq!(schema::migrate(&mut conn, &list, 0).unwrap(), schema::Found::Codebase(current + 1));
     let names: Vec<String> = conn
         .prepare("SELECT name FROM schema_version ORDER BY version")
         .unwrap()
@@ -140,10 +141,13 @@ fn migrations_bring_an_older_codebase_up_to_date() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(names, ["code and names", "memo cache"]);
+    assert_eq!(names, ["code and names", "run traces and memo cache", "vm snapshots"]);
     drop(conn);
     // This library, one version behind, now refuses the file.
-    assert!(matches!(Store::open(&path), Err(Error::NewerFormat { found: 2, supported: 1, .. })));
+    assert!(matches!(
+        Store::open(&path),
+        Err(Error::NewerFormat { found, supported, .. }) if found == current + 1 && supported == current
+    ));
 }
 
 /// Runs `tel-store-torture ARGS…` as an unprivileged user when we are root (root writes
