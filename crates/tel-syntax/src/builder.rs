@@ -1,7 +1,7 @@
 //! Builds the green tree. It does what rowan's `GreenNodeBuilder` does — the same tree,
 //! with equal tokens and equal small nodes shared — but faster on the cases that dominate a
-//! large file: keywords and punctuation (whose text is fixed by their kind) and whitespace
-//! are found without hashing, and the small-node cache has compact keys (32-bit ids of the
+//! large file: keywords and punctuation (whose text is fixed by their kind) and the frequent
+//! whitespace shapes are found by index, without hashing, and the small-node cache has compact keys (32-bit ids of the
 //! children instead of hashes and pointers), so more of it stays in the CPU cache.
 
 use rowan::{GreenNode, GreenToken, NodeOrToken};
@@ -19,18 +19,38 @@ pub(crate) struct Checkpoint(usize);
 /// the frequent ones (`NAME_REF`, `PATH`, `LITERAL`, …), and sharing saves an allocation.
 const SHARED_NODE_MAX_CHILDREN: usize = 3;
 
-const MAX_CACHED_WHITESPACE: usize = 16;
+/// Whitespace of the shapes `" "×k` and `"\n" + " "×k` for k below this is found by index.
+const INDEXED_SPACES: usize = 32;
+
+/// The slot of the frequent whitespace shapes (a third of all tokens): runs of spaces, and
+/// a newline followed by indentation. Found by looking at the bytes, without hashing.
+fn whitespace_slot(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let (newline, spaces) = match bytes.first() {
+        Some(b'\n') => (1, &bytes[1..]),
+        _ => (0, bytes),
+    };
+    (spaces.len() < INDEXED_SPACES && spaces.iter().all(|&b| b == b' '))
+        .then(|| newline * INDEXED_SPACES + spaces.len())
+}
 
 /// The id of a shared element: equal shared elements have equal ids. Unshared elements
 /// (nodes too big to share, or with an unshared child) have none.
 type Id = u32;
 const UNSHARED: Id = Id::MAX;
 
+/// A shareable node by its kind and its children's ids, packed into two words: built in
+/// registers and hashed in two steps. (An array of ids written one by one and read back
+/// whole stalls the CPU's store forwarding, which was a tenth of the parse.)
 #[derive(Debug, PartialEq, Eq, Hash)]
-struct NodeKey {
-    kind: u16,
-    len: u16,
-    children: [Id; SHARED_NODE_MAX_CHILDREN],
+struct NodeKey(u64, u64);
+
+impl NodeKey {
+    fn new(kind: SyntaxKind, children: &[(Element, Id)]) -> NodeKey {
+        let id = |i: usize| children.get(i).map_or(UNSHARED, |&(_, id)| id) as u64;
+        let head = ((kind as u64) << 48) | ((children.len() as u64) << 32);
+        NodeKey(head | id(0), (id(1) << 32) | id(2))
+    }
 }
 
 pub(crate) struct TreeBuilder<'t> {
@@ -40,8 +60,8 @@ pub(crate) struct TreeBuilder<'t> {
     next_id: Id,
     /// One token per keyword or punctuation kind.
     fixed: Vec<Option<(GreenToken, Id)>>,
-    /// Whitespace tokens by spelling (a handful of spellings make a third of all tokens).
-    whitespace: Vec<(&'t str, GreenToken, Id)>,
+    /// Whitespace tokens by [`whitespace_slot`] (a third of all tokens).
+    whitespace: Vec<Option<(GreenToken, Id)>>,
     tokens: FxHashMap<(SyntaxKind, &'t str), (GreenToken, Id)>,
     nodes: FxHashMap<NodeKey, (GreenNode, Id)>,
 }
@@ -58,7 +78,7 @@ impl<'t> TreeBuilder<'t> {
             children: Vec::with_capacity(256),
             next_id: 0,
             fixed: vec![None; SyntaxKind::SOURCE_FILE as usize],
-            whitespace: Vec::new(),
+            whitespace: vec![None; 2 * INDEXED_SPACES],
             tokens: token_cache,
             nodes,
         }
@@ -86,16 +106,14 @@ impl<'t> TreeBuilder<'t> {
                     entry
                 }
             }
-        } else if kind == SyntaxKind::WHITESPACE && text.len() <= MAX_CACHED_WHITESPACE {
-            match self.whitespace.iter().find(|(t, _, _)| *t == text) {
-                Some((_, token, id)) => (token.clone(), *id),
+        } else if let Some(slot) = whitespace_slot(text).filter(|_| kind == SyntaxKind::WHITESPACE)
+        {
+            match &self.whitespace[slot] {
+                Some((t, id)) => (t.clone(), *id),
                 None => {
-                    let token = GreenToken::new(kind.into(), text);
-                    let id = self.fresh_id();
-                    if self.whitespace.len() < 32 {
-                        self.whitespace.push((text, token.clone(), id));
-                    }
-                    (token, id)
+                    let entry = (GreenToken::new(kind.into(), text), self.fresh_id());
+                    self.whitespace[slot] = Some(entry.clone());
+                    entry
                 }
             }
         } else {
@@ -141,11 +159,7 @@ impl<'t> TreeBuilder<'t> {
             self.children.push((NodeOrToken::Node(node), UNSHARED));
             return;
         }
-        let mut ids = [UNSHARED; SHARED_NODE_MAX_CHILDREN];
-        for (id, &(_, child)) in ids.iter_mut().zip(children) {
-            *id = child;
-        }
-        let key = NodeKey { kind: kind as u16, len: children.len() as u16, children: ids };
+        let key = NodeKey::new(kind, children);
         let (node, id) = match self.nodes.get(&key) {
             Some((node, id)) => {
                 let found = (node.clone(), *id);
