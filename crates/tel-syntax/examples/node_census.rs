@@ -16,7 +16,7 @@ fn main() {
         *counts.entry(format!("{:?}", e.kind())).or_default() += 1;
     }
     let mut counts: Vec<_> = counts.into_iter().collect();
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
     println!(
         "{} bytes, {} lines: {nodes} nodes, {tokens} tokens",
         text.len(),
