@@ -15,6 +15,7 @@ pub mod value;
 pub mod vm;
 
 pub use host::{Host, HostError, TestHost};
+pub use hostfile::{Feed, HostFile, HostFileError, StandardHost};
 pub use program::{Code, HostEffect, LoadError, Op, Program, StoredDef};
 pub use value::Value;
 pub use vm::{Limits, Location, RuntimeError, Status, Usage, Vm};
