@@ -1,1 +1,773 @@
-//! (being written: see docs/vm.md)
+//! The trace recorder: what a run did, recorded cheaply enough to leave on, and replayable.
+//!
+//! A run is a pure function of its program, its configuration ([`RunMeta`]) and the answers
+//! of the host, so a trace records exactly what cannot be recomputed: every interaction with
+//! the host (effect, arguments, virtual time, cost and answer), the entry call and its return
+//! (or error), and periodic [snapshots](Event::Snapshot) of the machine. Per-call events of
+//! the whole run are regenerated on demand by deterministic re-execution
+//! ([`Trace::events_full`]). The events form a BLAKE3 hash chain, so a trace altered after
+//! recording is refused on load with the index of the first bad event. docs/tracing.md
+//! describes the format.
+
+use crate::host::{Host, HostError};
+use crate::hostfile::HostFile;
+use crate::program::{HostEffect, Program, StoredDef};
+use crate::value::Value;
+use crate::vm::{Limits, RuntimeError, Status, Vm};
+use smol_str::SmolStr;
+use std::collections::{HashMap, HashSet};
+use tel_hash::CodeHash;
+
+/// The version of the trace format ([`Trace::to_bytes`]). It covers the serialization of
+/// values, errors and VM snapshots, so it changes whenever those do.
+pub const FORMAT_VERSION: u16 = 1;
+/// The first bytes of a trace.
+pub const MAGIC: [u8; 8] = *b"TELTRACE";
+/// The first bytes of an exported run ([`ExportedRun`]).
+pub const EXPORT_MAGIC: [u8; 8] = *b"TELRUNX\0";
+/// Default number of instructions between snapshots (see [`RunMeta::snapshot_every`]).
+pub const DEFAULT_SNAPSHOT_EVERY: u64 = 1_000_000;
+/// A snapshot of `n` bytes delays the next one by at least `n * SNAPSHOT_SPACING`
+/// instructions, so a machine with a large state is not serialized over and over: snapshot
+/// bytes stay below 1/16 of a byte per instruction run.
+pub const SNAPSHOT_SPACING: u64 = 16;
+
+/// What a run was started with: everything besides the program and the host's answers that
+/// its outcome depends on.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunMeta {
+    /// The entry point's hash and, for display, its name.
+    pub entry: CodeHash,
+    pub entry_name: Option<SmolStr>,
+    /// The entry point's arguments (`--args`).
+    pub args: Vec<Value>,
+    /// The host configuration, when the host was a [`HostFile`]'s.
+    #[serde(with = "host_json")]
+    pub host: Option<HostFile>,
+    pub limits: Limits,
+    /// The virtual clock's start, in milliseconds.
+    pub clock_start: i64,
+    /// The host effects the sandbox allowed.
+    pub allowed: Vec<HostEffect>,
+    /// Whether pure calls were answered from a memo cache. Such a run skips the instructions
+    /// of cached calls, so its snapshots are not compared on replay (its effects and result
+    /// are: memoization never changes them).
+    pub memo: bool,
+    /// Instructions between snapshots (at least; see [`SNAPSHOT_SPACING`]).
+    pub snapshot_every: u64,
+    /// The `tel-vm` version that recorded the trace.
+    pub vm_version: SmolStr,
+}
+
+impl RunMeta {
+    /// A run of `entry` with the default limits, no host file, every host effect allowed and
+    /// no memo cache; set the other fields as needed.
+    pub fn new(program: &Program) -> RunMeta {
+        RunMeta {
+            entry: program.entry,
+            entry_name: program.names.get(&program.entry).cloned(),
+            args: Vec::new(),
+            host: None,
+            limits: Limits::default(),
+            clock_start: 0,
+            allowed: HostEffect::ALL.to_vec(),
+            memo: false,
+            snapshot_every: DEFAULT_SNAPSHOT_EVERY,
+            vm_version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+
+    /// The machine this run starts from.
+    pub fn start(&self, program: &Program) -> Vm {
+        Vm::new(program, self.limits, self.clock_start)
+    }
+}
+
+/// A host file inside a binary trace is kept as its JSON text: its feeds read "a number or a
+/// series", which only a self-describing format can express.
+mod host_json {
+    use crate::hostfile::HostFile;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(h: &Option<HostFile>, s: S) -> Result<S::Ok, S::Error> {
+        let text = match h {
+            Some(h) => Some(serde_json::to_string(h).map_err(serde::ser::Error::custom)?),
+            None => None,
+        };
+        text.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<HostFile>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            Some(text) => HostFile::parse(&text).map(Some).map_err(serde::de::Error::custom),
+            None => Ok(None),
+        }
+    }
+}
+
+/// One event of a run.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Event {
+    /// A call of a top-level definition. A recorded trace holds the entry point's; the others
+    /// are regenerated by [`Trace::events_full`].
+    FunctionCall { hash: CodeHash, name: Option<SmolStr>, args: Vec<Value> },
+    /// The matching return.
+    FunctionReturn { hash: CodeHash, result: Value },
+    /// A host effect the host performed (`result` is its answer) or refused (`Err`, which
+    /// ends the run). `now` is the virtual time it was performed at; `cost` is the cost the
+    /// host gave it beforehand (`None` for `Sleep`, which costs its duration).
+    EffectApplied {
+        effect: HostEffect,
+        args: Vec<Value>,
+        cost: Option<i64>,
+        now: i64,
+        result: Result<Value, String>,
+    },
+    /// The host was asked for an effect's cost, but the effect was not performed: a `Now`
+    /// (the machine reads its own clock), an effect that would have passed a `within`
+    /// deadline (language.md §9.1), or a refusal of the cost (`Err`, which ends the run).
+    EffectNotPerformed { effect: HostEffect, args: Vec<Value>, cost: Result<i64, String> },
+    /// The run ended with a runtime error.
+    Error { error: RuntimeError },
+    /// The machine's state after `steps` more instructions (`vm` is its postcard
+    /// serialization); `fuel` is the instruction count so far. Replay resumes or compares
+    /// here.
+    Snapshot { steps: u64, fuel: u64, vm: Vec<u8> },
+}
+
+impl Event {
+    /// A one-line description; values are shown as `show` does (language.md §8.3), with the
+    /// enum and record names `program` knows.
+    pub fn describe(&self, program: &Program) -> String {
+        let show = |v: &Value| match v {
+            Value::String(s) => format!("{:?}", s.as_str()),
+            v => crate::show::show(program, v),
+        };
+        let list = |args: &[Value]| args.iter().map(show).collect::<Vec<_>>().join(", ");
+        match self {
+            Event::FunctionCall { hash, name, args } => {
+                let name = name.as_ref().map_or_else(
+                    || format!("#{}", hash.short()),
+                    |n| format!("{n} #{}", hash.short()),
+                );
+                format!("call {name}({})", list(args))
+            }
+            Event::FunctionReturn { hash, result } => {
+                format!("return #{} = {}", hash.short(), show(result))
+            }
+            Event::EffectApplied { effect, args, cost, now, result } => {
+                let cost = match cost {
+                    Some(c) if *c != 0 => format!(", cost {c}ms"),
+                    _ => String::new(),
+                };
+                let result = match result {
+                    Ok(v) => format!("-> {}", show(v)),
+                    Err(e) => format!("refused: {e}"),
+                };
+                format!("{}({}) at {now}ms{cost} {result}", effect.name(), list(args))
+            }
+            Event::EffectNotPerformed { effect, args, cost } => match cost {
+                Ok(c) => format!("{}({}) not performed (cost {c}ms)", effect.name(), list(args)),
+                Err(e) => format!("{}({}) refused: {e}", effect.name(), list(args)),
+            },
+            Event::Error { error } => format!("error: {error}"),
+            Event::Snapshot { fuel, vm, .. } => {
+                format!("snapshot at instruction {fuel} ({} bytes)", vm.len())
+            }
+        }
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).expect("events serialize")
+    }
+}
+
+/// A link of the hash chain: `link[i] = BLAKE3(link[i-1] ‖ bytes(event[i]))`, starting from
+/// the metadata's link.
+pub type Link = [u8; 32];
+
+fn meta_link(meta_bytes: &[u8]) -> Link {
+    let mut h = blake3::Hasher::new_derive_key("tel-vm trace metadata v1");
+    h.update(meta_bytes);
+    *h.finalize().as_bytes()
+}
+
+fn next_link(prev: &Link, event_bytes: &[u8]) -> Link {
+    let mut h = blake3::Hasher::new();
+    h.update(prev);
+    h.update(event_bytes);
+    *h.finalize().as_bytes()
+}
+
+/// A recorded run: its metadata and its hash-chained events.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trace {
+    meta: RunMeta,
+    events: Vec<Event>,
+    /// `links[i]` closes `events[i]`.
+    links: Vec<Link>,
+}
+
+/// Why bytes are not a valid trace. `Tampered` means the bytes decode but the hash chain
+/// does not hold: the trace was altered after it was recorded.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TraceError {
+    #[error("not a TEL trace (the file does not start with {expected:?})")]
+    BadMagic { expected: String },
+    #[error(
+        "trace format version {found} is not supported (this tel-vm reads version {supported})"
+    )]
+    UnsupportedVersion { found: u16, supported: u16 },
+    #[error("the trace is truncated or corrupt: {0}")]
+    Corrupt(String),
+    #[error("the trace's run metadata was altered (its hash does not match)")]
+    MetaTampered,
+    #[error("the trace was altered: event {index} does not match the hash chain ({reason})")]
+    Tampered { index: usize, reason: String },
+    #[error("the trace ends after {found} of its {expected} events")]
+    Truncated { expected: usize, found: usize },
+    #[error("exported definition {hash}: {reason}")]
+    BadDefinition { hash: String, reason: String },
+}
+
+/// How the payload of a trace file is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    None = 0,
+    /// LZ4 block format (`lz4_flex`, pure Rust).
+    Lz4 = 1,
+}
+
+impl Trace {
+    pub fn meta(&self) -> &RunMeta {
+        &self.meta
+    }
+
+    /// The recorded events, in order (see [`Trace::events_full`] for every call too).
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// The last link of the hash chain: it commits to the metadata and every event. The store
+    /// can keep it beside the trace (or use it as the run's id) so that even a trace whose
+    /// chain was recomputed after an alteration is caught.
+    pub fn head(&self) -> Link {
+        self.links.last().copied().unwrap_or_else(|| meta_link(&meta_bytes(&self.meta)))
+    }
+
+    /// [`Trace::head`] as lowercase hex.
+    pub fn id(&self) -> String {
+        self.head().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// How the run ended: its value or its error (`None` for a trace without an end, which
+    /// [`record`] never produces).
+    pub fn outcome(&self) -> Option<Result<&Value, &RuntimeError>> {
+        match self.events.last()? {
+            Event::FunctionReturn { result, .. } => Some(Ok(result)),
+            Event::Error { error } => Some(Err(error)),
+            _ => None,
+        }
+    }
+
+    /// The number of host effects recorded (performed, refused or not performed).
+    pub fn effect_count(&self) -> usize {
+        self.events
+            .iter()
+            .filter(|e| matches!(e, Event::EffectApplied { .. } | Event::EffectNotPerformed { .. }))
+            .count()
+    }
+
+    /// The machine at the `n`th snapshot (counting from 0), with the index of its event.
+    pub fn snapshot(&self, n: usize) -> Option<Result<(usize, Vm), TraceError>> {
+        let (index, bytes) = self
+            .events
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| match e {
+                Event::Snapshot { vm, .. } => Some((i, vm)),
+                _ => None,
+            })
+            .nth(n)?;
+        Some(decode_vm(bytes).map(|vm| (index, vm)))
+    }
+
+    /// Every event of the run, with a [`Event::FunctionCall`] and [`Event::FunctionReturn`]
+    /// for each call of a top-level definition, regenerated by re-running the program with
+    /// the host's answers taken from the trace.
+    pub fn events_full(&self, program: &Program) -> Result<Vec<Event>, crate::replay::Divergence> {
+        crate::replay::events_full(self, program)
+    }
+
+    /// The trace file: [`MAGIC`], the format version, and the LZ4-compressed payload.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.to_bytes_with(Compression::Lz4)
+    }
+
+    /// [`Trace::to_bytes`] with a chosen compression (`None` is for inspection and tests).
+    pub fn to_bytes_with(&self, compression: Compression) -> Vec<u8> {
+        let mut payload = Vec::new();
+        let meta = meta_bytes(&self.meta);
+        put_bytes(&mut payload, &meta);
+        payload.extend_from_slice(&meta_link(&meta));
+        put_varint(&mut payload, self.events.len() as u64);
+        for (event, link) in self.events.iter().zip(&self.links) {
+            put_bytes(&mut payload, &event.bytes());
+            payload.extend_from_slice(link);
+        }
+        frame(MAGIC, compression, &payload)
+    }
+
+    /// Reads a trace file and checks its hash chain.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Trace, TraceError> {
+        let payload = unframe(MAGIC, bytes)?;
+        let mut r = Reader { bytes: &payload, pos: 0 };
+        let meta_bytes = r.bytes("the run metadata")?;
+        let meta: RunMeta = decode_exact(meta_bytes)
+            .map_err(|e| TraceError::Corrupt(format!("the run metadata does not decode: {e}")))?;
+        let stored = r.take(32)?;
+        let mut prev = meta_link(meta_bytes);
+        if stored != prev {
+            return Err(TraceError::MetaTampered);
+        }
+        let count = r.varint("the event count")? as usize;
+        let mut events = Vec::with_capacity(count.min(1 << 16));
+        let mut links = Vec::with_capacity(count.min(1 << 16));
+        for index in 0..count {
+            if r.at_end() {
+                return Err(TraceError::Truncated { expected: count, found: index });
+            }
+            let tampered = |reason: String| TraceError::Tampered { index, reason };
+            let bytes = r.bytes("an event").map_err(|e| tampered(e.to_string()))?;
+            let link: Link = r
+                .take(32)
+                .map_err(|_| TraceError::Truncated { expected: count, found: index })?
+                .try_into()
+                .expect("32 bytes");
+            let expected = next_link(&prev, bytes);
+            if expected != link {
+                return Err(tampered("its hash does not follow from the previous link".into()));
+            }
+            let event: Event =
+                decode_exact(bytes).map_err(|e| tampered(format!("it does not decode: {e}")))?;
+            events.push(event);
+            links.push(link);
+            prev = link;
+        }
+        if !r.at_end() {
+            return Err(TraceError::Corrupt(format!(
+                "{} bytes after the last event",
+                payload.len() - r.pos
+            )));
+        }
+        Ok(Trace { meta, events, links })
+    }
+}
+
+fn meta_bytes(meta: &RunMeta) -> Vec<u8> {
+    postcard::to_allocvec(meta).expect("run metadata serializes")
+}
+
+/// Decodes postcard bytes that must be consumed entirely.
+fn decode_exact<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
+    match postcard::take_from_bytes::<T>(bytes) {
+        Ok((v, [])) => Ok(v),
+        Ok((_, rest)) => Err(format!("{} bytes left over", rest.len())),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A machine serialized into a snapshot.
+pub fn encode_vm(vm: &Vm) -> Vec<u8> {
+    postcard::to_allocvec(vm).expect("a machine serializes")
+}
+
+/// A machine read back from a snapshot.
+pub fn decode_vm(bytes: &[u8]) -> Result<Vm, TraceError> {
+    decode_exact(bytes).map_err(|e| TraceError::Corrupt(format!("a snapshot does not decode: {e}")))
+}
+
+// ---- framing: magic, version, compression, length, payload ----
+
+const HEADER_LEN: usize = 8 + 2 + 1 + 8;
+/// LZ4 expands at most ~255x; a length claim beyond that is corrupt, not a reason to
+/// allocate.
+const MAX_RATIO: u64 = 256;
+
+fn frame(magic: [u8; 8], compression: Compression, payload: &[u8]) -> Vec<u8> {
+    let body = match compression {
+        Compression::None => payload.to_vec(),
+        Compression::Lz4 => lz4_flex::block::compress(payload),
+    };
+    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+    out.extend_from_slice(&magic);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.push(compression as u8);
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+fn unframe(magic: [u8; 8], bytes: &[u8]) -> Result<Vec<u8>, TraceError> {
+    if bytes.len() < 8 || bytes[..8] != magic {
+        return Err(TraceError::BadMagic { expected: String::from_utf8_lossy(&magic).into() });
+    }
+    if bytes.len() < HEADER_LEN {
+        return Err(TraceError::Corrupt("the header is cut short".into()));
+    }
+    let version = u16::from_le_bytes([bytes[8], bytes[9]]);
+    if version != FORMAT_VERSION {
+        return Err(TraceError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
+    }
+    let len = u64::from_le_bytes(bytes[11..19].try_into().expect("8 bytes"));
+    let body = &bytes[HEADER_LEN..];
+    match bytes[10] {
+        0 if body.len() as u64 == len => Ok(body.to_vec()),
+        0 => Err(TraceError::Corrupt(format!(
+            "the payload is {} bytes, the header says {len}",
+            body.len()
+        ))),
+        1 => {
+            if len > (body.len() as u64 + 16) * MAX_RATIO {
+                return Err(TraceError::Corrupt(format!(
+                    "{len} bytes cannot come from {} compressed bytes",
+                    body.len()
+                )));
+            }
+            let payload = lz4_flex::block::decompress(body, len as usize).map_err(|e| {
+                TraceError::Corrupt(format!("the payload does not decompress: {e}"))
+            })?;
+            if payload.len() as u64 != len {
+                return Err(TraceError::Corrupt(format!(
+                    "the payload is {} bytes, the header says {len}",
+                    payload.len()
+                )));
+            }
+            Ok(payload)
+        }
+        c => Err(TraceError::Corrupt(format!("unknown compression {c}"))),
+    }
+}
+
+fn put_varint(out: &mut Vec<u8>, mut n: u64) {
+    loop {
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn at_end(&self) -> bool {
+        self.pos == self.bytes.len()
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], TraceError> {
+        if self.bytes.len() - self.pos < n {
+            return Err(TraceError::Corrupt(format!(
+                "{n} bytes needed at offset {}, {} left",
+                self.pos,
+                self.bytes.len() - self.pos
+            )));
+        }
+        let s = &self.bytes[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    fn varint(&mut self, what: &str) -> Result<u64, TraceError> {
+        let mut n = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = *self
+                .take(1)
+                .map_err(|_| {
+                    TraceError::Corrupt(format!("{what} is cut short at offset {}", self.pos))
+                })?
+                .first()
+                .expect("one byte");
+            n |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(n);
+            }
+        }
+        Err(TraceError::Corrupt(format!("{what} is not a valid length")))
+    }
+
+    fn bytes(&mut self, what: &str) -> Result<&'a [u8], TraceError> {
+        let n = self.varint(what)?;
+        let n =
+            usize::try_from(n).map_err(|_| TraceError::Corrupt(format!("{what} is too long")))?;
+        self.take(n)
+    }
+}
+
+// ---- recording ----
+
+/// Wraps the run's host: passes every question on, and writes down the answers.
+struct Recorder<'h> {
+    inner: &'h mut dyn Host,
+    events: Vec<Event>,
+    /// An effect whose cost was asked and which has not been performed (yet).
+    pending: Option<(HostEffect, Vec<Value>, i64)>,
+}
+
+impl Recorder<'_> {
+    /// An asked effect that was not performed.
+    fn flush(&mut self) {
+        if let Some((effect, args, cost)) = self.pending.take() {
+            self.events.push(Event::EffectNotPerformed { effect, args, cost: Ok(cost) });
+        }
+    }
+}
+
+impl Host for Recorder<'_> {
+    fn cost(&mut self, effect: HostEffect, args: &[Value]) -> Result<i64, HostError> {
+        self.flush();
+        let answer = self.inner.cost(effect, args);
+        match &answer {
+            Ok(c) => self.pending = Some((effect, args.to_vec(), *c)),
+            Err(e) => self.events.push(Event::EffectNotPerformed {
+                effect,
+                args: args.to_vec(),
+                cost: Err(e.0.clone()),
+            }),
+        }
+        answer
+    }
+
+    fn perform(
+        &mut self,
+        effect: HostEffect,
+        args: &[Value],
+        now: i64,
+    ) -> Result<Value, HostError> {
+        // The machine asks an effect's cost right before performing it; `Sleep` has none.
+        let cost = match self.pending.take() {
+            Some((e, _, c)) if e == effect => Some(c),
+            other => {
+                self.pending = other;
+                self.flush();
+                None
+            }
+        };
+        let answer = self.inner.perform(effect, args, now);
+        self.events.push(Event::EffectApplied {
+            effect,
+            args: args.to_vec(),
+            cost,
+            now,
+            result: answer.clone().map_err(|e| e.0),
+        });
+        answer
+    }
+
+    fn observes_calls(&self) -> bool {
+        self.inner.observes_calls()
+    }
+
+    fn on_call(&mut self, def: &CodeHash, args: &[Value]) -> Option<Value> {
+        self.inner.on_call(def, args)
+    }
+
+    fn on_return(&mut self, def: &CodeHash, result: &Value) {
+        self.inner.on_return(def, result)
+    }
+}
+
+/// A finished recorded run.
+#[derive(Debug)]
+pub struct Recording {
+    pub trace: Trace,
+    /// The machine at the end (its clock and usage are the run's).
+    pub vm: Vm,
+    pub outcome: Result<Value, RuntimeError>,
+}
+
+/// Runs `program` from the start `meta` describes, with `host` answering its effects (wrap
+/// it in a sandbox or a memo cache first, as the run needs), and records the trace.
+pub fn record(program: &Program, meta: RunMeta, host: &mut dyn Host) -> Recording {
+    let mut vm = meta.start(program);
+    let mut rec = Recorder { inner: host, events: Vec::new(), pending: None };
+    rec.events.push(Event::FunctionCall {
+        hash: meta.entry,
+        name: meta.entry_name.clone(),
+        args: meta.args.clone(),
+    });
+    let every = meta.snapshot_every.max(1);
+    let mut steps = every;
+    let outcome = loop {
+        match vm.run(program, &mut rec, steps) {
+            Ok(Status::Running) => {
+                rec.flush();
+                let bytes = encode_vm(&vm);
+                let spacing = (bytes.len() as u64).saturating_mul(SNAPSHOT_SPACING);
+                rec.events.push(Event::Snapshot { steps, fuel: vm.usage.fuel, vm: bytes });
+                steps = every.max(spacing);
+            }
+            Ok(Status::Done(v)) => {
+                rec.flush();
+                rec.events.push(Event::FunctionReturn { hash: meta.entry, result: v.clone() });
+                break Ok(v);
+            }
+            Err(e) => {
+                rec.flush();
+                rec.events.push(Event::Error { error: e.clone() });
+                break Err(e);
+            }
+        }
+    };
+    let events = rec.events;
+    let trace = Trace::seal(meta, events);
+    Recording { trace, vm, outcome }
+}
+
+impl Trace {
+    /// Links the events into a hash chain.
+    fn seal(meta: RunMeta, events: Vec<Event>) -> Trace {
+        let mut prev = meta_link(&meta_bytes(&meta));
+        let links = events
+            .iter()
+            .map(|e| {
+                prev = next_link(&prev, &e.bytes());
+                prev
+            })
+            .collect();
+        Trace { meta, events, links }
+    }
+}
+
+// ---- export: a trace with the definitions it ran ----
+
+/// A self-contained run: the trace and every definition its program needs, so it can be
+/// replayed where the store is not. Each definition is checked against its hash on load.
+#[derive(Clone, Debug)]
+pub struct ExportedRun {
+    pub trace: Trace,
+    pub defs: HashMap<CodeHash, StoredDef>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ExportedComponent {
+    /// `None` for a definition alone in its component.
+    component: Option<CodeHash>,
+    /// Canonical bytes (tel-hash's format) and name of each member, in member order.
+    members: Vec<(Vec<u8>, Option<SmolStr>)>,
+}
+
+impl ExportedRun {
+    /// The trace with the definitions reachable from its entry point in `defs`.
+    pub fn new(trace: Trace, defs: &HashMap<CodeHash, StoredDef>) -> ExportedRun {
+        let mut keep = HashMap::new();
+        let mut seen = HashSet::new();
+        let mut work = vec![trace.meta.entry];
+        while let Some(h) = work.pop() {
+            if !seen.insert(h) {
+                continue;
+            }
+            let Some(d) = defs.get(&h) else { continue };
+            work.extend(tel_hash::hash_deps(&d.def));
+            if let Some(c) = d.component {
+                work.extend(members(defs, &c));
+            }
+            keep.insert(h, d.clone());
+        }
+        ExportedRun { trace, defs: keep }
+    }
+
+    /// The export file: [`EXPORT_MAGIC`], the format version, and the compressed trace and
+    /// definitions.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut comps: Vec<ExportedComponent> = Vec::new();
+        let mut done = HashSet::new();
+        let mut hashes: Vec<&CodeHash> = self.defs.keys().collect();
+        hashes.sort();
+        for h in hashes {
+            if done.contains(h) {
+                continue;
+            }
+            let d = &self.defs[h];
+            let bytes = |d: &StoredDef| {
+                tel_hash::encode(&d.def, &|_| None).expect("a stored definition encodes")
+            };
+            match d.component {
+                None => {
+                    done.insert(*h);
+                    comps.push(ExportedComponent {
+                        component: None,
+                        members: vec![(bytes(d), d.name.clone())],
+                    });
+                }
+                Some(c) => {
+                    let ms = members(&self.defs, &c);
+                    done.extend(ms.iter().copied());
+                    let members =
+                        ms.iter().map(|m| (bytes(&self.defs[m]), self.defs[m].name.clone()));
+                    comps
+                        .push(ExportedComponent { component: Some(c), members: members.collect() });
+                }
+            }
+        }
+        let mut payload = Vec::new();
+        put_bytes(&mut payload, &self.trace.to_bytes_with(Compression::None));
+        put_bytes(&mut payload, &postcard::to_allocvec(&comps).expect("definitions serialize"));
+        frame(EXPORT_MAGIC, Compression::Lz4, &payload)
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<ExportedRun, TraceError> {
+        let payload = unframe(EXPORT_MAGIC, bytes)?;
+        let mut r = Reader { bytes: &payload, pos: 0 };
+        let trace = Trace::from_bytes(r.bytes("the trace")?)?;
+        let comps: Vec<ExportedComponent> = decode_exact(r.bytes("the definitions")?)
+            .map_err(|e| TraceError::Corrupt(format!("the definitions do not decode: {e}")))?;
+        let mut defs = HashMap::new();
+        for c in comps {
+            let hashes: Vec<CodeHash> = match c.component {
+                None if c.members.len() == 1 => vec![tel_hash::hash_bytes(&c.members[0].0)],
+                None => {
+                    return Err(TraceError::Corrupt(
+                        "a lone definition with several members".into(),
+                    ));
+                }
+                Some(comp) => {
+                    let found = tel_hash::component_hash(
+                        &c.members.iter().map(|m| &m.0).collect::<Vec<_>>(),
+                    );
+                    if found != comp {
+                        return Err(TraceError::BadDefinition {
+                            hash: format!("#{}", comp.short()),
+                            reason: format!("its members hash to #{}", found.short()),
+                        });
+                    }
+                    (0..c.members.len() as u32).map(|i| tel_hash::member_hash(&comp, i)).collect()
+                }
+            };
+            for (hash, (bytes, name)) in hashes.into_iter().zip(c.members) {
+                let def = tel_hash::decode(&bytes).map_err(|e| TraceError::BadDefinition {
+                    hash: format!("#{}", hash.short()),
+                    reason: e.to_string(),
+                })?;
+                defs.insert(hash, StoredDef { def, component: c.component, name });
+            }
+        }
+        Ok(ExportedRun { trace, defs })
+    }
+}
+
+/// The members of component `c` present in `defs`, in member order.
+fn members(defs: &HashMap<CodeHash, StoredDef>, c: &CodeHash) -> Vec<CodeHash> {
+    (0u32..).map(|i| tel_hash::member_hash(c, i)).take_while(|h| defs.contains_key(h)).collect()
+}
