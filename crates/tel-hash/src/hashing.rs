@@ -117,9 +117,22 @@ pub fn hash_component_full<N: Borrow<SmolStr>, D: Borrow<CoreDef>>(
 
     if let [(n, d)] = members {
         let (n, d) = (n.borrow(), d.borrow());
-        if !deps(d).contains(n) {
-            let bytes = encode_inner(d, &|r| external(r).map(Target::Hash), false)
-                .map_err(|e| e.in_def(n))?;
+        // One walk both serializes a lone definition and finds out whether it refers to
+        // itself (then it is a component of one, serialized below).
+        let recursive = std::cell::Cell::new(false);
+        let encoded = encode_inner(
+            d,
+            &|r| {
+                if r == n {
+                    recursive.set(true);
+                    return Some(Target::Hash(CodeHash([0; 32])));
+                }
+                external(r).map(Target::Hash)
+            },
+            false,
+        );
+        if !recursive.get() {
+            let bytes = encoded.map_err(|e| e.in_def(n))?;
             let hash = hash_bytes(&bytes);
             return Ok(HashedComponent {
                 component: None,

@@ -384,19 +384,23 @@ pub fn hashed_component<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<Arc<Ha
     let c = *comps.component_of.get(def.def(db))?;
     let members = &comps.members[c as usize];
     let mut cores = Vec::with_capacity(members.len());
+    let mut member_deps = Vec::with_capacity(members.len());
     for m in members {
-        cores.push((m.qualified(), core_def(db, DefLoc::new(db, project, m.clone())).ok()?));
+        let loc = DefLoc::new(db, project, m.clone());
+        cores.push((m.qualified(), core_def(db, loc).ok()?));
+        // memoized: a dependency's new hash re-runs this query, not the walk for names
+        member_deps.push(def_deps(db, loc));
     }
     let in_component: FxHashSet<&SmolStr> = cores.iter().map(|(n, _)| n).collect();
     let reach = reachable_modules(db, here);
     // Hash every external dependency first; a missing one makes this definition unhashable.
     let mut external: FxHashMap<SmolStr, CodeHash> = FxHashMap::default();
-    for (_, core) in &cores {
-        for dep in tel_hash::deps(core) {
-            if in_component.contains(&dep) || external.contains_key(&dep) {
+    for deps in &member_deps {
+        for dep in deps.iter() {
+            if in_component.contains(dep) || external.contains_key(dep) {
                 continue;
             }
-            let dep_def = split_qualified(&dep)?;
+            let dep_def = split_qualified(dep)?;
             // Across modules, only along acyclic imports: a `use` cycle is an error, and
             // following it would make this query depend on itself.
             if dep_def.module != *module {

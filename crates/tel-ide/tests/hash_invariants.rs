@@ -3335,16 +3335,12 @@ fn ancestor(node: &SyntaxNode, kind: SyntaxKind) -> Option<SyntaxNode> {
     node.ancestors().find(|n| n.kind() == kind)
 }
 
-/// A use of a local or item by bare name: `IDENT` in `NAME_REF` in a one-segment `PATH`
-/// of a `PATH_EXPR`.
+/// A use of a local or item by bare name: the only `IDENT` of a `PATH_EXPR`.
 fn is_value_use(t: &SyntaxToken) -> bool {
-    let Some(name_ref) = t.parent().filter(|n| n.kind() == SyntaxKind::NAME_REF) else {
-        return false;
-    };
-    let Some(path) = name_ref.parent().filter(|n| n.kind() == SyntaxKind::PATH) else {
-        return false;
-    };
-    path.children().count() == 1 && path.parent().is_some_and(|n| n.kind() == SyntaxKind::PATH_EXPR)
+    t.parent().is_some_and(|p| {
+        p.kind() == SyntaxKind::PATH_EXPR
+            && p.children_with_tokens().filter(|e| e.kind() == SyntaxKind::IDENT).count() == 1
+    })
 }
 
 fn fresh(text: &str, stem: &str, k: &mut usize) -> String {
@@ -3473,12 +3469,16 @@ fn rename_items(
         let old = name_tok.text().to_owned();
         let uses: Vec<&SyntaxToken> = tokens
             .iter()
-            .filter(|t| t.text() == old && t.parent().is_some_and(|p| p.kind() == K::NAME_REF))
+            .filter(|t| {
+                t.text() == old
+                    && t.parent().is_some_and(|p| {
+                        matches!(p.kind(), K::NAME_REF | K::PATH | K::PATH_EXPR | K::PATH_TYPE)
+                    })
+            })
             .collect();
         let by_path_only = uses.iter().all(|u| {
-            let path = u.parent().unwrap().parent();
-            path.is_some_and(|p| {
-                p.kind() == K::PATH
+            u.parent().is_some_and(|p| {
+                matches!(p.kind(), K::PATH | K::PATH_EXPR | K::PATH_TYPE)
                     && !p.ancestors().any(|a| matches!(a.kind(), K::MODULE_DECL | K::USE_ITEM))
             })
         });

@@ -1,0 +1,45 @@
+//! The incremental benchmark's workload as a plain loop, for profilers: a generated
+//! 20-module project, then N one-character edits to `step_10_25` (about 500 dependents),
+//! each followed by every file's diagnostics and hashes.
+//! `cargo build --release -p tel-ide --example edit_loop && perf record target/release/examples/edit_loop 200`
+
+use std::path::PathBuf;
+use tel_ide::AnalysisHost;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() {
+    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100);
+    let project: Vec<_> = tel_testgen::generate_project(20, 50)
+        .into_iter()
+        .map(|(path, text)| (PathBuf::from("/bench").join(path), text))
+        .collect();
+    let mut host = AnalysisHost::default();
+    let files = host.add_project(Some(PathBuf::from("/bench")), project);
+    let check = |host: &AnalysisHost| {
+        let analysis = host.analysis();
+        let mut hashed = 0;
+        for &file in &files {
+            assert!(analysis.diagnostics(file).unwrap().is_empty());
+            hashed +=
+                analysis.definitions(file).unwrap().iter().filter(|d| d.hash.is_some()).count();
+        }
+        hashed
+    };
+    check(&host);
+    let start = std::time::Instant::now();
+    for i in 0..n {
+        let file = files[10];
+        let text = host.analysis().file_text(file);
+        let at = text.find("fn step_10_25(").unwrap();
+        let (from, to) =
+            if i % 2 == 0 { ("base % 2", "base % 3") } else { ("base % 3", "base % 2") };
+        let rel = text[at..].find(from).unwrap();
+        let mut new = text.clone();
+        new.replace_range(at + rel..at + rel + from.len(), to);
+        host.set_file_text(file, new);
+        check(&host);
+    }
+    println!("{n} edits: {:.2} ms each", start.elapsed().as_secs_f64() * 1e3 / n as f64);
+}
