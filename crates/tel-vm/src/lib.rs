@@ -18,6 +18,7 @@ pub use host::{Host, HostError, TestHost};
 pub use hostfile::{Feed, HostFile, HostFileError, StandardHost};
 pub use program::{Code, HostEffect, LoadError, Op, Program, StoredDef};
 pub use replay::{Divergence, ReplayHost, ReplayReport, replay};
+pub use sandbox::{Sandboxed, SecuritySandbox};
 pub use trace::{Event, ExportedRun, Recording, RunMeta, Trace, TraceError, record};
 pub use value::Value;
 pub use vm::{Limits, Location, RuntimeError, Status, Usage, Vm};

@@ -253,7 +253,7 @@ fn args_are_an_array_with_one_element_per_parameter() {
 #[test]
 fn functions_and_overly_deep_values_have_no_json_form() {
     let e = env();
-    let f = Value::Closure { code: 0, env: vec![] };
+    let f = Value::Builtin(tel_hash::core::Builtin::Show);
     let err = encode_string(&e.program, &Value::list(vec![Value::Int(1), f])).unwrap_err();
     assert_eq!(err.to_string(), "at $[1]: a function has no JSON form");
     let mut deep = Value::Int(0);
