@@ -21,7 +21,8 @@ pub use replay::{Divergence, ReplayHost, ReplayReport, replay};
 pub use sandbox::{Sandboxed, SecuritySandbox};
 pub use trace::{Event, ExportedRun, Recording, RunMeta, Trace, TraceError, record};
 pub use value::Value;
-pub use vm::{Limits, Location, RuntimeError, Status, Usage, Vm};
+pub use resources::Resource;
+pub use vm::{CallStack, Limits, Location, RuntimeError, Status, Usage, Vm};
 
 // A paused machine may be handed to another thread (a debugger, a run with a wall-clock
 // watchdog): keep its state `Send`.

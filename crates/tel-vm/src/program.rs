@@ -2,13 +2,15 @@
 //!
 //! **Bytecode design.** Every function definition and every lambda becomes one [`Code`] unit: a
 //! flat `Vec<Op>` plus side tables (constants, field names, patterns, handler tables). Jumps
-//! are absolute indices into the unit's ops. A running unit has a *frame* with two vectors:
-//! the operand stack, and the locals. Locals mirror the core IR's de Bruijn discipline
-//! directly: binders push onto the locals vector and `Local(i)` reads `locals[len - 1 - i]`,
-//! so the compiler needs no slot allocation and a closure captures its environment by
-//! copying the locals vector (its body then sees `env ++ params`, exactly the scopes the IR
-//! assumes). Handler clauses are compiled inline after the `handle` body and run in a frame
-//! of their own whose locals are the handle site's locals plus the operation's arguments.
+//! are absolute indices into the unit's ops, and always go forward. The VM has one value
+//! stack; a running unit's *frame* is a segment of it, and the compiler knows the height of
+//! that segment before every op. So a binder (a parameter, `let`, a pattern variable, a
+//! clause argument) is simply the slot where its value was computed, `Local(i)` becomes
+//! `Get(slot)`, and leaving a scope is one `Slide`. A function's frame starts with its
+//! parameters; a lambda's with its parameters, then the enclosing locals its body uses
+//! (copied into the closure when it is made). Handler clauses are compiled inline after the
+//! `handle` body and run in a frame of their own: a copy of the handle site's slots, then the
+//! operation's arguments. A call in tail position replaces the running frame.
 
 use crate::value::Value;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -17,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 use tel_hash::CodeHash;
 use tel_hash::core::{
-    Arm, BinOp, Builtin, Clause, CoreDef, Expr, Lit, Pat, Ref, Type, UnOp, VariantOwner,
+    Arm, BinOp, Builtin, Clause, CoreDef, Expr, Lit, Pat, Ref, Type, UnOp, VariantOwner, preorder,
 };
 
 /// A definition as the loader receives it (from the store or from a freshly hashed project).
@@ -50,6 +52,10 @@ pub enum LoadError {
     NotAFunction(String),
     #[error("the entry point {0} takes parameters; only a function without parameters can be run")]
     EntryHasParams(String),
+    #[error("{def} reads local {index}, which is not in scope")]
+    BadLocal { def: String, index: u32 },
+    #[error("{def} calls {callee} with {argc} arguments")]
+    Arity { def: String, callee: String, argc: u32 },
 }
 
 /// The host effects of the prelude.
@@ -126,35 +132,84 @@ impl HostEffect {
     }
 }
 
-/// One bytecode instruction. See the module comment for the frame model.
+/// One bytecode instruction. See the module comment for the frame model. Slots are positions
+/// in the running frame's segment of the value stack, counted from its base.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
     /// Push `consts[i]`.
     Const(u32),
-    /// Push the de Bruijn local `i`.
-    Local(u32),
-    /// Pop the operand stack into a new innermost local.
-    Bind,
-    /// Drop the `n` innermost locals.
-    Unbind(u32),
+    /// Push a small Int.
+    Int(i32),
+    /// Push a copy of slot `s`.
+    Get(u32),
+    /// Push slot `s`'s value, leaving `()` behind: the compiler proved it is the slot's last
+    /// read, so a list or map moved this way stays unshared and `++`/`insert` update it in place.
+    Move(u32),
+    /// Keep the top of the stack and drop the `n` values under it (a scope's bindings).
+    Slide(u32),
     Pop,
-    /// Drop the value under the top of the stack.
-    Nip,
+    /// Drop the `n` topmost values.
+    PopN(u32),
     Jump(u32),
     /// Pop a Bool; jump when it is false.
     JumpIfFalse(u32),
-    /// Push the top-level function with this code index.
+    /// Pop two operands, compare them with `op` and jump when the comparison is false.
+    JumpUnless {
+        op: BinOp,
+        target: u32,
+    },
+    /// Compare slot `slot` with the Int `imm`; jump when the comparison is false.
+    JumpUnlessLI {
+        op: BinOp,
+        slot: u32,
+        imm: i32,
+        target: u32,
+    },
+    /// Compare slots `a` and `b`; jump when the comparison is false.
+    JumpUnlessLL {
+        op: BinOp,
+        a: u32,
+        b: u32,
+        target: u32,
+    },
+    /// Push the top-level function with this code index as a value.
     Def(u32),
     Builtin(Builtin),
-    /// Push a closure over code unit `i` capturing the current locals.
-    Lambda(u32),
+    /// Pop `captures` values and push a closure over code unit `code` capturing them.
+    Closure {
+        code: u32,
+        captures: u32,
+    },
     /// Stack: callee, args (argc of them).
     Call(u32),
+    /// Stack: args. Calls the top-level function `code`.
+    CallDef {
+        code: u32,
+        argc: u32,
+    },
+    /// Stack: args. Calls a builtin.
+    CallBuiltin {
+        builtin: Builtin,
+        argc: u32,
+    },
+    /// A call in tail position: the callee's frame replaces the running one. Always followed
+    /// by `Ret`, which runs when the call could not reuse the frame (a builtin, an observed
+    /// run).
+    TailCall(u32),
+    TailCallDef {
+        code: u32,
+        argc: u32,
+    },
     Ret,
     List(u32),
     /// Build a record from `shapes[i]`'s fields (values pushed in field order).
     Record(u32),
     Field(u32),
+    /// Push field `names[name]` of the record in slot `slot`.
+    GetField {
+        slot: u32,
+        name: u32,
+    },
     /// Build variant `index` of `owners[owner]` (None = the option type) from `argc` values.
     Variant {
         owner: u32,
@@ -162,9 +217,26 @@ pub enum Op {
         argc: u32,
     },
     Bin(BinOp),
+    /// `slot op imm`.
+    BinLI {
+        op: BinOp,
+        slot: u32,
+        imm: i32,
+    },
+    /// `slot a op slot b`.
+    BinLL {
+        op: BinOp,
+        a: u32,
+        b: u32,
+    },
+    /// `top op imm`.
+    BinI {
+        op: BinOp,
+        imm: i32,
+    },
     Neg,
     Not,
-    /// Match the top of the stack (kept) against `pats[pat]`; on success bind its variables,
+    /// Match the top of the stack (kept) against `pats[pat]`; on success push its bindings,
     /// on failure jump to `fail`.
     Match {
         pat: u32,
@@ -202,12 +274,21 @@ pub struct ClauseCode {
 }
 
 /// A compiled function or lambda.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Code {
-    /// For error locations: the definition's name (or short hash), with `/lambda` for lambdas.
+    /// For messages: the definition's name (or short hash), with `/lambda` for lambdas.
     pub name: String,
+    /// The top-level definition this code belongs to (a lambda belongs to the definition
+    /// whose body contains it), and that definition's name when known.
+    pub def: CodeHash,
+    pub def_name: Option<SmolStr>,
+    /// A lambda (or a handler clause's code, which lives in its definition's unit).
+    pub lambda: bool,
     pub arity: u32,
     pub ops: Vec<Op>,
+    /// For each op, the expression id (`tel_hash::core::preorder` index in the definition's
+    /// body) of the core expression that emitted it.
+    pub exprs: Vec<u32>,
     pub consts: Vec<Value>,
     pub names: Vec<SmolStr>,
     pub shapes: Vec<(Option<CodeHash>, Vec<SmolStr>)>,
@@ -215,6 +296,33 @@ pub struct Code {
     pub pats: Vec<Pat>,
     pub effects: Vec<CodeHash>,
     pub handlers: Vec<Vec<ClauseCode>>,
+}
+
+impl Code {
+    fn new(
+        name: String,
+        def: CodeHash,
+        def_name: Option<SmolStr>,
+        lambda: bool,
+        arity: u32,
+    ) -> Code {
+        Code {
+            name,
+            def,
+            def_name,
+            lambda,
+            arity,
+            ops: Vec::new(),
+            exprs: Vec::new(),
+            consts: Vec::new(),
+            names: Vec::new(),
+            shapes: Vec::new(),
+            owners: Vec::new(),
+            pats: Vec::new(),
+            effects: Vec::new(),
+            handlers: Vec::new(),
+        }
+    }
 }
 
 /// Loaded, compiled code: everything reachable from an entry point.
@@ -341,20 +449,33 @@ impl Program {
             CoreDef::Fn { .. } => {}
             _ => return Err(LoadError::NotAFunction(entry_name)),
         }
-        program.codes = vec![Code::default(); fn_code.len()];
+        let placeholder = Code::new(String::new(), entry, None, false, 0);
+        program.codes = vec![placeholder; fn_code.len()];
         for (hash, def) in &loaded {
             if let CoreDef::Fn { params, body, .. } = def {
-                let mut c =
-                    Compiler { fns: &fn_code, codes: &mut program.codes, code: Code::default() };
-                c.code.name = describe(defs, hash);
-                c.code.arity = params.len() as u32;
-                c.expr(body);
-                c.emit(Op::Ret);
-                let code = c.code;
+                let name = defs.get(hash).and_then(|d| d.name.clone());
+                let code =
+                    compile_fn(&fn_code, &mut program.codes, *hash, name, params.len(), body)?;
                 program.codes[fn_code[hash] as usize] = code;
             }
         }
         program.entry_code = fn_code[&entry];
+        // A call of a named function passes exactly its parameters (the checker ensures it
+        // for source programs; stored code is checked here, so a frame never reads past its
+        // arguments).
+        for code in &program.codes {
+            for op in &code.ops {
+                if let Op::CallDef { code: c, argc } | Op::TailCallDef { code: c, argc } = *op
+                    && program.codes[c as usize].arity != argc
+                {
+                    return Err(LoadError::Arity {
+                        def: code.name.clone(),
+                        callee: program.codes[c as usize].name.clone(),
+                        argc,
+                    });
+                }
+            }
+        }
         Ok(program)
     }
 
@@ -485,36 +606,186 @@ fn hash_of(r: &Ref) -> CodeHash {
     }
 }
 
+/// Compiles a top-level function. Its parameters are slots `0..arity` of its frame; every
+/// op records the expression id (`preorder` index in `body`) of the expression it comes from.
+fn compile_fn(
+    fns: &FxHashMap<CodeHash, u32>,
+    codes: &mut Vec<Code>,
+    def: CodeHash,
+    def_name: Option<SmolStr>,
+    arity: usize,
+    body: &Expr,
+) -> Result<Code, LoadError> {
+    let ids: FxHashMap<*const Expr, u32> =
+        preorder(body).into_iter().enumerate().map(|(i, e)| (e as *const Expr, i as u32)).collect();
+    let name = match &def_name {
+        Some(n) => format!("{n} (#{})", def.short()),
+        None => format!("#{}", def.short()),
+    };
+    let code = Code::new(name, def, def_name, false, arity as u32);
+    let mut c = Compiler {
+        fns,
+        codes,
+        ids: &ids,
+        unit: Unit::new(code, (0..arity as u32).collect(), arity as u32),
+        cur: 0,
+        error: None,
+    };
+    c.expr(body, true);
+    let code = c.unit.finish();
+    match c.error {
+        Some(e) => Err(e),
+        None => Ok(code),
+    }
+}
+
+/// The code unit being compiled, with what the compiler tracks statically.
+struct Unit {
+    code: Code,
+    /// De Bruijn scope: `Local(i)` is slot `scope[len - 1 - i]`.
+    scope: Vec<u32>,
+    /// The stack height (slots and operands, relative to the frame base) at this point.
+    height: u32,
+    /// The height before each op.
+    heights: Vec<u32>,
+    /// `handle` and `within` bodies: (first op, last op, where abort or the timeout
+    /// continues). Control can leave any op of a body for its target.
+    regions: Vec<(u32, u32, u32)>,
+}
+
+impl Unit {
+    fn new(code: Code, scope: Vec<u32>, height: u32) -> Unit {
+        Unit { code, scope, height, heights: Vec::new(), regions: Vec::new() }
+    }
+
+    fn finish(mut self) -> Code {
+        last_uses(&mut self.code, &self.heights, &self.regions);
+        self.code
+    }
+}
+
 struct Compiler<'a> {
     fns: &'a FxHashMap<CodeHash, u32>,
     codes: &'a mut Vec<Code>,
-    code: Code,
+    ids: &'a FxHashMap<*const Expr, u32>,
+    unit: Unit,
+    /// The expression id of the expression being compiled.
+    cur: u32,
+    error: Option<LoadError>,
+}
+
+/// Whether `op` is an arithmetic or comparison operator (what the fused ops take).
+fn fusable(op: BinOp) -> bool {
+    !matches!(op, BinOp::Concat | BinOp::And | BinOp::Or)
+}
+
+fn comparison(op: BinOp) -> bool {
+    matches!(op, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge)
+}
+
+fn small_int(e: &Expr) -> Option<i32> {
+    match e {
+        Expr::Lit(Lit::Int(i)) => i32::try_from(*i).ok(),
+        _ => None,
+    }
 }
 
 impl Compiler<'_> {
     fn emit(&mut self, op: Op) -> usize {
-        self.code.ops.push(op);
-        self.code.ops.len() - 1
+        let u = &mut self.unit;
+        u.heights.push(u.height);
+        u.code.ops.push(op);
+        u.code.exprs.push(self.cur);
+        let delta: i64 = match op {
+            Op::Const(_)
+            | Op::Int(_)
+            | Op::Get(_)
+            | Op::Move(_)
+            | Op::Def(_)
+            | Op::Builtin(_)
+            | Op::BinLI { .. }
+            | Op::BinLL { .. }
+            | Op::GetField { .. } => 1,
+            Op::Slide(n) | Op::PopN(n) => -i64::from(n),
+            Op::Pop | Op::JumpIfFalse(_) | Op::Bin(_) | Op::Within { .. } => -1,
+            Op::JumpUnless { .. } => -2,
+            Op::Closure { captures: n, .. } | Op::List(n) => 1 - i64::from(n),
+            Op::Call(argc) | Op::TailCall(argc) => -i64::from(argc),
+            Op::CallDef { argc, .. }
+            | Op::TailCallDef { argc, .. }
+            | Op::CallBuiltin { argc, .. }
+            | Op::Variant { argc, .. }
+            | Op::Perform { argc, .. } => 1 - i64::from(argc),
+            Op::Record(s) => 1 - u.code.shapes[s as usize].1.len() as i64,
+            Op::Match { pat, .. } => i64::from(binds(&u.code.pats[pat as usize])),
+            // Ret, Resume and Abort end the path; counting them as "the value stays" keeps
+            // the heights of the (dead) code after them consistent.
+            Op::Ret
+            | Op::Resume
+            | Op::Abort
+            | Op::Jump(_)
+            | Op::JumpUnlessLI { .. }
+            | Op::JumpUnlessLL { .. }
+            | Op::Field(_)
+            | Op::BinI { .. }
+            | Op::Neg
+            | Op::Not
+            | Op::NoMatch
+            | Op::Handle { .. }
+            | Op::PopMark => 0,
+        };
+        u.height = (i64::from(u.height) + delta).max(0) as u32;
+        u.code.ops.len() - 1
     }
 
     fn here(&self) -> u32 {
-        self.code.ops.len() as u32
+        self.unit.code.ops.len() as u32
     }
 
-    fn patch(&mut self, at: usize, target: u32) {
-        match &mut self.code.ops[at] {
-            Op::Jump(t) | Op::JumpIfFalse(t) => *t = target,
-            Op::Match { fail, .. } => *fail = target,
-            Op::Handle { end, .. } => *end = target,
-            Op::Within { fallback } => *fallback = target,
+    fn patch(&mut self, at: usize, to: u32) {
+        match &mut self.unit.code.ops[at] {
+            Op::Jump(t)
+            | Op::JumpIfFalse(t)
+            | Op::JumpUnless { target: t, .. }
+            | Op::JumpUnlessLI { target: t, .. }
+            | Op::JumpUnlessLL { target: t, .. } => *t = to,
+            Op::Match { fail, .. } => *fail = to,
+            Op::Handle { end, .. } => *end = to,
+            Op::Within { fallback } => *fallback = to,
             op => unreachable!("patching {op:?}"),
         }
     }
 
+    /// The slot of `Local(i)`.
+    fn slot(&mut self, i: u32) -> u32 {
+        let scope = &self.unit.scope;
+        match (scope.len() as u32).checked_sub(i + 1).map(|k| scope[k as usize]) {
+            Some(s) if s != u32::MAX => s,
+            _ => {
+                self.error.get_or_insert(LoadError::BadLocal {
+                    def: self.unit.code.name.clone(),
+                    index: i,
+                });
+                0
+            }
+        }
+    }
+
     fn konst(&mut self, v: Value) {
-        let i = self.code.consts.len() as u32;
-        self.code.consts.push(v);
+        if let Value::Int(i) = v
+            && let Ok(i) = i32::try_from(i)
+        {
+            self.emit(Op::Int(i));
+            return;
+        }
+        let i = self.unit.code.consts.len() as u32;
+        self.unit.code.consts.push(v);
         self.emit(Op::Const(i));
+    }
+
+    fn name(&mut self, name: &SmolStr) -> u32 {
+        self.unit.code.names.push(name.clone());
+        self.unit.code.names.len() as u32 - 1
     }
 
     fn owner(&mut self, owner: &VariantOwner) -> u32 {
@@ -522,205 +793,471 @@ impl Compiler<'_> {
             VariantOwner::Option => None,
             VariantOwner::Enum(r) => Some(hash_of(r)),
         };
-        self.code.owners.push(o);
-        self.code.owners.len() as u32 - 1
+        self.unit.code.owners.push(o);
+        self.unit.code.owners.len() as u32 - 1
     }
 
     fn effect(&mut self, r: &CodeHash) -> u32 {
-        self.code.effects.push(*r);
-        self.code.effects.len() as u32 - 1
+        self.unit.code.effects.push(*r);
+        self.unit.code.effects.len() as u32 - 1
     }
 
-    fn expr(&mut self, e: &Expr) {
+    fn ret(&mut self, tail: bool) {
+        if tail {
+            self.emit(Op::Ret);
+        }
+    }
+
+    /// Compiles `e`, leaving its value on the stack; in tail position the code returns it
+    /// (a call in tail position replaces the frame).
+    fn expr(&mut self, e: &Expr, tail: bool) {
+        let saved = self.cur;
+        self.cur = self.ids.get(&(e as *const Expr)).copied().unwrap_or(saved);
+        self.expr_inner(e, tail);
+        self.cur = saved;
+    }
+
+    fn expr_inner(&mut self, e: &Expr, tail: bool) {
         match e {
             Expr::Local(i) => {
-                self.emit(Op::Local(*i));
+                let s = self.slot(*i);
+                self.emit(Op::Get(s));
+                self.ret(tail);
             }
             Expr::Ref(Ref::Builtin(b)) => {
                 self.emit(Op::Builtin(*b));
+                self.ret(tail);
             }
             Expr::Ref(r) => {
-                let h = hash_of(r);
-                // The checker only lets functions be values; anything else failed to load.
-                let code = self.fns.get(&h).copied().unwrap_or(u32::MAX);
+                // The checker only lets functions be values; anything else traps when used.
+                let code = self.fns.get(&hash_of(r)).copied().unwrap_or(u32::MAX);
                 self.emit(Op::Def(code));
+                self.ret(tail);
             }
-            Expr::Lit(l) => self.konst(lit_value(l)),
+            Expr::Lit(l) => {
+                self.konst(lit_value(l));
+                self.ret(tail);
+            }
             Expr::Call { callee, args } => {
-                self.expr(callee);
-                args.iter().for_each(|a| self.expr(a));
-                self.emit(Op::Call(args.len() as u32));
+                let argc = args.len() as u32;
+                match &**callee {
+                    Expr::Ref(Ref::Builtin(b)) => {
+                        args.iter().for_each(|a| self.expr(a, false));
+                        self.emit(Op::CallBuiltin { builtin: *b, argc });
+                        self.ret(tail);
+                    }
+                    Expr::Ref(r) if self.fns.contains_key(&hash_of(r)) => {
+                        let code = self.fns[&hash_of(r)];
+                        args.iter().for_each(|a| self.expr(a, false));
+                        if tail {
+                            self.emit(Op::TailCallDef { code, argc });
+                            self.emit(Op::Ret);
+                        } else {
+                            self.emit(Op::CallDef { code, argc });
+                        }
+                    }
+                    _ => {
+                        self.expr(callee, false);
+                        args.iter().for_each(|a| self.expr(a, false));
+                        if tail {
+                            self.emit(Op::TailCall(argc));
+                            self.emit(Op::Ret);
+                        } else {
+                            self.emit(Op::Call(argc));
+                        }
+                    }
+                }
             }
             Expr::Lambda { params, body, .. } => {
-                let outer = std::mem::take(&mut self.code);
-                self.code.name = format!("{}/lambda", outer.name);
-                self.code.arity = params.len() as u32;
-                self.expr(body);
-                self.emit(Op::Ret);
-                let lambda = std::mem::replace(&mut self.code, outer);
-                let id = self.codes.len() as u32;
-                self.codes.push(lambda);
-                self.emit(Op::Lambda(id));
+                self.lambda(params.len() as u32, body);
+                self.ret(tail);
             }
             Expr::Let { value, body, .. } => {
-                self.expr(value);
-                self.emit(Op::Bind);
-                self.expr(body);
-                self.emit(Op::Unbind(1));
+                self.expr(value, false);
+                let slot = self.unit.height - 1;
+                self.unit.scope.push(slot);
+                self.expr(body, tail);
+                self.unit.scope.pop();
+                if !tail {
+                    self.emit(Op::Slide(1));
+                }
             }
             Expr::Seq { first, then } => {
-                self.expr(first);
+                self.expr(first, false);
                 self.emit(Op::Pop);
-                self.expr(then);
+                self.expr(then, tail);
             }
             Expr::If { cond, then, else_ } => {
-                self.expr(cond);
-                let j = self.emit(Op::JumpIfFalse(0));
-                self.expr(then);
-                let end = self.emit(Op::Jump(0));
-                let h = self.here();
-                self.patch(j, h);
-                self.expr(else_);
-                let h = self.here();
-                self.patch(end, h);
+                let h = self.unit.height;
+                let j = self.cond_jump(cond);
+                self.expr(then, tail);
+                let end = (!tail).then(|| self.emit(Op::Jump(0)));
+                let here = self.here();
+                self.patch(j, here);
+                self.unit.height = h;
+                self.expr(else_, tail);
+                if let Some(end) = end {
+                    let here = self.here();
+                    self.patch(end, here);
+                }
             }
             Expr::Match { scrutinee, arms } => {
-                self.expr(scrutinee);
+                self.expr(scrutinee, false);
+                let h = self.unit.height;
                 let mut ends = Vec::new();
                 for arm in arms {
                     let n = binds(&arm.pat);
-                    self.code.pats.push(arm.pat.clone());
-                    let pat = self.code.pats.len() as u32 - 1;
+                    self.unit.code.pats.push(arm.pat.clone());
+                    let pat = self.unit.code.pats.len() as u32 - 1;
                     let m = self.emit(Op::Match { pat, fail: 0 });
-                    let guard_fail = arm.guard.as_ref().map(|g| {
-                        self.expr(g);
-                        self.emit(Op::JumpIfFalse(0))
-                    });
-                    self.expr(&arm.body);
-                    self.emit(Op::Nip);
-                    self.emit(Op::Unbind(n));
-                    ends.push(self.emit(Op::Jump(0)));
-                    if let Some(gf) = guard_fail {
-                        let h = self.here();
-                        self.patch(gf, h);
-                        self.emit(Op::Unbind(n));
+                    let scope_len = self.unit.scope.len();
+                    self.unit.scope.extend(h..h + n);
+                    let guard_fail = arm.guard.as_ref().map(|g| self.cond_jump(g));
+                    self.expr(&arm.body, tail);
+                    if !tail {
+                        self.emit(Op::Slide(n + 1));
+                        ends.push(self.emit(Op::Jump(0)));
                     }
-                    let h = self.here();
-                    self.patch(m, h);
+                    self.unit.scope.truncate(scope_len);
+                    if let Some(gf) = guard_fail {
+                        let here = self.here();
+                        self.patch(gf, here);
+                        self.unit.height = h + n;
+                        if n > 0 {
+                            self.emit(Op::PopN(n));
+                        }
+                    }
+                    let here = self.here();
+                    self.patch(m, here);
+                    self.unit.height = h;
                 }
                 self.emit(Op::NoMatch);
-                let h = self.here();
-                ends.into_iter().for_each(|e| self.patch(e, h));
+                let here = self.here();
+                ends.into_iter().for_each(|e| self.patch(e, here));
             }
             Expr::Record { ty, fields } => {
-                fields.iter().for_each(|(_, e)| self.expr(e));
+                fields.iter().for_each(|(_, e)| self.expr(e, false));
                 let names = fields.iter().map(|(n, _)| n.clone()).collect();
-                self.code.shapes.push((ty.as_ref().map(hash_of), names));
-                self.emit(Op::Record(self.code.shapes.len() as u32 - 1));
+                self.unit.code.shapes.push((ty.as_ref().map(hash_of), names));
+                self.emit(Op::Record(self.unit.code.shapes.len() as u32 - 1));
+                self.ret(tail);
             }
             Expr::Field { expr, name } => {
-                self.expr(expr);
-                self.code.names.push(name.clone());
-                self.emit(Op::Field(self.code.names.len() as u32 - 1));
+                let name = self.name(name);
+                if let Expr::Local(i) = &**expr {
+                    let slot = self.slot(*i);
+                    self.emit(Op::GetField { slot, name });
+                } else {
+                    self.expr(expr, false);
+                    self.emit(Op::Field(name));
+                }
+                self.ret(tail);
             }
             Expr::List(xs) => {
-                xs.iter().for_each(|x| self.expr(x));
+                xs.iter().for_each(|x| self.expr(x, false));
                 self.emit(Op::List(xs.len() as u32));
+                self.ret(tail);
             }
             Expr::Variant { owner, index, args } => {
-                args.iter().for_each(|a| self.expr(a));
+                args.iter().for_each(|a| self.expr(a, false));
                 let owner = self.owner(owner);
                 self.emit(Op::Variant { owner, index: *index, argc: args.len() as u32 });
+                self.ret(tail);
             }
             Expr::Binary { op: BinOp::And, lhs, rhs } => {
-                self.expr(lhs);
-                let j = self.emit(Op::JumpIfFalse(0));
-                self.expr(rhs);
+                let h = self.unit.height;
+                let j = self.cond_jump(lhs);
+                self.expr(rhs, false);
                 let end = self.emit(Op::Jump(0));
-                let h = self.here();
-                self.patch(j, h);
+                let here = self.here();
+                self.patch(j, here);
+                self.unit.height = h;
                 self.konst(Value::Bool(false));
-                let h = self.here();
-                self.patch(end, h);
+                let here = self.here();
+                self.patch(end, here);
+                self.ret(tail);
             }
             Expr::Binary { op: BinOp::Or, lhs, rhs } => {
-                self.expr(lhs);
-                let j = self.emit(Op::JumpIfFalse(0));
+                let h = self.unit.height;
+                let j = self.cond_jump(lhs);
                 self.konst(Value::Bool(true));
                 let end = self.emit(Op::Jump(0));
-                let h = self.here();
-                self.patch(j, h);
-                self.expr(rhs);
-                let h = self.here();
-                self.patch(end, h);
+                let here = self.here();
+                self.patch(j, here);
+                self.unit.height = h;
+                self.expr(rhs, false);
+                let here = self.here();
+                self.patch(end, here);
+                self.ret(tail);
             }
             Expr::Binary { op, lhs, rhs } => {
-                self.expr(lhs);
-                self.expr(rhs);
-                self.emit(Op::Bin(*op));
+                let op = *op;
+                match (&**lhs, small_int(rhs)) {
+                    (Expr::Local(a), Some(imm)) if fusable(op) => {
+                        let slot = self.slot(*a);
+                        self.emit(Op::BinLI { op, slot, imm });
+                    }
+                    (Expr::Local(a), None) if fusable(op) && matches!(**rhs, Expr::Local(_)) => {
+                        let Expr::Local(b) = **rhs else { unreachable!() };
+                        let (a, b) = (self.slot(*a), self.slot(b));
+                        self.emit(Op::BinLL { op, a, b });
+                    }
+                    (_, Some(imm)) if fusable(op) => {
+                        self.expr(lhs, false);
+                        self.emit(Op::BinI { op, imm });
+                    }
+                    _ => {
+                        self.expr(lhs, false);
+                        self.expr(rhs, false);
+                        self.emit(Op::Bin(op));
+                    }
+                }
+                self.ret(tail);
             }
             Expr::Unary { op, expr } => {
-                self.expr(expr);
+                self.expr(expr, false);
                 self.emit(match op {
                     UnOp::Neg => Op::Neg,
                     UnOp::Not => Op::Not,
                 });
+                self.ret(tail);
             }
             Expr::Perform { effect, args } => {
-                args.iter().for_each(|a| self.expr(a));
+                args.iter().for_each(|a| self.expr(a, false));
                 let effect = self.effect(&hash_of(effect));
                 self.emit(Op::Perform { effect, argc: args.len() as u32 });
+                self.ret(tail);
             }
             Expr::Handle { body, clauses } => {
-                let table = self.code.handlers.len() as u32;
-                self.code.handlers.push(Vec::new());
-                let h = self.emit(Op::Handle { table, end: 0 });
-                self.expr(body);
-                self.emit(Op::PopMark);
+                let h = self.unit.height;
+                let table = self.unit.code.handlers.len() as u32;
+                self.unit.code.handlers.push(Vec::new());
+                let handle = self.emit(Op::Handle { table, end: 0 });
+                self.expr(body, false);
+                let pop = self.emit(Op::PopMark);
                 let mut ends = vec![self.emit(Op::Jump(0))];
                 for clause in clauses {
+                    // A clause runs in a frame of its own: a copy of this frame's `h` slots,
+                    // then the operation's arguments.
                     let pc = self.here();
-                    self.code.handlers[table as usize].push(ClauseCode {
+                    self.unit.code.handlers[table as usize].push(ClauseCode {
                         effect: hash_of(&clause.effect),
                         arity: clause.arity,
                         pc,
                     });
-                    self.expr(&clause.body);
+                    self.unit.height = h + clause.arity;
+                    let scope_len = self.unit.scope.len();
+                    self.unit.scope.extend(h..h + clause.arity);
+                    self.expr(&clause.body, false);
                     self.emit(Op::Resume);
+                    self.unit.scope.truncate(scope_len);
+                    ends.push(self.emit(Op::Jump(0)));
                 }
                 let end = self.here();
-                self.patch(h, end);
-                ends.drain(..).for_each(|e| self.patch(e, end));
+                self.patch(handle, end);
+                ends.into_iter().for_each(|e| self.patch(e, end));
+                self.unit.regions.push((handle as u32 + 1, pop as u32, end));
+                self.unit.height = h + 1;
+                self.ret(tail);
             }
             Expr::Resume(v) => {
-                self.expr(v);
+                self.expr(v, false);
                 self.emit(Op::Resume);
             }
             Expr::Abort(v) => {
-                self.expr(v);
+                self.expr(v, false);
                 self.emit(Op::Abort);
             }
             Expr::Within { deadline, body, fallback } => {
-                self.expr(deadline);
+                self.expr(deadline, false);
+                let h = self.unit.height - 1;
                 let w = self.emit(Op::Within { fallback: 0 });
-                self.expr(body);
-                self.emit(Op::PopMark);
+                self.expr(body, false);
+                let pop = self.emit(Op::PopMark);
                 let end = self.emit(Op::Jump(0));
-                let h = self.here();
-                self.patch(w, h);
-                self.expr(fallback);
-                let h = self.here();
-                self.patch(end, h);
+                let here = self.here();
+                self.patch(w, here);
+                self.unit.regions.push((w as u32 + 1, pop as u32, here));
+                self.unit.height = h;
+                self.expr(fallback, false);
+                let here = self.here();
+                self.patch(end, here);
+                self.ret(tail);
             }
             Expr::After { delay, body } => {
                 // Exactly `{ perform Sleep(delay); body }` (language.md §9.2).
-                self.expr(delay);
+                self.expr(delay, false);
                 let effect = self.effect(&HostEffect::Sleep.hash());
                 self.emit(Op::Perform { effect, argc: 1 });
                 self.emit(Op::Pop);
-                self.expr(body);
+                self.expr(body, tail);
             }
         }
+    }
+
+    /// Compiles a condition and a jump taken when it is false; returns the jump to patch.
+    /// A comparison jumps directly on its operands.
+    fn cond_jump(&mut self, cond: &Expr) -> usize {
+        let saved = self.cur;
+        self.cur = self.ids.get(&(cond as *const Expr)).copied().unwrap_or(saved);
+        let j = match cond {
+            Expr::Binary { op, lhs, rhs } if comparison(*op) => {
+                let op = *op;
+                match (&**lhs, &**rhs, small_int(rhs)) {
+                    (Expr::Local(a), _, Some(imm)) => {
+                        let slot = self.slot(*a);
+                        self.emit(Op::JumpUnlessLI { op, slot, imm, target: 0 })
+                    }
+                    (Expr::Local(a), Expr::Local(b), _) => {
+                        let (a, b) = (self.slot(*a), self.slot(*b));
+                        self.emit(Op::JumpUnlessLL { op, a, b, target: 0 })
+                    }
+                    _ => {
+                        self.expr(lhs, false);
+                        self.expr(rhs, false);
+                        self.emit(Op::JumpUnless { op, target: 0 })
+                    }
+                }
+            }
+            _ => {
+                self.expr(cond, false);
+                self.emit(Op::JumpIfFalse(0))
+            }
+        };
+        self.cur = saved;
+        j
+    }
+
+    /// A lambda is a code unit of its own whose frame holds its parameters, then the values
+    /// it captures: only the enclosing locals its body uses, copied when the closure is made.
+    fn lambda(&mut self, arity: u32, body: &Expr) {
+        let mut free = std::collections::BTreeSet::new();
+        free_locals(body, arity, &mut free);
+        let captures: Vec<u32> = free.into_iter().collect();
+        let outer = captures.last().map_or(0, |f| f + 1);
+        let mut scope = vec![u32::MAX; outer as usize];
+        for (j, f) in captures.iter().enumerate() {
+            scope[(outer - 1 - f) as usize] = arity + j as u32;
+        }
+        scope.extend(0..arity);
+        let enclosing = &self.unit.code;
+        let name = format!("{}/lambda", enclosing.name);
+        let code = Code::new(name, enclosing.def, enclosing.def_name.clone(), true, arity);
+        let height = arity + captures.len() as u32;
+        let outer_unit = std::mem::replace(&mut self.unit, Unit::new(code, scope, height));
+        self.expr(body, true);
+        let lambda = std::mem::replace(&mut self.unit, outer_unit).finish();
+        let id = self.codes.len() as u32;
+        self.codes.push(lambda);
+        for f in &captures {
+            let s = self.slot(*f);
+            self.emit(Op::Get(s));
+        }
+        self.emit(Op::Closure { code: id, captures: captures.len() as u32 });
+    }
+}
+
+/// The locals of the enclosing scopes that `e` uses, as de Bruijn indices seen from outside
+/// `e` (`depth` binders are in scope inside `e` that are not outside).
+fn free_locals(e: &Expr, depth: u32, out: &mut std::collections::BTreeSet<u32>) {
+    match e {
+        Expr::Local(i) if *i >= depth => {
+            out.insert(i - depth);
+        }
+        Expr::Lambda { params, body, .. } => free_locals(body, depth + params.len() as u32, out),
+        Expr::Let { value, body, .. } => {
+            free_locals(value, depth, out);
+            free_locals(body, depth + 1, out);
+        }
+        Expr::Match { scrutinee, arms } => {
+            free_locals(scrutinee, depth, out);
+            for arm in arms {
+                let n = depth + binds(&arm.pat);
+                if let Some(g) = &arm.guard {
+                    free_locals(g, n, out);
+                }
+                free_locals(&arm.body, n, out);
+            }
+        }
+        Expr::Handle { body, clauses } => {
+            free_locals(body, depth, out);
+            for c in clauses {
+                free_locals(&c.body, depth + c.arity, out);
+            }
+        }
+        e => e.children().into_iter().for_each(|c| free_locals(c, depth, out)),
+    }
+}
+
+/// Turns every `Get` that is the last read of its slot on all paths into a `Move`. All jumps
+/// of a unit go forward, so one backward sweep computes liveness. A `handle` or `within`
+/// body may be left from any op for the abort or timeout target, so what is live there is
+/// live throughout the body. A `Handle` copies every slot (the clauses' environment).
+fn last_uses(code: &mut Code, heights: &[u32], regions: &[(u32, u32, u32)]) {
+    let n = code.ops.len();
+    let width = heights.iter().copied().max().unwrap_or(0) as usize + 1;
+    let words = width.div_ceil(64);
+    let mut live_in = vec![0u64; n * words];
+    let mut live = vec![0u64; words];
+    let set = |live: &mut [u64], s: u32| {
+        let s = s as usize;
+        if s < width {
+            live[s / 64] |= 1 << (s % 64);
+        }
+    };
+    let clear = |live: &mut [u64], from: u32, to: u32| {
+        for s in from..to.min(width as u32) {
+            live[s as usize / 64] &= !(1 << (s % 64));
+        }
+    };
+    for pc in (0..n).rev() {
+        live.iter_mut().for_each(|w| *w = 0);
+        let union = |live: &mut [u64], target: usize| {
+            if target < n {
+                let from = &live_in[target * words..(target + 1) * words];
+                live.iter_mut().zip(from).for_each(|(a, b)| *a |= b);
+            }
+        };
+        let op = code.ops[pc];
+        let falls = !matches!(op, Op::Jump(_) | Op::Ret | Op::Resume | Op::Abort | Op::NoMatch);
+        if falls {
+            union(&mut live, pc + 1);
+        }
+        match op {
+            Op::Jump(t)
+            | Op::JumpIfFalse(t)
+            | Op::JumpUnless { target: t, .. }
+            | Op::JumpUnlessLI { target: t, .. }
+            | Op::JumpUnlessLL { target: t, .. }
+            | Op::Match { fail: t, .. } => union(&mut live, t as usize),
+            _ => {}
+        }
+        for &(first, last, target) in regions {
+            if (first..=last).contains(&(pc as u32)) {
+                union(&mut live, target as usize);
+            }
+        }
+        let h = heights[pc];
+        match op {
+            Op::Get(s) => {
+                if live[s as usize / 64] & (1 << (s % 64)) == 0 {
+                    code.ops[pc] = Op::Move(s);
+                }
+                set(&mut live, s);
+            }
+            Op::Slide(k) => clear(&mut live, h.saturating_sub(k + 1), h.saturating_sub(1)),
+            Op::PopN(k) => clear(&mut live, h.saturating_sub(k), h),
+            Op::BinLI { slot, .. } | Op::GetField { slot, .. } | Op::JumpUnlessLI { slot, .. } => {
+                set(&mut live, slot)
+            }
+            Op::BinLL { a, b, .. } | Op::JumpUnlessLL { a, b, .. } => {
+                set(&mut live, a);
+                set(&mut live, b);
+            }
+            Op::Handle { .. } => (0..h).for_each(|s| set(&mut live, s)),
+            _ => {}
+        }
+        live_in[pc * words..(pc + 1) * words].copy_from_slice(&live);
     }
 }
 

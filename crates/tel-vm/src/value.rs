@@ -38,7 +38,7 @@ pub enum Value {
     /// A function value: a loaded code unit and the locals it captured.
     Closure {
         code: u32,
-        env: Vec<Value>,
+        env: Arc<Vec<Value>>,
     },
     /// A builtin used as a value (`map(xs, show)`).
     Builtin(Builtin),
@@ -146,12 +146,52 @@ mod pairs {
 /// Dropping a value frees its children from an explicit stack: a value nested a million deep
 /// (a chain of enum values built by `fold`) must not recurse a million times in Rust.
 impl Drop for Value {
+    #[inline]
     fn drop(&mut self) {
-        let mut stack = Vec::new();
-        take_children(self, &mut stack);
-        while let Some(mut v) = stack.pop() {
-            take_children(&mut v, &mut stack);
+        if !self.owns_values() {
+            return;
         }
+        drop_children(self);
+    }
+}
+
+impl Value {
+    /// Whether the value holds other values (and so needs the iterative drop).
+    #[inline(always)]
+    fn owns_values(&self) -> bool {
+        !matches!(
+            self,
+            Value::Int(_)
+                | Value::Bool(_)
+                | Value::String(_)
+                | Value::Duration(_)
+                | Value::Unit
+                | Value::Builtin(_)
+                | Value::Option(None)
+        )
+    }
+
+    /// Drops the value; a scalar (no heap memory at all) without calling the drop glue,
+    /// which matters in the interpreter's hottest paths.
+    #[inline(always)]
+    pub(crate) fn discard(self) {
+        if matches!(
+            self,
+            Value::Int(_) | Value::Bool(_) | Value::Duration(_) | Value::Unit | Value::Builtin(_)
+        ) {
+            std::mem::forget(self);
+        } else {
+            drop(self);
+        }
+    }
+}
+
+#[inline(never)]
+fn drop_children(v: &mut Value) {
+    let mut stack = Vec::new();
+    take_children(v, &mut stack);
+    while let Some(mut v) = stack.pop() {
+        take_children(&mut v, &mut stack);
     }
 }
 
@@ -188,7 +228,11 @@ fn take_children(v: &mut Value, out: &mut Vec<Value>) {
             }
         }
         Value::Option(None) => {}
-        Value::Closure { env, .. } => out.append(env),
+        Value::Closure { env, .. } => {
+            if let Some(env) = Arc::get_mut(env) {
+                out.append(env);
+            }
+        }
         Value::Int(_)
         | Value::Bool(_)
         | Value::String(_)

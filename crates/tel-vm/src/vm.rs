@@ -1,14 +1,21 @@
-//! The interpreter. Its whole state — frames, marks (handlers and deadlines), the virtual
-//! clock, resource usage — is the plain data of [`Vm`], so a run can be single-stepped,
-//! serialized, restored and resumed. TEL calls push frames on `Vm::frames`; the interpreter
-//! never recurses in Rust per TEL call, so runaway recursion meets the call-depth limit, not
-//! the Rust stack. `map`, `filter` and `fold` run as *loop frames* that call their function
-//! argument through ordinary frames, one element at a time.
+//! The interpreter. Its whole state — the value stack, frames, marks (handlers and deadlines),
+//! the virtual clock, resource usage — is the plain data of [`Vm`], so a run can be
+//! single-stepped, serialized, restored and resumed. TEL calls push frames on `Vm::frames`;
+//! the interpreter never recurses in Rust per TEL call, so runaway recursion meets the
+//! call-depth limit, not the Rust stack. `map`, `filter` and `fold` run as *loop frames* that
+//! call their function argument through ordinary frames, one element at a time.
+//!
+//! **Speed.** One contiguous value stack holds every frame's slots and operands (a frame is a
+//! base offset), so a call allocates nothing. The dispatch loop keeps the running unit's ops,
+//! pc and base in locals and touches the frame vector only on calls and returns. Fuel is a
+//! countdown over a slice of instructions; the slow checks (wall time) run between slices.
 
 use crate::host::{Host, HostError};
-use crate::program::{HostEffect, Op, Program, binds};
+use crate::program::{HostEffect, Op, Program};
+use crate::resources::Resource;
 use crate::show::show;
 use crate::value::{RecordType, Value, WORD};
+use smol_str::SmolStr;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tel_hash::CodeHash;
@@ -29,7 +36,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { fuel: 100_000_000, heap_bytes: 1 << 30, effects: 1_000_000, call_depth: 10_000 }
+        Limits { fuel: 100_000_000, heap_bytes: 1 << 30, effects: 1_000_000, call_depth: 100_000 }
     }
 }
 
@@ -41,29 +48,86 @@ pub struct Usage {
     pub effects: u64,
 }
 
-/// A place in the program: a code unit's name and an instruction index.
+/// A place in a running program: the top-level definition (a lambda belongs to the
+/// definition whose body contains it) and the expression id — the index, in
+/// `tel_hash::core::preorder` of that definition's body, of the expression whose code was
+/// running. A debugger maps (definition hash, expression id) to a source range.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Location {
-    pub code: String,
-    pub pc: u32,
+    pub def: CodeHash,
+    pub name: Option<SmolStr>,
+    /// The code was a lambda (or handler clause) inside the definition.
+    pub lambda: bool,
+    pub expr: u32,
 }
 
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} at instruction {}", self.code, self.pc)
+        match &self.name {
+            Some(n) => write!(f, "{n} (#{})", self.def.short())?,
+            None => write!(f, "#{}", self.def.short())?,
+        }
+        if self.lambda {
+            f.write_str("/lambda")?;
+        }
+        write!(f, " expr {}", self.expr)
+    }
+}
+
+/// The TEL call stack when an error happened, innermost first. `map`, `filter` and `fold`
+/// have no frame of their own here: their call site is the caller's location.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CallStack(pub Vec<Location>);
+
+impl CallStack {
+    /// Where the error happened.
+    pub fn innermost(&self) -> Option<&Location> {
+        self.0.first()
+    }
+}
+
+impl std::fmt::Display for CallStack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.innermost() {
+            Some(l) => l.fmt(f),
+            None => f.write_str("the entry point"),
+        }
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum RuntimeError {
     #[error("{resource} exhausted (limit {limit}) in {at}")]
-    ResourceExhausted { resource: String, limit: u64, at: Location },
+    ResourceExhausted { resource: Resource, limit: u64, at: CallStack },
     #[error("{message} in {at}")]
-    Trap { message: String, at: Location },
+    Trap { message: String, at: CallStack },
     #[error("host effect {effect} failed: {message} (in {at})")]
-    Host { effect: String, message: String, at: Location },
+    Host { effect: String, message: String, at: CallStack },
     #[error("this state was saved for program {expected}, not {found}")]
     WrongProgram { expected: String, found: String },
+}
+
+impl RuntimeError {
+    /// The TEL call stack (innermost first); empty for errors that are not about a place.
+    pub fn stack(&self) -> &[Location] {
+        match self {
+            RuntimeError::ResourceExhausted { at, .. }
+            | RuntimeError::Trap { at, .. }
+            | RuntimeError::Host { at, .. } => &at.0,
+            RuntimeError::WrongProgram { .. } => &[],
+        }
+    }
+}
+
+/// What went wrong, before the place is attached.
+enum Fault {
+    Trap(String),
+    Exhausted(Resource, u64),
+    Host(HostEffect, HostError),
+}
+
+fn trap<T>(message: impl Into<String>) -> Result<T, Fault> {
+    Err(Fault::Trap(message.into()))
 }
 
 /// The outcome of [`Vm::step`] and [`Vm::run`].
@@ -77,10 +141,15 @@ pub enum Status {
 struct CodeFrame {
     code: u32,
     pc: u32,
-    locals: Vec<Value>,
-    stack: Vec<Value>,
+    /// Where the frame's slots start on the value stack.
+    base: u32,
+    /// The stack length to restore when the frame returns (below its arguments, and below
+    /// the callee value of a dynamic call).
+    ret: u32,
+    /// `Host::on_call` was told about this call, so `on_return` is owed.
+    observed: bool,
     /// Set when this frame runs a handler clause.
-    clause: Option<ClauseCtx>,
+    clause: Option<Box<ClauseCtx>>,
 }
 
 /// A clause runs with the handlers outside its `handle` (language.md §7.2): the marks from
@@ -108,7 +177,7 @@ struct LoopFrame {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum Frame {
     Code(CodeFrame),
-    Loop(LoopFrame),
+    Loop(Box<LoopFrame>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -124,17 +193,204 @@ struct Mark {
     frame: usize,
     code: u32,
     stack_len: usize,
-    locals_len: usize,
     /// Where `abort` (Handle) or the timeout (Within) continues.
     target: u32,
+}
+
+/// In an observed run, a tail call from an observed frame still owes its caller's
+/// `on_return`: these are reported, innermost first, when the frame at `frame` returns.
+/// Consecutive tail calls of one definition (a self-recursive loop) share one entry.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Owed {
+    frame: u32,
+    code: u32,
+    count: u64,
+}
+
+/// The value stack: every frame's slots and operands. The slots past `sp` hold `()`, so a
+/// push is a store into memory that is already there (no capacity check on the value's
+/// path), and growing is a rare, separate step. Only `slots[..sp]` is state: that is what
+/// serializes and compares.
+#[derive(Clone, Default)]
+struct Stack {
+    slots: Vec<Value>,
+    sp: usize,
+}
+
+impl Stack {
+    #[inline(always)]
+    fn push(&mut self, v: Value) {
+        if self.sp == self.slots.len() {
+            self.grow();
+        }
+        // The slot holds `()`: overwrite it without running drop glue.
+        std::mem::forget(std::mem::replace(&mut self.slots[self.sp], v));
+        self.sp += 1;
+    }
+
+    /// `push(Value::Int(x))`, written so that the compiler stores the Int directly instead
+    /// of building a whole value and copying it.
+    #[inline(always)]
+    fn push_int(&mut self, x: i64) {
+        if self.sp == self.slots.len() {
+            self.grow();
+        }
+        std::mem::forget(std::mem::replace(&mut self.slots[self.sp], Value::Int(x)));
+        self.sp += 1;
+    }
+
+    #[inline(always)]
+    fn push_bool(&mut self, x: bool) {
+        if self.sp == self.slots.len() {
+            self.grow();
+        }
+        std::mem::forget(std::mem::replace(&mut self.slots[self.sp], Value::Bool(x)));
+        self.sp += 1;
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        let n = (self.slots.len() * 2).max(256);
+        self.slots.resize(n, Value::Unit);
+    }
+
+    #[inline(always)]
+    fn pop(&mut self) -> Option<Value> {
+        if self.sp == 0 {
+            return None;
+        }
+        self.sp -= 1;
+        Some(self.slots[self.sp].take())
+    }
+
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.sp
+    }
+
+    fn truncate(&mut self, n: usize) {
+        if n < self.sp {
+            self.slots[n..self.sp].iter_mut().for_each(|v| v.take().discard());
+            self.sp = n;
+        }
+    }
+
+    /// Moves the `n` topmost values down to `to`, dropping what was there and everything
+    /// between (a tail call's arguments becoming the frame's parameters).
+    #[inline(always)]
+    fn slide_down(&mut self, to: usize, n: usize) {
+        let from = self.sp - n;
+        if from != to {
+            for j in 0..n {
+                let v = self.slots[from + j].take();
+                std::mem::replace(&mut self.slots[to + j], v).discard();
+            }
+        }
+        self.truncate(to + n);
+    }
+
+    fn last_mut(&mut self) -> Option<&mut Value> {
+        self.sp.checked_sub(1).map(|i| &mut self.slots[i])
+    }
+
+    /// Moves `slots[at..]` out.
+    fn split_off(&mut self, at: usize) -> Vec<Value> {
+        let out = self.slots[at..self.sp].iter_mut().map(Value::take).collect();
+        self.sp = at;
+        out
+    }
+
+    /// Moves `slots[at..]` out, in order.
+    fn drain(&mut self, at: std::ops::RangeFrom<usize>) -> impl Iterator<Item = Value> + '_ {
+        let end = self.sp;
+        self.sp = at.start;
+        self.slots[at.start..end].iter_mut().map(Value::take)
+    }
+
+    /// Removes `slots[from..to]`, moving what is above down.
+    fn remove(&mut self, from: usize, to: usize) {
+        for i in 0..self.sp - to {
+            self.slots.swap(from + i, to + i);
+        }
+        self.truncate(self.sp - (to - from));
+    }
+
+    /// Inserts `values` at `at`, moving what is above up.
+    fn insert(&mut self, at: usize, values: Vec<Value>) {
+        let above = self.split_off(at);
+        self.extend(values);
+        self.extend(above);
+    }
+
+    fn extend(&mut self, values: impl IntoIterator<Item = Value>) {
+        values.into_iter().for_each(|v| self.push(v));
+    }
+}
+
+impl std::ops::Index<usize> for Stack {
+    type Output = Value;
+    #[inline(always)]
+    fn index(&self, i: usize) -> &Value {
+        &self.slots[i]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Stack {
+    #[inline(always)]
+    fn index_mut(&mut self, i: usize) -> &mut Value {
+        &mut self.slots[i]
+    }
+}
+
+impl std::ops::Index<std::ops::RangeFrom<usize>> for Stack {
+    type Output = [Value];
+    fn index(&self, r: std::ops::RangeFrom<usize>) -> &[Value] {
+        &self.slots[r.start..self.sp]
+    }
+}
+
+impl std::ops::IndexMut<std::ops::RangeFrom<usize>> for Stack {
+    fn index_mut(&mut self, r: std::ops::RangeFrom<usize>) -> &mut [Value] {
+        &mut self.slots[r.start..self.sp]
+    }
+}
+
+impl PartialEq for Stack {
+    fn eq(&self, other: &Stack) -> bool {
+        self[0..] == other[0..]
+    }
+}
+
+impl Eq for Stack {}
+
+impl std::fmt::Debug for Stack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(&self[0..]).finish()
+    }
+}
+
+impl serde::Serialize for Stack {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(&self[0..])
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Stack {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Stack, D::Error> {
+        let slots = Vec::<Value>::deserialize(d)?;
+        Ok(Stack { sp: slots.len(), slots })
+    }
 }
 
 /// A running (or finished) TEL program's state.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Vm {
     program: CodeHash,
+    stack: Stack,
     frames: Vec<Frame>,
     marks: Vec<Mark>,
+    owed: Vec<Owed>,
     /// The virtual clock, in milliseconds.
     pub clock: i64,
     pub usage: Usage,
@@ -142,11 +398,8 @@ pub struct Vm {
     result: Option<Value>,
 }
 
-/// A pending effect answer after its arguments were popped.
-enum Flow {
-    Continue,
-    Done(Value),
-}
+/// Instructions run between two checks of the slow limits.
+const SLICE: u64 = 1 << 16;
 
 impl Vm {
     /// A machine about to run `program`'s entry point with the clock at `clock_start`.
@@ -154,14 +407,17 @@ impl Vm {
         let frame = CodeFrame {
             code: program.entry_code,
             pc: 0,
-            locals: Vec::new(),
-            stack: Vec::new(),
+            base: 0,
+            ret: 0,
+            observed: false,
             clause: None,
         };
         Vm {
             program: program.entry,
+            stack: Stack::default(),
             frames: vec![Frame::Code(frame)],
             marks: Vec::new(),
+            owed: Vec::new(),
             clock: clock_start,
             usage: Usage::default(),
             limits,
@@ -174,20 +430,9 @@ impl Vm {
         self.result.as_ref()
     }
 
-    /// Runs at most `steps` instructions (less when the program finishes first).
-    pub fn run(
-        &mut self,
-        program: &Program,
-        host: &mut dyn Host,
-        steps: u64,
-    ) -> Result<Status, RuntimeError> {
-        self.check_program(program)?;
-        for _ in 0..steps {
-            if let Status::Done(v) = self.step_unchecked(program, host)? {
-                return Ok(Status::Done(v));
-            }
-        }
-        Ok(self.result.clone().map_or(Status::Running, Status::Done))
+    /// Executes one instruction.
+    pub fn step(&mut self, program: &Program, host: &mut dyn Host) -> Result<Status, RuntimeError> {
+        self.run(program, host, 1)
     }
 
     /// Runs to the end (the limits still apply).
@@ -196,85 +441,41 @@ impl Vm {
         program: &Program,
         host: &mut dyn Host,
     ) -> Result<Value, RuntimeError> {
-        self.check_program(program)?;
         loop {
-            if let Status::Done(v) = self.step_unchecked(program, host)? {
+            if let Status::Done(v) = self.run(program, host, u64::MAX)? {
                 return Ok(v);
             }
         }
     }
 
-    fn location(&self, program: &Program) -> Location {
-        for frame in self.frames.iter().rev() {
-            if let Frame::Code(f) = frame {
-                let name = program.codes.get(f.code as usize).map_or("?", |c| c.name.as_str());
-                return Location { code: name.to_string(), pc: f.pc.saturating_sub(1) };
-            }
-        }
-        Location { code: program.name_of(&program.entry), pc: 0 }
-    }
-
-    fn trap(&self, program: &Program, message: impl Into<String>) -> RuntimeError {
-        RuntimeError::Trap { message: message.into(), at: self.location(program) }
-    }
-
-    fn exhausted(&self, program: &Program, resource: &str, limit: u64) -> RuntimeError {
-        RuntimeError::ResourceExhausted {
-            resource: resource.into(),
-            limit,
-            at: self.location(program),
-        }
-    }
-
-    fn charge_heap(&mut self, program: &Program, v: &Value) -> Result<(), RuntimeError> {
-        self.charge(program, v.heap_size())
-    }
-
-    /// Updating a shared list or map copies its `words` slots first.
-    fn charge_copy<T>(
+    /// Runs at most `steps` instructions (less when the program finishes first).
+    pub fn run(
         &mut self,
         program: &Program,
-        rc: &Arc<T>,
-        words: u64,
-    ) -> Result<(), RuntimeError> {
-        if Arc::strong_count(rc) > 1 {
-            self.charge(program, WORD + WORD * words)?;
-        }
-        Ok(())
-    }
-
-    fn charge(&mut self, program: &Program, bytes: u64) -> Result<(), RuntimeError> {
-        self.usage.heap_bytes += bytes;
-        if self.usage.heap_bytes > self.limits.heap_bytes {
-            return Err(self.exhausted(program, "heap bytes", self.limits.heap_bytes));
-        }
-        Ok(())
-    }
-
-    fn top(&mut self) -> &mut CodeFrame {
-        match self.frames.last_mut() {
-            Some(Frame::Code(f)) => f,
-            _ => unreachable!("the running frame is a code frame"),
-        }
-    }
-
-    fn pop(&mut self) -> Value {
-        self.top().stack.pop().expect("the compiler keeps the operand stack balanced")
-    }
-
-    fn push(&mut self, v: Value) {
-        self.top().stack.push(v);
-    }
-
-    fn pop_n(&mut self, n: u32) -> Vec<Value> {
-        let stack = &mut self.top().stack;
-        stack.split_off(stack.len() - n as usize)
-    }
-
-    /// Executes one instruction.
-    pub fn step(&mut self, program: &Program, host: &mut dyn Host) -> Result<Status, RuntimeError> {
+        host: &mut dyn Host,
+        steps: u64,
+    ) -> Result<Status, RuntimeError> {
         self.check_program(program)?;
-        self.step_unchecked(program, host)
+        if let Some(v) = &self.result {
+            return Ok(Status::Done(v.clone()));
+        }
+        let observe = host.observes_calls();
+        let mut left = steps;
+        while left > 0 {
+            let fuel_left = self.limits.fuel.saturating_sub(self.usage.fuel);
+            if fuel_left == 0 {
+                return Err(self.error(program, Fault::Exhausted(Resource::Fuel, self.limits.fuel)));
+            }
+            let slice = left.min(fuel_left).min(SLICE);
+            let mut fuel = slice;
+            let r = self.interp(program, host, observe, &mut fuel);
+            self.usage.fuel += slice - fuel;
+            left -= slice - fuel;
+            if let Some(v) = r? {
+                return Ok(Status::Done(v));
+            }
+        }
+        Ok(Status::Running)
     }
 
     /// A state runs only against the program it was started with: closures and frames hold
@@ -289,270 +490,524 @@ impl Vm {
         Ok(())
     }
 
-    fn step_unchecked(
-        &mut self,
-        program: &Program,
-        host: &mut dyn Host,
-    ) -> Result<Status, RuntimeError> {
-        if let Some(v) = &self.result {
-            return Ok(Status::Done(v.clone()));
-        }
-        if self.usage.fuel >= self.limits.fuel {
-            return Err(self.exhausted(program, "fuel", self.limits.fuel));
-        }
-        self.usage.fuel += 1;
-        let flow = match self.frames.last_mut() {
-            Some(Frame::Loop(_)) => self.step_loop(program)?,
-            Some(Frame::Code(f)) => {
-                let code = &program.codes[f.code as usize];
-                let Some(&op) = code.ops.get(f.pc as usize) else {
-                    return Err(self.trap(program, "ran past the end of the code"));
-                };
-                f.pc += 1;
-                self.exec(program, host, op)?
+    /// The TEL call stack, innermost first. A frame's pc is past its running op (a caller's
+    /// is past its call).
+    fn call_stack(&self, program: &Program) -> CallStack {
+        let frames = self.frames.iter().rev().filter_map(|f| match f {
+            Frame::Code(f) => Some(f),
+            Frame::Loop(_) => None,
+        });
+        CallStack(
+            frames
+                .map(|f| {
+                    let code = &program.codes[f.code as usize];
+                    let at = (f.pc as usize).saturating_sub(1);
+                    Location {
+                        def: code.def,
+                        name: code.def_name.clone(),
+                        lambda: code.lambda,
+                        expr: code.exprs.get(at).copied().unwrap_or(0),
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    fn error(&self, program: &Program, fault: Fault) -> RuntimeError {
+        let at = self.call_stack(program);
+        match fault {
+            Fault::Trap(message) => RuntimeError::Trap { message, at },
+            Fault::Exhausted(resource, limit) => {
+                RuntimeError::ResourceExhausted { resource, limit, at }
             }
-            None => unreachable!("a finished machine keeps its result"),
-        };
-        match flow {
-            Flow::Continue => Ok(Status::Running),
-            Flow::Done(v) => {
-                self.result = Some(v.clone());
-                Ok(Status::Done(v))
+            Fault::Host(effect, e) => {
+                RuntimeError::Host { effect: effect.name().into(), message: e.0, at }
             }
         }
     }
 
-    fn exec(
+    fn set_pc(&mut self, pc: usize) {
+        if let Some(Frame::Code(f)) = self.frames.last_mut() {
+            f.pc = pc as u32;
+        }
+    }
+
+    fn pop(&mut self) -> Value {
+        self.stack.pop().expect("the compiler keeps the operand stack balanced")
+    }
+
+    /// The dispatch loop: runs until `fuel` is spent (`Ok(None)`) or the program finishes.
+    fn interp(
         &mut self,
         program: &Program,
         host: &mut dyn Host,
-        op: Op,
-    ) -> Result<Flow, RuntimeError> {
-        let code_id = self.top().code;
-        let code = &program.codes[code_id as usize];
-        match op {
-            Op::Const(i) => {
-                let v = code.consts[i as usize].clone();
-                self.push(v);
-            }
-            Op::Local(i) => {
-                let locals = &self.top().locals;
-                let v = locals[locals.len() - 1 - i as usize].clone();
-                self.push(v);
-            }
-            Op::Bind => {
-                let v = self.pop();
-                self.top().locals.push(v);
-            }
-            Op::Unbind(n) => {
-                let locals = &mut self.top().locals;
-                locals.truncate(locals.len() - n as usize);
-            }
-            Op::Pop => {
-                self.pop();
-            }
-            Op::Nip => {
-                let v = self.pop();
-                self.pop();
-                self.push(v);
-            }
-            Op::Jump(t) => self.top().pc = t,
-            Op::JumpIfFalse(t) => {
-                if !self.pop_bool(program)? {
-                    self.top().pc = t;
+        observe: bool,
+        fuel: &mut u64,
+    ) -> Result<Option<Value>, RuntimeError> {
+        'frame: loop {
+            let (mut code, mut pc, mut base) = match self.frames.last() {
+                Some(Frame::Code(f)) => {
+                    (&program.codes[f.code as usize], f.pc as usize, f.base as usize)
                 }
-            }
-            Op::Def(c) => {
-                if c as usize >= program.codes.len() {
-                    return Err(self.trap(program, "a non-function definition used as a value"));
+                Some(Frame::Loop(_)) => {
+                    if *fuel == 0 {
+                        return Ok(None);
+                    }
+                    *fuel -= 1;
+                    if let Some(v) = self.step_loop(program, host, observe)? {
+                        return Ok(Some(v));
+                    }
+                    continue 'frame;
                 }
-                self.push(Value::Closure { code: c, env: Vec::new() });
+                None => return Ok(self.result.clone()),
+            };
+            // The fuel countdown lives in a register; `*fuel` is written back whenever the
+            // loop is left.
+            let mut left = *fuel;
+            macro_rules! fail {
+                ($fault:expr) => {{
+                    let fault = $fault;
+                    *fuel = left;
+                    self.set_pc(pc);
+                    return Err(self.error(program, fault));
+                }};
             }
-            Op::Builtin(b) => self.push(Value::Builtin(b)),
-            Op::Lambda(c) => {
-                let env = self.top().locals.clone();
-                let v = Value::Closure { code: c, env };
-                self.charge_heap(program, &v)?;
-                self.push(v);
-            }
-            Op::Call(argc) => {
-                let args = self.pop_n(argc);
-                let callee = self.pop();
-                return self.call(program, host, callee, args);
-            }
-            Op::Ret | Op::Resume => {
-                let v = self.pop();
-                return Ok(self.ret(v));
-            }
-            Op::List(n) => {
-                let v = Value::list(self.pop_n(n));
-                self.charge_heap(program, &v)?;
-                self.push(v);
-            }
-            Op::Record(s) => {
-                let (ty, names) = &code.shapes[s as usize];
-                let values = self.pop_n(names.len() as u32);
-                let v = Value::Record {
-                    ty: RecordType(*ty),
-                    fields: Arc::new(names.iter().cloned().zip(values).collect()),
-                };
-                self.charge_heap(program, &v)?;
-                self.push(v);
-            }
-            Op::Field(n) => {
-                let name = &code.names[n as usize];
-                let v = match &self.pop() {
-                    Value::Record { fields, .. } => {
-                        fields.iter().find(|(f, _)| f == name).map(|(_, v)| v.clone())
+            macro_rules! tri {
+                ($e:expr) => {
+                    match $e {
+                        Ok(v) => v,
+                        Err(f) => fail!(f),
                     }
-                    _ => None,
                 };
-                let v = v.ok_or_else(|| self.trap(program, format!("no field `{name}`")))?;
-                self.push(v);
             }
-            Op::Variant { owner, index, argc } => {
-                let mut fields = self.pop_n(argc);
-                let v = match code.owners[owner as usize] {
-                    Some(owner) => Value::Variant { owner, index, fields: Arc::new(fields) },
-                    None if index == 0 && fields.len() == 1 => {
-                        Value::Option(Some(Arc::new(fields.pop().unwrap())))
+            // Int arithmetic without building a `Result<Value, _>`: the common case stays in
+            // registers, and only a trap takes the slow path for its message.
+            macro_rules! int {
+                ($op:expr, $a:expr, $b:expr) => {{
+                    let (op, a, b) = ($op, $a, $b);
+                    match int_fast(op, a, b) {
+                        IntResult::Int(x) => Value::Int(x),
+                        IntResult::Bool(x) => Value::Bool(x),
+                        IntResult::Trap => fail!(int_op(op, a, b).err().expect("a trap")),
                     }
-                    None => Value::Option(None),
-                };
-                self.charge_heap(program, &v)?;
-                self.push(v);
+                }};
             }
-            Op::Bin(op) => {
-                let r = self.pop();
-                let l = self.pop();
-                let v = match op {
-                    BinOp::Concat => self.concat(program, l, r)?,
-                    _ => self.binary(program, op, l, r)?,
-                };
-                self.push(v);
-            }
-            Op::Neg => {
-                let v = match self.pop() {
-                    Value::Int(i) => {
-                        Value::Int(self.checked(program, i.checked_neg(), "negation")?)
+            // Pushes an Int operation's result straight into the stack.
+            macro_rules! push_int {
+                ($op:expr, $a:expr, $b:expr) => {{
+                    let (op, a, b) = ($op, $a, $b);
+                    match int_fast(op, a, b) {
+                        IntResult::Int(x) => self.stack.push_int(x),
+                        IntResult::Bool(x) => self.stack.push_bool(x),
+                        IntResult::Trap => fail!(int_op(op, a, b).err().expect("a trap")),
                     }
-                    Value::Duration(d) => {
-                        Value::Duration(self.checked(program, d.checked_neg(), "negation")?)
-                    }
-                    v => return Err(self.trap(program, format!("cannot negate a {}", v.kind()))),
-                };
-                self.push(v);
+                }};
             }
-            Op::Not => {
-                let b = self.pop_bool(program)?;
-                self.push(Value::Bool(!b));
-            }
-            Op::Match { pat, fail } => {
-                let pat = &code.pats[pat as usize];
-                let frame = self.top();
-                let scrutinee = frame.stack.last().expect("a scrutinee");
-                let mut bound = Vec::with_capacity(binds(pat) as usize);
-                if matches(pat, scrutinee, &mut bound) {
-                    frame.locals.extend(bound);
-                } else {
-                    frame.pc = fail;
+            loop {
+                if left == 0 {
+                    *fuel = 0;
+                    self.set_pc(pc);
+                    return Ok(None);
                 }
-            }
-            Op::NoMatch => return Err(self.trap(program, "no match arm matched the value")),
-            Op::Perform { effect, argc } => {
-                let args = self.pop_n(argc);
-                return self.perform(program, host, code.effects[effect as usize], args);
-            }
-            Op::Handle { table, end } => {
-                let env = self.top().locals.clone();
-                self.push_mark(MarkKind::Handle { table, env }, end);
-            }
-            Op::Within { fallback } => {
-                let d = match self.pop() {
-                    Value::Duration(d) => d,
-                    v => {
-                        return Err(self
-                            .trap(program, format!("within needs a Duration, not {}", v.kind())));
+                left -= 1;
+                let Some(&op) = code.ops.get(pc) else {
+                    fail!(Fault::Trap("ran past the end of the code".into()))
+                };
+                pc += 1;
+                match op {
+                    Op::Int(i) => self.stack.push_int(i64::from(i)),
+                    Op::Const(i) => self.stack.push(code.consts[i as usize].clone()),
+                    Op::Get(s) => {
+                        let v = self.stack[base + s as usize].clone();
+                        self.stack.push(v);
                     }
-                };
-                if d < 0 {
-                    return Err(
-                        self.trap(program, format!("within with a negative duration ({d}ms)"))
-                    );
+                    Op::Move(s) => {
+                        let v = self.stack[base + s as usize].take();
+                        self.stack.push(v);
+                    }
+                    Op::Slide(n) => {
+                        self.stack.slide_down(self.stack.len() - 1 - n as usize, 1);
+                    }
+                    Op::Pop => {
+                        if let Some(v) = self.stack.pop() {
+                            v.discard();
+                        }
+                    }
+                    Op::PopN(n) => {
+                        let len = self.stack.len();
+                        self.stack.truncate(len - n as usize);
+                    }
+                    Op::Jump(t) => pc = t as usize,
+                    Op::JumpIfFalse(t) => match self.stack.pop() {
+                        Some(Value::Bool(b)) => {
+                            if !b {
+                                pc = t as usize;
+                            }
+                        }
+                        v => fail!(not_bool(v.as_ref())),
+                    },
+                    Op::JumpUnlessLI { op, slot, imm, target } => {
+                        let b = match &self.stack[base + slot as usize] {
+                            Value::Int(a) => int_cmp(op, *a, i64::from(imm)),
+                            v => tri!(compare(op, v, &Value::Int(i64::from(imm)))),
+                        };
+                        if !b {
+                            pc = target as usize;
+                        }
+                    }
+                    Op::JumpUnlessLL { op, a, b, target } => {
+                        let (l, r) =
+                            (&self.stack[base + a as usize], &self.stack[base + b as usize]);
+                        let b = match (l, r) {
+                            (Value::Int(l), Value::Int(r)) => int_cmp(op, *l, *r),
+                            (l, r) => tri!(compare(op, l, r)),
+                        };
+                        if !b {
+                            pc = target as usize;
+                        }
+                    }
+                    Op::JumpUnless { op, target } => {
+                        let r = self.pop();
+                        let l = self.pop();
+                        let b = tri!(compare(op, &l, &r));
+                        l.discard();
+                        r.discard();
+                        if !b {
+                            pc = target as usize;
+                        }
+                    }
+                    Op::BinLI { op, slot, imm } => match &self.stack[base + slot as usize] {
+                        Value::Int(a) => push_int!(op, *a, i64::from(imm)),
+                        v => {
+                            let v = tri!(binary(op, v.clone(), Value::Int(i64::from(imm))));
+                            self.stack.push(v);
+                        }
+                    },
+                    Op::BinLL { op, a, b } => {
+                        match (&self.stack[base + a as usize], &self.stack[base + b as usize]) {
+                            (Value::Int(l), Value::Int(r)) => push_int!(op, *l, *r),
+                            (l, r) => {
+                                let v = tri!(binary(op, l.clone(), r.clone()));
+                                self.stack.push(v);
+                            }
+                        }
+                    }
+                    Op::BinI { op, imm } => {
+                        let top = self.stack.last_mut().expect("an operand");
+                        let v = match top {
+                            Value::Int(a) => int!(op, *a, i64::from(imm)),
+                            v => tri!(binary(op, v.take(), Value::Int(i64::from(imm)))),
+                        };
+                        *self.stack.last_mut().expect("an operand") = v;
+                    }
+                    Op::Bin(op) => {
+                        let len = self.stack.len();
+                        let v = match (&self.stack[len - 2], &self.stack[len - 1]) {
+                            (Value::Int(l), Value::Int(r)) => int!(op, *l, *r),
+                            _ => {
+                                let r = self.pop();
+                                let l = self.pop();
+                                let v = match op {
+                                    BinOp::Concat => {
+                                        tri!(concat(&mut self.usage, &self.limits, l, r))
+                                    }
+                                    _ => tri!(binary(op, l, r)),
+                                };
+                                self.stack.push(v);
+                                continue;
+                            }
+                        };
+                        self.stack.pop().expect("an operand").discard();
+                        std::mem::replace(&mut self.stack[len - 2], v).discard();
+                    }
+                    Op::Neg => {
+                        let v = match self.pop() {
+                            Value::Int(i) => Value::Int(tri!(checked(i.checked_neg(), "negation"))),
+                            Value::Duration(d) => {
+                                Value::Duration(tri!(checked(d.checked_neg(), "negation")))
+                            }
+                            v => fail!(Fault::Trap(format!("cannot negate a {}", v.kind()))),
+                        };
+                        self.stack.push(v);
+                    }
+                    Op::Not => match self.pop() {
+                        Value::Bool(b) => self.stack.push(Value::Bool(!b)),
+                        v => fail!(not_bool(Some(&v))),
+                    },
+                    Op::Def(c) => {
+                        if c as usize >= program.codes.len() {
+                            fail!(Fault::Trap("a non-function definition used as a value".into()));
+                        }
+                        self.stack.push(Value::Closure { code: c, env: Arc::default() });
+                    }
+                    Op::Builtin(b) => self.stack.push(Value::Builtin(b)),
+                    Op::Closure { code: c, captures } => {
+                        let at = self.stack.len() - captures as usize;
+                        let env = self.stack.split_off(at);
+                        let v = Value::Closure { code: c, env: Arc::new(env) };
+                        tri!(charge(&mut self.usage, &self.limits, v.heap_size()));
+                        self.stack.push(v);
+                    }
+                    Op::CallDef { code: c, argc } => {
+                        let at = self.stack.len() - argc as usize;
+                        if !observe && self.frames.len() < self.limits.call_depth as usize {
+                            // The common case inline: a new frame over the arguments.
+                            if let Some(Frame::Code(f)) = self.frames.last_mut() {
+                                f.pc = pc as u32;
+                            }
+                            self.frames.push(Frame::Code(CodeFrame {
+                                code: c,
+                                pc: 0,
+                                base: at as u32,
+                                ret: at as u32,
+                                observed: false,
+                                clause: None,
+                            }));
+                            code = &program.codes[c as usize];
+                            pc = 0;
+                            base = at;
+                            continue;
+                        }
+                        *fuel = left;
+                        self.set_pc(pc);
+                        if let Some(v) =
+                            self.enter_code(program, host, observe, c, &[], at, at, false)?
+                        {
+                            return Ok(Some(v));
+                        }
+                        continue 'frame;
+                    }
+                    Op::TailCallDef { code: c, argc } => {
+                        if !observe {
+                            // The callee's arguments become the frame's first slots.
+                            self.stack.slide_down(base, argc as usize);
+                            let callee = &program.codes[c as usize];
+                            if !std::ptr::eq(callee, code) {
+                                code = callee;
+                                if let Some(Frame::Code(f)) = self.frames.last_mut() {
+                                    f.code = c;
+                                }
+                            }
+                            pc = 0;
+                            continue;
+                        }
+                        *fuel = left;
+                        self.set_pc(pc);
+                        let at = self.stack.len() - argc as usize;
+                        if let Some(v) =
+                            self.enter_code(program, host, observe, c, &[], at, at, true)?
+                        {
+                            return Ok(Some(v));
+                        }
+                        continue 'frame;
+                    }
+                    Op::Call(argc) | Op::TailCall(argc) => {
+                        *fuel = left;
+                        self.set_pc(pc);
+                        let at = self.stack.len() - argc as usize;
+                        let callee = self.stack[at - 1].take();
+                        let tail = matches!(op, Op::TailCall(_));
+                        if let Some(v) =
+                            self.call_value(program, host, observe, callee, at, at - 1, tail)?
+                        {
+                            return Ok(Some(v));
+                        }
+                        continue 'frame;
+                    }
+                    Op::CallBuiltin { builtin, argc } => {
+                        *fuel = left;
+                        self.set_pc(pc);
+                        let at = self.stack.len() - argc as usize;
+                        let f = Value::Builtin(builtin);
+                        if let Some(v) =
+                            self.call_value(program, host, observe, f, at, at, false)?
+                        {
+                            return Ok(Some(v));
+                        }
+                        continue 'frame;
+                    }
+                    Op::Ret | Op::Resume => {
+                        let v = self.pop();
+                        let n = self.frames.len();
+                        if n >= 2
+                            && self.owed.is_empty()
+                            && let [.., Frame::Code(caller), Frame::Code(f)] = &self.frames[..]
+                            && f.clause.is_none()
+                            && !f.observed
+                        {
+                            // The common case inline: back to a code frame.
+                            let ret = f.ret as usize;
+                            code = &program.codes[caller.code as usize];
+                            pc = caller.pc as usize;
+                            base = caller.base as usize;
+                            self.frames.pop();
+                            self.stack.truncate(ret);
+                            self.stack.push(v);
+                            continue;
+                        }
+                        *fuel = left;
+                        if let Some(v) = self.ret(program, host, v) {
+                            return Ok(Some(v));
+                        }
+                        continue 'frame;
+                    }
+                    Op::List(n) => {
+                        let at = self.stack.len() - n as usize;
+                        let v = Value::list(self.stack.split_off(at));
+                        tri!(charge(&mut self.usage, &self.limits, v.heap_size()));
+                        self.stack.push(v);
+                    }
+                    Op::Record(s) => {
+                        let (ty, names) = &code.shapes[s as usize];
+                        let at = self.stack.len() - names.len();
+                        let fields = names.iter().cloned().zip(self.stack.drain(at..)).collect();
+                        let v = Value::Record { ty: RecordType(*ty), fields: Arc::new(fields) };
+                        tri!(charge(&mut self.usage, &self.limits, v.heap_size()));
+                        self.stack.push(v);
+                    }
+                    Op::Field(n) => {
+                        let v = self.pop();
+                        let v = tri!(field(&v, &code.names[n as usize]));
+                        self.stack.push(v);
+                    }
+                    Op::GetField { slot, name } => {
+                        let v = tri!(field(
+                            &self.stack[base + slot as usize],
+                            &code.names[name as usize]
+                        ));
+                        self.stack.push(v);
+                    }
+                    Op::Variant { owner, index, argc } => {
+                        let at = self.stack.len() - argc as usize;
+                        let v = match code.owners[owner as usize] {
+                            Some(owner) => Value::Variant {
+                                owner,
+                                index,
+                                fields: Arc::new(self.stack.split_off(at)),
+                            },
+                            None if index == 0 && argc == 1 => {
+                                Value::Option(Some(Arc::new(self.pop())))
+                            }
+                            None => Value::Option(None),
+                        };
+                        tri!(charge(&mut self.usage, &self.limits, v.heap_size()));
+                        self.stack.push(v);
+                    }
+                    Op::Match { pat, fail } => {
+                        let pat = &code.pats[pat as usize];
+                        let at = self.stack.len();
+                        let scrutinee = self.stack[at - 1].clone();
+                        if !matches(pat, &scrutinee, &mut self.stack) {
+                            self.stack.truncate(at);
+                            pc = fail as usize;
+                        }
+                    }
+                    Op::NoMatch => fail!(Fault::Trap("no match arm matched the value".into())),
+                    Op::Perform { effect, argc } => {
+                        *fuel = left;
+                        self.set_pc(pc);
+                        let at = self.stack.len() - argc as usize;
+                        self.perform(program, host, code.effects[effect as usize], at)?;
+                        continue 'frame;
+                    }
+                    Op::Handle { table, end } => {
+                        let env = self.stack[base..].to_vec();
+                        self.push_mark(MarkKind::Handle { table, env }, end);
+                    }
+                    Op::Within { fallback } => {
+                        let d = match self.pop() {
+                            Value::Duration(d) => d,
+                            v => fail!(Fault::Trap(format!(
+                                "within needs a Duration, not {}",
+                                v.kind()
+                            ))),
+                        };
+                        if d < 0 {
+                            fail!(Fault::Trap(format!("within with a negative duration ({d}ms)")));
+                        }
+                        let deadline = tri!(checked(self.clock.checked_add(d), "the deadline"));
+                        self.push_mark(MarkKind::Within { deadline }, fallback);
+                    }
+                    Op::PopMark => {
+                        self.marks.pop();
+                    }
+                    Op::Abort => {
+                        *fuel = left;
+                        let v = self.pop();
+                        let ctx = match self.frames.last_mut() {
+                            Some(Frame::Code(f)) => f.clause.take(),
+                            _ => None,
+                        };
+                        let Some(ctx) = ctx else {
+                            fail!(Fault::Trap("abort outside a handler clause".into()))
+                        };
+                        let ClauseCtx { base: mark_base, saved } = *ctx;
+                        let mark = saved.into_iter().next().expect("the clause's own handler");
+                        self.marks.truncate(mark_base);
+                        self.unwind_to(mark);
+                        self.stack.push(v);
+                        continue 'frame;
+                    }
                 }
-                let deadline = self.checked(program, self.clock.checked_add(d), "the deadline")?;
-                self.push_mark(MarkKind::Within { deadline }, fallback);
-            }
-            Op::PopMark => {
-                self.marks.pop();
-            }
-            Op::Abort => {
-                let v = self.pop();
-                let Some(ctx) = self.top().clause.take() else {
-                    return Err(self.trap(program, "abort outside a handler clause"));
-                };
-                let mark = ctx.saved.into_iter().next().expect("the clause's own handler");
-                self.marks.truncate(ctx.base);
-                self.unwind_to(mark);
-                self.push(v);
             }
         }
-        Ok(Flow::Continue)
     }
 
     fn push_mark(&mut self, kind: MarkKind, target: u32) {
         let frame = self.frames.len() - 1;
-        let f = self.top();
-        let mark = Mark {
-            kind,
-            frame,
-            code: f.code,
-            stack_len: f.stack.len(),
-            locals_len: f.locals.len(),
-            target,
+        let Some(Frame::Code(f)) = self.frames.last() else {
+            unreachable!("marks are set by code frames")
         };
+        let mark = Mark { kind, frame, code: f.code, stack_len: self.stack.len(), target };
         self.marks.push(mark);
     }
 
     /// Abandons everything above `mark`'s frame and continues at its target.
     fn unwind_to(&mut self, mark: Mark) {
         self.frames.truncate(mark.frame + 1);
-        let f = self.top();
-        debug_assert_eq!(f.code, mark.code);
-        f.stack.truncate(mark.stack_len);
-        f.locals.truncate(mark.locals_len);
-        f.pc = mark.target;
-    }
-
-    fn pop_bool(&mut self, program: &Program) -> Result<bool, RuntimeError> {
-        match self.pop() {
-            Value::Bool(b) => Ok(b),
-            v => Err(self.trap(program, format!("expected a Bool, found {}", v.kind()))),
+        self.owed.retain(|o| o.frame as usize <= mark.frame);
+        self.stack.truncate(mark.stack_len);
+        if let Some(Frame::Code(f)) = self.frames.last_mut() {
+            debug_assert_eq!(f.code, mark.code);
+            f.pc = mark.target;
         }
     }
 
-    fn checked<T>(&self, program: &Program, v: Option<T>, what: &str) -> Result<T, RuntimeError> {
-        v.ok_or_else(|| self.trap(program, format!("integer overflow in {what}")))
-    }
-
-    /// Returns `v` from the running frame to its caller.
-    fn ret(&mut self, v: Value) -> Flow {
+    /// Returns `v` from the running code frame to whatever is below it.
+    fn ret(&mut self, program: &Program, host: &mut dyn Host, v: Value) -> Option<Value> {
         let Some(Frame::Code(frame)) = self.frames.pop() else {
             unreachable!("returning from a code frame");
         };
+        self.stack.truncate(frame.ret as usize);
         if let Some(ctx) = frame.clause {
             self.marks.truncate(ctx.base);
             self.marks.extend(ctx.saved);
         }
+        if frame.observed {
+            host.on_return(&program.codes[frame.code as usize].def, &v);
+        }
+        let depth = self.frames.len() as u32;
+        while let Some(o) = self.owed.last()
+            && o.frame == depth
+        {
+            for _ in 0..o.count {
+                host.on_return(&program.codes[o.code as usize].def, &v);
+            }
+            self.owed.pop();
+        }
         self.deliver(v)
     }
 
-    fn deliver(&mut self, v: Value) -> Flow {
+    /// Hands a call's result to the frame below: a code frame's stack, or a loop frame.
+    fn deliver(&mut self, v: Value) -> Option<Value> {
         match self.frames.last_mut() {
-            None => Flow::Done(v),
-            Some(Frame::Code(f)) => {
-                f.stack.push(v);
-                Flow::Continue
+            None => {
+                self.result = Some(v.clone());
+                Some(v)
+            }
+            Some(Frame::Code(_)) => {
+                self.stack.push(v);
+                None
             }
             Some(Frame::Loop(l)) => {
                 match &mut l.kind {
@@ -564,12 +1019,117 @@ impl Vm {
                     }
                     Loop::Fold { acc, .. } => *acc = v,
                 }
-                Flow::Continue
+                None
             }
         }
     }
 
-    fn step_loop(&mut self, program: &Program) -> Result<Flow, RuntimeError> {
+    /// Calls code unit `c` with the arguments at `stack[at..]`; `ret` is the stack length to
+    /// restore when it returns. A tail call replaces the running frame.
+    #[allow(clippy::too_many_arguments)]
+    fn enter_code(
+        &mut self,
+        program: &Program,
+        host: &mut dyn Host,
+        observe: bool,
+        c: u32,
+        env: &[Value],
+        at: usize,
+        ret: usize,
+        tail: bool,
+    ) -> Result<Option<Value>, RuntimeError> {
+        let callee = &program.codes[c as usize];
+        let tail = tail && matches!(self.frames.last(), Some(Frame::Code(f)) if f.clause.is_none());
+        if !tail && self.frames.len() >= self.limits.call_depth as usize {
+            let limit = u64::from(self.limits.call_depth);
+            return Err(self.error(program, Fault::Exhausted(Resource::CallDepth, limit)));
+        }
+        let observed = observe && !callee.lambda;
+        if observed && let Some(v) = host.on_call(&callee.def, &self.stack[at..]) {
+            // A cached result: the call is skipped.
+            self.stack.truncate(ret);
+            return Ok(if tail { self.ret(program, host, v) } else { self.deliver(v) });
+        }
+        if !tail {
+            self.frames.push(Frame::Code(CodeFrame {
+                code: c,
+                pc: 0,
+                base: at as u32,
+                ret: ret as u32,
+                observed,
+                clause: None,
+            }));
+            if !env.is_empty() {
+                self.stack.extend(env.iter().cloned());
+            }
+            return Ok(None);
+        }
+        let depth = self.frames.len() as u32 - 1;
+        let Some(Frame::Code(f)) = self.frames.last_mut() else { unreachable!() };
+        if f.observed {
+            match self.owed.last_mut() {
+                Some(o) if o.frame == depth && o.code == f.code => o.count += 1,
+                _ => self.owed.push(Owed { frame: depth, code: f.code, count: 1 }),
+            }
+        }
+        let base = f.base as usize;
+        *f = CodeFrame { code: c, pc: 0, base: f.base, ret: f.ret, observed, clause: None };
+        self.stack.remove(base, at);
+        self.stack.extend(env.iter().cloned());
+        Ok(None)
+    }
+
+    /// Calls a function value with the arguments at `stack[at..]`.
+    #[allow(clippy::too_many_arguments)]
+    fn call_value(
+        &mut self,
+        program: &Program,
+        host: &mut dyn Host,
+        observe: bool,
+        f: Value,
+        at: usize,
+        ret: usize,
+        tail: bool,
+    ) -> Result<Option<Value>, RuntimeError> {
+        let argc = (self.stack.len() - at) as u32;
+        match &f {
+            Value::Closure { code, env } => {
+                let callee = &program.codes[*code as usize];
+                if callee.arity != argc {
+                    let msg =
+                        format!("{} takes {} arguments, not {argc}", callee.name, callee.arity);
+                    return Err(self.error(program, Fault::Trap(msg)));
+                }
+                self.enter_code(program, host, observe, *code, env, at, ret, tail)
+            }
+            Value::Builtin(b @ (Builtin::Map | Builtin::Filter | Builtin::Fold)) => {
+                let args: Vec<Value> = self.stack.drain(at..).collect();
+                self.stack.truncate(ret);
+                self.start_loop(program, *b, args)?;
+                Ok(None)
+            }
+            Value::Builtin(Builtin::Now) => {
+                self.stack.truncate(ret);
+                let at = self.stack.len();
+                self.perform(program, host, HostEffect::Now.hash(), at)?;
+                Ok(None)
+            }
+            Value::Builtin(b) => {
+                let v = builtin(program, *b, &mut self.stack[at..], &mut self.usage, &self.limits)
+                    .map_err(|fault| self.error(program, fault))?;
+                self.stack.truncate(ret);
+                Ok(self.deliver(v))
+            }
+            v => Err(self.error(program, Fault::Trap(format!("cannot call a {}", v.kind())))),
+        }
+    }
+
+    fn step_loop(
+        &mut self,
+        program: &Program,
+        host: &mut dyn Host,
+        observe: bool,
+    ) -> Result<Option<Value>, RuntimeError> {
         let Some(Frame::Loop(l)) = self.frames.last_mut() else { unreachable!() };
         let xs = match &l.kind {
             Loop::Map { xs, .. } | Loop::Filter { xs, .. } | Loop::Fold { xs, .. } => xs,
@@ -580,85 +1140,20 @@ impl Vm {
                 Loop::Map { out, .. } | Loop::Filter { out, .. } => Value::list(out),
                 Loop::Fold { acc, .. } => acc,
             };
-            self.charge_heap(program, &v)?;
+            charge(&mut self.usage, &self.limits, v.heap_size())
+                .map_err(|fault| self.error(program, fault))?;
             return Ok(self.deliver(v));
         }
         let x = xs[l.next].clone();
         l.next += 1;
-        let args = match &mut l.kind {
+        let at = self.stack.len();
+        if let Loop::Fold { acc, .. } = &mut l.kind {
             // The call's result replaces the accumulator: move it rather than copy it.
-            Loop::Fold { acc, .. } => vec![acc.take(), x],
-            _ => vec![x],
-        };
+            self.stack.push(acc.take());
+        }
+        self.stack.push(x);
         let f = l.f.clone();
-        self.enter(program, f, args)
-    }
-
-    /// Calls a function value from a loop frame: a closure gets a frame, a builtin answers.
-    fn enter(
-        &mut self,
-        program: &Program,
-        mut f: Value,
-        args: Vec<Value>,
-    ) -> Result<Flow, RuntimeError> {
-        match &mut f {
-            Value::Closure { code, env } => {
-                let (code, env) = (*code, std::mem::take(env));
-                self.push_frame(program, code, env, args)?;
-                Ok(Flow::Continue)
-            }
-            &mut Value::Builtin(b)
-                if !matches!(b, Builtin::Map | Builtin::Filter | Builtin::Fold) =>
-            {
-                let v = self.builtin(program, b, args)?;
-                Ok(self.deliver(v))
-            }
-            &mut Value::Builtin(b) => self.start_loop(program, b, args),
-            v => Err(self.trap(program, format!("cannot call a {}", v.kind()))),
-        }
-    }
-
-    fn push_frame(
-        &mut self,
-        program: &Program,
-        code: u32,
-        mut locals: Vec<Value>,
-        args: Vec<Value>,
-    ) -> Result<(), RuntimeError> {
-        if self.frames.len() >= self.limits.call_depth as usize {
-            return Err(self.exhausted(program, "call depth", u64::from(self.limits.call_depth)));
-        }
-        if locals.is_empty() {
-            locals = args;
-        } else {
-            locals.extend(args);
-        }
-        self.frames.push(Frame::Code(CodeFrame {
-            code,
-            pc: 0,
-            locals,
-            stack: Vec::new(),
-            clause: None,
-        }));
-        Ok(())
-    }
-
-    fn call(
-        &mut self,
-        program: &Program,
-        host: &mut dyn Host,
-        callee: Value,
-        args: Vec<Value>,
-    ) -> Result<Flow, RuntimeError> {
-        match callee {
-            Value::Builtin(Builtin::Now) => {
-                self.perform(program, host, HostEffect::Now.hash(), Vec::new())
-            }
-            Value::Builtin(b @ (Builtin::Map | Builtin::Filter | Builtin::Fold)) => {
-                self.start_loop(program, b, args)
-            }
-            callee => self.enter(program, callee, args),
-        }
+        self.call_value(program, host, observe, f, at, at, false)
     }
 
     fn start_loop(
@@ -666,11 +1161,14 @@ impl Vm {
         program: &Program,
         b: Builtin,
         args: Vec<Value>,
-    ) -> Result<Flow, RuntimeError> {
+    ) -> Result<(), RuntimeError> {
         let mut args = args.into_iter();
         let xs = match args.next() {
             Some(Value::List(ref xs)) => xs.clone(),
-            _ => return Err(self.trap(program, format!("{} needs a list", b.name()))),
+            _ => {
+                let msg = format!("{} needs a list", b.name());
+                return Err(self.error(program, Fault::Trap(msg)));
+            }
         };
         let (kind, f) = match b {
             Builtin::Map => (Loop::Map { out: Vec::with_capacity(xs.len()), xs }, args.next()),
@@ -681,133 +1179,31 @@ impl Vm {
             }
         };
         let Some(f) = f else {
-            return Err(self.trap(program, format!("{} needs a function", b.name())));
+            let msg = format!("{} needs a function", b.name());
+            return Err(self.error(program, Fault::Trap(msg)));
         };
         if self.frames.len() >= self.limits.call_depth as usize {
-            return Err(self.exhausted(program, "call depth", u64::from(self.limits.call_depth)));
+            let limit = u64::from(self.limits.call_depth);
+            return Err(self.error(program, Fault::Exhausted(Resource::CallDepth, limit)));
         }
-        self.frames.push(Frame::Loop(LoopFrame { f, next: 0, kind }));
-        Ok(Flow::Continue)
+        self.frames.push(Frame::Loop(Box::new(LoopFrame { f, next: 0, kind })));
+        Ok(())
     }
 
-    fn builtin(
-        &mut self,
-        program: &Program,
-        b: Builtin,
-        args: Vec<Value>,
-    ) -> Result<Value, RuntimeError> {
-        let bad = |vm: &Vm| vm.trap(program, format!("bad arguments to {}", b.name()));
-        let mut args = args;
-        // Values cannot be destructured by move (they free their children iteratively in
-        // `Drop`); an updated map is taken out of its slot so that it stays unshared.
-        let v = match (b, args.as_mut_slice()) {
-            (Builtin::Show, [v]) => {
-                let v = Value::String(show(program, v).into());
-                self.charge_heap(program, &v)?;
-                v
-            }
-            (Builtin::Len, [v]) => Value::Int(match v {
-                Value::List(xs) => xs.len() as i64,
-                Value::String(s) => s.chars().count() as i64,
-                Value::Map(m) => m.len() as i64,
-                _ => return Err(bad(self)),
-            }),
-            (Builtin::Get, [Value::Map(m), k]) => Value::Option(m.get(k).cloned().map(Arc::new)),
-            (Builtin::Get, [Value::List(xs), Value::Int(i)]) => Value::Option(
-                usize::try_from(*i).ok().and_then(|i| xs.get(i)).cloned().map(Arc::new),
-            ),
-            (Builtin::Insert, [Value::Map(m), k, v]) => {
-                let mut m = std::mem::take(m);
-                self.charge_copy(program, &m, m.len() as u64 * 2)?;
-                self.charge(program, 2 * WORD)?;
-                Arc::make_mut(&mut m).insert(k.take(), v.take());
-                Value::Map(m)
-            }
-            (Builtin::EmptyMap, []) => Value::map(BTreeMap::new()),
-            (Builtin::Keys, [Value::Map(m)]) => {
-                let v = Value::list(m.keys().cloned().collect());
-                self.charge_heap(program, &v)?;
-                v
-            }
-            _ => return Err(bad(self)),
-        };
-        Ok(v)
-    }
-
-    fn concat(&mut self, program: &Program, mut l: Value, r: Value) -> Result<Value, RuntimeError> {
-        Ok(match (&mut l, &r) {
-            (Value::String(a), Value::String(b)) => {
-                let mut s = String::with_capacity(a.len() + b.len());
-                s.push_str(a);
-                s.push_str(b);
-                let v = Value::String(s.into());
-                self.charge_heap(program, &v)?;
-                v
-            }
-            (Value::List(a), Value::List(b)) => {
-                let mut a = std::mem::take(a);
-                self.charge_copy(program, &a, a.len() as u64)?;
-                self.charge(program, WORD * b.len() as u64)?;
-                Arc::make_mut(&mut a).extend(b.iter().cloned());
-                Value::List(a)
-            }
-            (a, b) => {
-                return Err(self.trap(
-                    program,
-                    format!("`++` is not defined on {} and {}", a.kind(), b.kind()),
-                ));
-            }
-        })
-    }
-
-    fn binary(
-        &self,
-        program: &Program,
-        op: BinOp,
-        l: Value,
-        r: Value,
-    ) -> Result<Value, RuntimeError> {
-        use Value::{Bool, Duration as D, Int};
-        let ov = |v: Option<i64>| self.checked(program, v, op.symbol());
-        let div = |a: i64, b: i64, f: fn(i64, i64) -> Option<i64>| {
-            if b == 0 { Err(self.trap(program, "division by zero")) } else { ov(f(a, b)) }
-        };
-        Ok(match (op, l, r) {
-            (BinOp::Add, Int(a), Int(b)) => Int(ov(a.checked_add(b))?),
-            (BinOp::Sub, Int(a), Int(b)) => Int(ov(a.checked_sub(b))?),
-            (BinOp::Mul, Int(a), Int(b)) => Int(ov(a.checked_mul(b))?),
-            (BinOp::Div, Int(a), Int(b)) => Int(div(a, b, i64::checked_div)?),
-            (BinOp::Rem, Int(a), Int(b)) => Int(div(a, b, i64::checked_rem)?),
-            (BinOp::Add, D(a), D(b)) => D(ov(a.checked_add(b))?),
-            (BinOp::Sub, D(a), D(b)) => D(ov(a.checked_sub(b))?),
-            (BinOp::Mul, D(a), Int(b)) => D(ov(a.checked_mul(b))?),
-            (BinOp::Div, D(a), Int(b)) => D(div(a, b, i64::checked_div)?),
-            (BinOp::Eq, a, b) => Bool(a == b),
-            (BinOp::Ne, a, b) => Bool(a != b),
-            (BinOp::Lt, a, b) if comparable(&a, &b) => Bool(a < b),
-            (BinOp::Le, a, b) if comparable(&a, &b) => Bool(a <= b),
-            (BinOp::Gt, a, b) if comparable(&a, &b) => Bool(a > b),
-            (BinOp::Ge, a, b) if comparable(&a, &b) => Bool(a >= b),
-            (op, a, b) => {
-                return Err(self.trap(
-                    program,
-                    format!("`{}` is not defined on {} and {}", op.symbol(), a.kind(), b.kind()),
-                ));
-            }
-        })
-    }
-
+    /// Performs `effect` with the arguments at `stack[at..]`.
     fn perform(
         &mut self,
         program: &Program,
         host: &mut dyn Host,
         effect: CodeHash,
-        args: Vec<Value>,
-    ) -> Result<Flow, RuntimeError> {
+        at: usize,
+    ) -> Result<(), RuntimeError> {
+        let fail = |vm: &Vm, f: Fault| vm.error(program, f);
         self.usage.effects += 1;
         if self.usage.effects > self.limits.effects {
-            return Err(self.exhausted(program, "effects", self.limits.effects));
+            return Err(fail(self, Fault::Exhausted(Resource::Effects, self.limits.effects)));
         }
+        let argc = self.stack.len() - at;
         // The nearest visible handler with a clause for this operation.
         for h in (0..self.marks.len()).rev() {
             let MarkKind::Handle { table, env } = &self.marks[h].kind else { continue };
@@ -816,39 +1212,49 @@ impl Vm {
             else {
                 continue;
             };
-            if clause.arity as usize != args.len() {
-                return Err(self.trap(program, "a handler clause with the wrong arity"));
+            if clause.arity as usize != argc {
+                return Err(fail(
+                    self,
+                    Fault::Trap("a handler clause with the wrong arity".into()),
+                ));
             }
-            let (code, pc, env) = (self.marks[h].code, clause.pc, env.clone());
-            self.push_frame(program, code, env, args)?;
+            if self.frames.len() >= self.limits.call_depth as usize {
+                let limit = u64::from(self.limits.call_depth);
+                return Err(fail(self, Fault::Exhausted(Resource::CallDepth, limit)));
+            }
+            // The clause's frame: a copy of the handle site's slots, then the arguments.
+            let pc = clause.pc;
+            let code = self.marks[h].code;
+            let env = env.clone();
+            self.stack.insert(at, env);
             let saved = self.marks.split_off(h);
-            let f = self.top();
-            f.pc = pc;
-            f.clause = Some(ClauseCtx { base: h, saved });
-            return Ok(Flow::Continue);
+            self.frames.push(Frame::Code(CodeFrame {
+                code,
+                pc,
+                base: at as u32,
+                ret: at as u32,
+                observed: false,
+                clause: Some(Box::new(ClauseCtx { base: h, saved })),
+            }));
+            return Ok(());
         }
-        let name = || {
-            program
+        let Some(op) = HostEffect::from_hash(&effect) else {
+            let name = program
                 .effect_names
                 .get(&effect)
-                .map_or_else(|| format!("#{}", effect.short()), |n| n.to_string())
+                .map_or_else(|| format!("#{}", effect.short()), |n| n.to_string());
+            return Err(fail(self, Fault::Trap(format!("unhandled effect {name}"))));
         };
-        let Some(op) = HostEffect::from_hash(&effect) else {
-            return Err(self.trap(program, format!("unhandled effect {}", name())));
-        };
-        let host_err = |vm: &Vm, e: HostError| RuntimeError::Host {
-            effect: op.name().into(),
-            message: e.0,
-            at: vm.location(program),
-        };
-        let cost = match (op, args.as_slice()) {
+        let cost = match (op, &self.stack[at..]) {
             (HostEffect::Sleep, [Value::Duration(d)]) if *d < 0 => {
-                return Err(self.trap(program, format!("Sleep with a negative duration ({d}ms)")));
+                let msg = format!("Sleep with a negative duration ({d}ms)");
+                return Err(fail(self, Fault::Trap(msg)));
             }
             (HostEffect::Sleep, [Value::Duration(d)]) => *d,
-            _ => host.cost(op, &args).map_err(|e| host_err(self, e))?,
+            (_, args) => host.cost(op, args).map_err(|e| fail(self, Fault::Host(op, e)))?,
         };
-        let when = self.checked(program, self.clock.checked_add(cost), "the virtual clock")?;
+        let when = checked(self.clock.checked_add(cost), "the virtual clock")
+            .map_err(|f| fail(self, f))?;
         // The earliest visible deadline; among equal ones the outermost is abandoned.
         let earliest = self
             .marks
@@ -866,16 +1272,229 @@ impl Vm {
             let mark = self.marks[i].clone();
             self.marks.truncate(i);
             self.unwind_to(mark);
-            return Ok(Flow::Continue);
+            return Ok(());
         }
         let value = match op {
             HostEffect::Now => Value::Int(self.clock),
-            _ => host.perform(op, &args, self.clock).map_err(|e| host_err(self, e))?,
+            _ => host
+                .perform(op, &self.stack[at..], self.clock)
+                .map_err(|e| fail(self, Fault::Host(op, e)))?,
         };
         self.clock = when;
-        self.push(value);
-        Ok(Flow::Continue)
+        self.stack.truncate(at);
+        self.stack.push(value);
+        Ok(())
     }
+}
+
+fn not_bool(v: Option<&Value>) -> Fault {
+    Fault::Trap(format!("expected a Bool, found {}", v.map_or("nothing", |v| v.kind())))
+}
+
+fn checked<T>(v: Option<T>, what: &str) -> Result<T, Fault> {
+    v.ok_or_else(|| Fault::Trap(format!("integer overflow in {what}")))
+}
+
+fn charge(usage: &mut crate::vm::Usage, limits: &Limits, bytes: u64) -> Result<(), Fault> {
+    usage.heap_bytes += bytes;
+    if usage.heap_bytes > limits.heap_bytes {
+        return Err(Fault::Exhausted(Resource::HeapBytes, limits.heap_bytes));
+    }
+    Ok(())
+}
+
+/// Updating a shared list or map copies its `words` slots first.
+fn charge_copy<T>(
+    usage: &mut Usage,
+    limits: &Limits,
+    rc: &Arc<T>,
+    words: u64,
+) -> Result<(), Fault> {
+    if Arc::strong_count(rc) > 1 {
+        charge(usage, limits, WORD + WORD * words)?;
+    }
+    Ok(())
+}
+
+enum IntResult {
+    Int(i64),
+    Bool(bool),
+    Trap,
+}
+
+#[inline(always)]
+fn int_fast(op: BinOp, a: i64, b: i64) -> IntResult {
+    let int = |v: Option<i64>| v.map_or(IntResult::Trap, IntResult::Int);
+    match op {
+        BinOp::Add => int(a.checked_add(b)),
+        BinOp::Sub => int(a.checked_sub(b)),
+        BinOp::Mul => int(a.checked_mul(b)),
+        BinOp::Div => int(a.checked_div(b)),
+        BinOp::Rem => int(a.checked_rem(b)),
+        BinOp::Eq => IntResult::Bool(a == b),
+        BinOp::Ne => IntResult::Bool(a != b),
+        BinOp::Lt => IntResult::Bool(a < b),
+        BinOp::Le => IntResult::Bool(a <= b),
+        BinOp::Gt => IntResult::Bool(a > b),
+        BinOp::Ge => IntResult::Bool(a >= b),
+        BinOp::Concat | BinOp::And | BinOp::Or => IntResult::Trap,
+    }
+}
+
+/// Int arithmetic and comparisons: checked, so overflow and a zero divisor trap.
+fn int_op(op: BinOp, a: i64, b: i64) -> Result<Value, Fault> {
+    let ov = |v: Option<i64>| checked(v, op.symbol()).map(Value::Int);
+    match op {
+        BinOp::Add => ov(a.checked_add(b)),
+        BinOp::Sub => ov(a.checked_sub(b)),
+        BinOp::Mul => ov(a.checked_mul(b)),
+        BinOp::Div | BinOp::Rem if b == 0 => trap("division by zero"),
+        BinOp::Div => ov(a.checked_div(b)),
+        BinOp::Rem => ov(a.checked_rem(b)),
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+            Ok(Value::Bool(int_cmp(op, a, b)))
+        }
+        BinOp::Concat | BinOp::And | BinOp::Or => {
+            trap(format!("`{}` is not defined on Int and Int", op.symbol()))
+        }
+    }
+}
+
+#[inline(always)]
+fn int_cmp(op: BinOp, a: i64, b: i64) -> bool {
+    match op {
+        BinOp::Eq => a == b,
+        BinOp::Ne => a != b,
+        BinOp::Lt => a < b,
+        BinOp::Le => a <= b,
+        BinOp::Gt => a > b,
+        _ => a >= b,
+    }
+}
+
+/// `== != < <= > >=` on any values (`<` and friends only between Ints, Durations or Strings).
+fn compare(op: BinOp, a: &Value, b: &Value) -> Result<bool, Fault> {
+    let ord = || a.cmp(b);
+    Ok(match op {
+        BinOp::Eq => a == b,
+        BinOp::Ne => a != b,
+        _ if !comparable(a, b) => {
+            return trap(format!(
+                "`{}` is not defined on {} and {}",
+                op.symbol(),
+                a.kind(),
+                b.kind()
+            ));
+        }
+        BinOp::Lt => ord().is_lt(),
+        BinOp::Le => ord().is_le(),
+        BinOp::Gt => ord().is_gt(),
+        BinOp::Ge => ord().is_ge(),
+        _ => return trap(format!("`{}` is not a comparison", op.symbol())),
+    })
+}
+
+fn binary(op: BinOp, l: Value, r: Value) -> Result<Value, Fault> {
+    use Value::{Duration as D, Int};
+    let ov = |v: Option<i64>| checked(v, op.symbol());
+    let div = |a: i64, b: i64, f: fn(i64, i64) -> Option<i64>| {
+        if b == 0 { trap("division by zero") } else { ov(f(a, b)) }
+    };
+    Ok(match (op, &l, &r) {
+        (_, Int(a), Int(b)) => return int_op(op, *a, *b),
+        (BinOp::Add, D(a), D(b)) => D(ov(a.checked_add(*b))?),
+        (BinOp::Sub, D(a), D(b)) => D(ov(a.checked_sub(*b))?),
+        (BinOp::Mul, D(a), Int(b)) => D(ov(a.checked_mul(*b))?),
+        (BinOp::Div, D(a), Int(b)) => D(div(*a, *b, i64::checked_div)?),
+        (BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, a, b) => {
+            Value::Bool(compare(op, a, b)?)
+        }
+        (op, a, b) => {
+            return trap(format!(
+                "`{}` is not defined on {} and {}",
+                op.symbol(),
+                a.kind(),
+                b.kind()
+            ));
+        }
+    })
+}
+
+/// `++`: a list held only here is extended in place.
+fn concat(usage: &mut Usage, limits: &Limits, mut l: Value, r: Value) -> Result<Value, Fault> {
+    Ok(match (&mut l, &r) {
+        (Value::String(a), Value::String(b)) => {
+            let mut s = String::with_capacity(a.len() + b.len());
+            s.push_str(a);
+            s.push_str(b);
+            let v = Value::String(s.into());
+            charge(usage, limits, v.heap_size())?;
+            v
+        }
+        (Value::List(a), Value::List(b)) => {
+            let mut a = std::mem::take(a);
+            charge_copy(usage, limits, &a, a.len() as u64)?;
+            charge(usage, limits, WORD * b.len() as u64)?;
+            Arc::make_mut(&mut a).extend(b.iter().cloned());
+            Value::List(a)
+        }
+        (a, b) => {
+            return trap(format!("`++` is not defined on {} and {}", a.kind(), b.kind()));
+        }
+    })
+}
+
+fn field(v: &Value, name: &SmolStr) -> Result<Value, Fault> {
+    if let Value::Record { fields, .. } = v
+        && let Some((_, x)) = fields.iter().find(|(f, _)| f == name)
+    {
+        return Ok(x.clone());
+    }
+    trap(format!("no field `{name}`"))
+}
+
+fn builtin(
+    program: &Program,
+    b: Builtin,
+    args: &mut [Value],
+    usage: &mut Usage,
+    limits: &Limits,
+) -> Result<Value, Fault> {
+    let bad = || Fault::Trap(format!("bad arguments to {}", b.name()));
+    // Values cannot be destructured by move (they free their children iteratively in
+    // `Drop`); an updated map is taken out of its slot so that it stays unshared.
+    let v = match (b, args) {
+        (Builtin::Show, [v]) => {
+            let v = Value::String(show(program, v).into());
+            charge(usage, limits, v.heap_size())?;
+            v
+        }
+        (Builtin::Len, [v]) => Value::Int(match v {
+            Value::List(xs) => xs.len() as i64,
+            Value::String(s) => s.chars().count() as i64,
+            Value::Map(m) => m.len() as i64,
+            _ => return Err(bad()),
+        }),
+        (Builtin::Get, [Value::Map(m), k]) => Value::Option(m.get(k).cloned().map(Arc::new)),
+        (Builtin::Get, [Value::List(xs), Value::Int(i)]) => {
+            Value::Option(usize::try_from(*i).ok().and_then(|i| xs.get(i)).cloned().map(Arc::new))
+        }
+        (Builtin::Insert, [Value::Map(m), k, v]) => {
+            let mut m = std::mem::take(m);
+            charge_copy(usage, limits, &m, m.len() as u64 * 2)?;
+            charge(usage, limits, 2 * WORD)?;
+            Arc::make_mut(&mut m).insert(k.take(), v.take());
+            Value::Map(m)
+        }
+        (Builtin::EmptyMap, []) => Value::map(BTreeMap::new()),
+        (Builtin::Keys, [Value::Map(m)]) => {
+            let v = Value::list(m.keys().cloned().collect());
+            charge(usage, limits, v.heap_size())?;
+            v
+        }
+        _ => return Err(bad()),
+    };
+    Ok(v)
 }
 
 /// `< <= > >=` are defined on Int, Duration and String, between values of one type.
@@ -888,9 +1507,9 @@ fn comparable(a: &Value, b: &Value) -> bool {
     )
 }
 
-/// Matches `v` against `p`, collecting bindings in the pattern's canonical order. Recursion
+/// Matches `v` against `p`, pushing bindings in the pattern's canonical order. Recursion
 /// follows the pattern (bounded by the source), never the value.
-fn matches(p: &Pat, v: &Value, out: &mut Vec<Value>) -> bool {
+fn matches(p: &Pat, v: &Value, out: &mut Stack) -> bool {
     match (p, v) {
         (Pat::Wildcard, _) => true,
         (Pat::Bind, v) => {

@@ -8,7 +8,9 @@ use expect_test::{Expect, expect};
 use std::collections::HashMap;
 use support::{load, stored};
 use tel_hash::CodeHash;
-use tel_vm::{Limits, LoadError, Program, RuntimeError, Status, StoredDef, TestHost, Value, Vm};
+use tel_vm::{
+    Limits, LoadError, Program, Resource, RuntimeError, Status, StoredDef, TestHost, Value, Vm,
+};
 
 fn run_with(src: &str, limits: Limits, host: &mut TestHost) -> Result<String, RuntimeError> {
     let program = load(src);
@@ -161,19 +163,19 @@ fn host_refusals_are_runtime_errors() {
     check(
         r#"fn main() -> () ! {Withdraw} { perform Withdraw("bob", 5) }"#,
         expect![[
-            r#"error: host effect Withdraw failed: withdrawing 5 from "bob", whose balance is 0 (in main (#gmvi5pc1) at instruction 2)"#
+            r#"error: host effect Withdraw failed: withdrawing 5 from "bob", whose balance is 0 (in main (#gmvi5pc1) expr 0)"#
         ]],
     );
     check(
         r#"fn main() -> Int ! {Observe} { perform Observe("NOPE") }"#,
         expect![[
-            r#"error: host effect Observe failed: unknown feed "NOPE" (in main (#ojonkgr2) at instruction 1)"#
+            r#"error: host effect Observe failed: unknown feed "NOPE" (in main (#ojonkgr2) expr 0)"#
         ]],
     );
     check(
         r#"fn main() -> Int ! {Random} { perform Random(0) }"#,
         expect![
-            "error: host effect Random failed: Random with a non-positive bound (0) (in main (#1vraaju5) at instruction 1)"
+            "error: host effect Random failed: Random with a non-positive bound (0) (in main (#1vraaju5) expr 0)"
         ],
     );
 }
@@ -199,15 +201,15 @@ fn within_after_and_the_virtual_clock() {
 fn arithmetic_traps() {
     check(
         "fn main() -> Int { let z = 0; 1 / z }",
-        expect!["error: division by zero in main (#qv9b46s5) at instruction 4"],
+        expect!["error: division by zero in main (#qv9b46s5) expr 2"],
     );
     check(
         "fn main() -> Int { 9223372036854775807 + 1 }",
-        expect!["error: integer overflow in + in main (#l50c74ff) at instruction 2"],
+        expect!["error: integer overflow in + in main (#l50c74ff) expr 0"],
     );
     check(
         "fn main() -> Int { let m = -9223372036854775807 - 1; m / -1 }",
-        expect!["error: integer overflow in / in main (#eh7u4oso) at instruction 6"],
+        expect!["error: integer overflow in / in main (#eh7u4oso) expr 4"],
     );
 }
 
@@ -215,14 +217,17 @@ fn arithmetic_traps() {
 fn runaway_recursion_and_fuel_stop_the_run() {
     check(
         "fn down(n: Int) -> Int { down(n + 1) + 1 }\nfn main() -> Int { down(0) }",
-        expect!["error: call depth exhausted (limit 10000) in down (#cjep1k54) at instruction 4"],
+        expect!["error: call depth exhausted (limit 100000) in down (#cjep1k54) expr 1"],
     );
     let fib = "fn fib(n: Int) -> Int { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } }
         fn main() -> Int { fib(30) }";
     let limits = Limits { fuel: 10_000, ..Limits::default() };
     let err = run_with(fib, limits, &mut TestHost::new(0)).unwrap_err();
     assert!(
-        matches!(&err, RuntimeError::ResourceExhausted { resource, limit: 10_000, .. } if resource == "fuel"),
+        matches!(
+            &err,
+            RuntimeError::ResourceExhausted { resource: Resource::Fuel, limit: 10_000, .. }
+        ),
         "{err}"
     );
     let limits = Limits { effects: 3, ..Limits::default() };
@@ -232,8 +237,7 @@ fn runaway_recursion_and_fuel_stop_the_run() {
         &mut TestHost::new(0),
     )
     .unwrap_err();
-    expect!["effects exhausted (limit 3) in main (#5ffm178m) at instruction 10"]
-        .assert_eq(&err.to_string());
+    expect!["effects exhausted (limit 3) in main (#5ffm178m) expr 9"].assert_eq(&err.to_string());
 }
 
 #[test]
