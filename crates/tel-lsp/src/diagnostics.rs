@@ -1,0 +1,156 @@
+//! Diagnostics pushed to the client as the user types.
+//!
+//! After a change the publisher waits a little for more changes (the debounce), then checks
+//! on a snapshot. A change during the check cancels it, and a check whose snapshot is older
+//! than the latest change publishes nothing: the latest text wins. Files are published only
+//! when their diagnostics differ from what the client last got, so a fixed error is cleared
+//! (an empty list) exactly once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustc_hash::FxHashMap;
+use tel_ide::{FileId, Severity};
+use tokio::sync::watch;
+use tower_lsp_server::Client;
+use tower_lsp_server::ls_types::{
+    self as lsp, DiagnosticRelatedInformation, DiagnosticSeverity, NumberOrString, Uri,
+};
+
+use crate::error::{HandlerError, HandlerResult};
+use crate::server::Shared;
+use crate::world::Snapshot;
+use crate::writer::WriterHandle;
+
+/// The custom notification `tel/status`: sent when the server has checked everything up to
+/// a change (documented in docs/lsp.md; tests wait for it instead of sleeping).
+pub enum Status {}
+
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
+pub struct StatusParams {
+    /// Nothing is left to check: the published diagnostics describe the latest text.
+    pub quiescent: bool,
+    /// How many changes the server has applied.
+    pub generation: u64,
+}
+
+impl lsp::notification::Notification for Status {
+    type Params = StatusParams;
+    const METHOD: &'static str = "tel/status";
+}
+
+struct FileDiagnostics {
+    uri: Uri,
+    version: Option<i32>,
+    diagnostics: Vec<lsp::Diagnostic>,
+}
+
+pub async fn run(
+    client: Client,
+    writer: WriterHandle,
+    shared: Arc<Shared>,
+    mut changes: watch::Receiver<u64>,
+) {
+    let mut published: FxHashMap<Uri, Vec<lsp::Diagnostic>> = FxHashMap::default();
+    while changes.changed().await.is_ok() {
+        // Latest wins: wait until changes stop arriving for the debounce interval.
+        loop {
+            let debounce = shared.debounce_ms();
+            tokio::time::sleep(Duration::from_millis(debounce)).await;
+            if !changes.has_changed().unwrap_or(false) {
+                break;
+            }
+            changes.borrow_and_update();
+        }
+        let generation = *changes.borrow_and_update();
+        let Some(snap) = writer.snapshot().await else { return };
+        let checked = tokio::task::spawn_blocking(move || check(&snap)).await;
+        let batch = match checked {
+            Ok(Ok(batch)) => batch,
+            // cancelled by a newer change, which has already woken this loop again
+            Ok(Err(HandlerError::ContentModified)) => continue,
+            Ok(Err(e)) => {
+                log_error(&client, e).await;
+                continue;
+            }
+            Err(join) => {
+                let e = match join.try_into_panic() {
+                    Ok(payload) => HandlerError::from_panic("diagnostics", payload),
+                    Err(e) => HandlerError::Internal(format!("diagnostics task failed: {e}")),
+                };
+                log_error(&client, e).await;
+                continue;
+            }
+        };
+        if changes.has_changed().unwrap_or(false) {
+            continue;
+        }
+        for file in batch {
+            if published.get(&file.uri) == Some(&file.diagnostics) {
+                continue;
+            }
+            if file.diagnostics.is_empty() && !published.contains_key(&file.uri) {
+                continue;
+            }
+            client
+                .publish_diagnostics(file.uri.clone(), file.diagnostics.clone(), file.version)
+                .await;
+            if file.diagnostics.is_empty() {
+                published.remove(&file.uri);
+            } else {
+                published.insert(file.uri, file.diagnostics);
+            }
+        }
+        shared.refresh_views(&client);
+        client.send_notification::<Status>(StatusParams { quiescent: true, generation }).await;
+    }
+}
+
+async fn log_error(client: &Client, e: HandlerError) {
+    let message = match e {
+        HandlerError::ContentModified => return,
+        HandlerError::InvalidParams(m) | HandlerError::Internal(m) => m,
+    };
+    eprintln!("tel-lsp: {message}");
+    client.log_message(lsp::MessageType::ERROR, message).await;
+}
+
+/// Every file's diagnostics (open documents first, so they are warm soonest), with the
+/// definitions' hashes computed on the way: lenses and hints asked next find them ready.
+fn check(snap: &Snapshot) -> HandlerResult<Vec<FileDiagnostics>> {
+    let mut files: Vec<FileId> =
+        snap.files.iter().map(|(id, _)| id).filter(|&f| f != FileId(0)).collect();
+    files.sort_by_key(|f| (snap.files.get(*f).is_none_or(|i| i.version.is_none()), f.0));
+    let mut out = Vec::with_capacity(files.len());
+    for file in files {
+        let Some(uri) = snap.uri(file) else { continue };
+        let diagnostics = snap.analysis.diagnostics(file)?;
+        snap.analysis.definitions(file)?;
+        let diagnostics =
+            diagnostics.iter().map(|d| to_lsp(snap, d)).collect::<HandlerResult<_>>()?;
+        let version = snap.files.get(file).and_then(|i| i.version);
+        out.push(FileDiagnostics { uri, version, diagnostics });
+    }
+    Ok(out)
+}
+
+fn to_lsp(snap: &Snapshot, d: &tel_ide::Diagnostic) -> HandlerResult<lsp::Diagnostic> {
+    let mut related = Vec::new();
+    for r in &d.related {
+        if let Some(location) = snap.location(r.file, r.range)? {
+            related.push(DiagnosticRelatedInformation { location, message: r.message.clone() });
+        }
+    }
+    Ok(lsp::Diagnostic {
+        range: snap.range(d.file, d.range)?,
+        severity: Some(match d.severity {
+            Severity::Error => DiagnosticSeverity::ERROR,
+            Severity::Warning => DiagnosticSeverity::WARNING,
+        }),
+        code: Some(NumberOrString::String(d.code.to_owned())),
+        source: Some("tel".to_owned()),
+        message: d.message.clone(),
+        related_information: (!related.is_empty()).then_some(related),
+        ..Default::default()
+    })
+}

@@ -1,0 +1,147 @@
+//! End to end: the real `tel-lsp` binary over stdio, driven by a client the way an editor
+//! drives it. Nothing here sleeps or times: the tests wait for the server's messages
+//! (`tel/status` says when every change so far is checked).
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{Value, json};
+use tel_lsp::client::LspClient;
+
+const FEES: &str = "module fees
+
+/// The fee for `amount`, in basis points.
+pub fn fee(amount: Int) -> Int {
+    let rate = 30;
+    amount * rate / 10_000
+}
+
+fn total(amount: Int) -> Int {
+    amount + fee(amount)
+}
+";
+
+fn uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+struct Session {
+    client: LspClient,
+    _dir: tempfile::TempDir,
+    root: std::path::PathBuf,
+}
+
+fn start(files: &[(&str, &str)], utf8: bool) -> Session {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::write(root.join("tel.toml"), "[program]\nname = \"t\"\n").unwrap();
+    for (name, text) in files {
+        std::fs::write(root.join(name), text).unwrap();
+    }
+    let mut client = LspClient::spawn(Command::new(env!("CARGO_BIN_EXE_tel-lsp")), json!({}));
+    let init = client.initialize(&uri(&root), utf8);
+    let expected = if utf8 { "utf-8" } else { "utf-16" };
+    assert_eq!(init["capabilities"]["positionEncoding"], json!(expected));
+    client.wait_quiescent();
+    Session { client, _dir: dir, root }
+}
+
+fn change(client: &mut LspClient, uri: &str, version: i32, range: Value, text: &str) {
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri, "version": version},
+            "contentChanges": [{"range": range, "text": text}]
+        }),
+    );
+}
+
+fn range(l1: u32, c1: u32, l2: u32, c2: u32) -> Value {
+    json!({"start": {"line": l1, "character": c1}, "end": {"line": l2, "character": c2}})
+}
+
+#[test]
+fn diagnostics_appear_as_you_type_and_clear_when_fixed() {
+    let mut s = start(&[("fees.tel", FEES)], false);
+    let fees = uri(&s.root.join("fees.tel"));
+    s.client.open(&fees, FEES);
+    // `amount + fee(amount)` → `amount + fee(amount, 1)`: wrong arity
+    let line = FEES.lines().position(|l| l.contains("amount + fee(amount)")).unwrap() as u32;
+    let col = FEES.lines().nth(line as usize).unwrap().find(')').unwrap() as u32;
+    change(&mut s.client, &fees, 2, range(line, col, line, col), ", 1");
+    let diags = s.client.wait_diagnostics(&fees);
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(diags[0]["severity"], json!(1));
+    assert_eq!(diags[0]["source"], json!("tel"));
+    assert_eq!(diags[0]["range"]["start"]["line"], json!(line));
+    let message = diags[0]["message"].as_str().unwrap();
+    assert!(message.contains("argument"), "{message}");
+
+    // A syntax error on top, typed in two keystrokes: only the latest text is reported.
+    change(&mut s.client, &fees, 3, range(line, 0, line, 0), "let");
+    change(&mut s.client, &fees, 4, range(line, 3, line, 3), " = ");
+    let diags = s.client.wait_diagnostics(&fees);
+    assert!(diags.iter().any(|d| d["code"] == json!("E0001")), "{diags:#?}");
+
+    // Undo both: the list is cleared.
+    change(&mut s.client, &fees, 5, range(line, 0, line, 6), "");
+    change(&mut s.client, &fees, 6, range(line, col, line, col + 3), "");
+    let diags = s.client.wait_diagnostics(&fees);
+    assert_eq!(diags, Vec::<Value>::new());
+    assert_eq!(s.client.shutdown().code(), Some(0));
+}
+
+#[test]
+fn utf8_and_utf16_clients_edit_after_non_ascii_text_alike() {
+    for utf8 in [false, true] {
+        let text = "module m\n\nfn f() -> String {\n    \"é😀\" ++ \"x\"\n}\n";
+        let mut s = start(&[("m.tel", text)], utf8);
+        let m = uri(&s.root.join("m.tel"));
+        s.client.open(&m, text);
+        // Replace `"x"` (after `"é😀" ++ `) with `1`: a type error whose range must land on
+        // the `1` in the client's units.
+        let line3 = "    \"é😀\" ++ \"x\"";
+        let byte = line3.find("\"x\"").unwrap() as u32;
+        let col = if utf8 { byte } else { line3[..byte as usize].encode_utf16().count() as u32 };
+        change(&mut s.client, &m, 2, range(3, col, 3, col + 3), "1");
+        let diags = s.client.wait_diagnostics(&m);
+        assert!(!diags.is_empty(), "utf8={utf8}");
+        let d = diags.iter().find(|d| d["range"]["end"]["character"] == json!(col + 1));
+        assert!(d.is_some(), "utf8={utf8}: no diagnostic ends after the `1`: {diags:#?}");
+    }
+}
+
+#[test]
+fn bad_input_is_answered_and_the_server_keeps_serving() {
+    let mut s = start(&[("fees.tel", FEES)], false);
+    let fees = uri(&s.root.join("fees.tel"));
+
+    // Malformed JSON: a parse error response.
+    let garbage = "{\"jsonrpc\": \"2.0\", \"id\": 99, \"method\": ";
+    s.client.send_raw(format!("Content-Length: {}\r\n\r\n{}", garbage.len(), garbage).as_bytes());
+    let parse_error = s.client.response_to(Value::Null);
+    assert_eq!(parse_error["error"]["code"], json!(-32700), "{parse_error}");
+    // Valid JSON that is no JSON-RPC message: Invalid Request, with the id it had.
+    let odd = r#"{"id": 7, "method": 12}"#;
+    s.client.send_raw(format!("Content-Length: {}\r\n\r\n{}", odd.len(), odd).as_bytes());
+    let invalid = s.client.response(7);
+    assert_eq!(invalid["error"]["code"], json!(-32600), "{invalid}");
+    // An unknown method: MethodNotFound.
+    let unknown = s.client.request("tel/noSuchThing", json!({}));
+    assert_eq!(unknown["error"]["code"], json!(-32601), "{unknown}");
+
+    // An edit to a document that was never opened is ignored with a log message.
+    let ghost = uri(&s.root.join("ghost.tel"));
+    change(&mut s.client, &ghost, 2, range(0, 0, 0, 0), "x");
+    let log = s.client.wait_for(|m| m["method"] == "window/logMessage");
+    assert!(log["params"]["message"].as_str().unwrap().contains("not open"), "{log}");
+
+    // An edit past the end of the file applies at the end.
+    s.client.open(&fees, FEES);
+    change(&mut s.client, &fees, 2, range(400, 0, 400, 0), "fn broken( {");
+    let diags = s.client.wait_diagnostics(&fees);
+    assert!(diags.iter().any(|d| d["code"] == json!("E0001")), "{diags:#?}");
+
+    assert!(s.client.is_running());
+    assert_eq!(s.client.shutdown().code(), Some(0));
+}
