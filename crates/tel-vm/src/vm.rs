@@ -11,7 +11,7 @@
 //! countdown over a slice of instructions; the slow checks (wall time) run between slices.
 
 use crate::host::{Host, HostError};
-use crate::program::{HostEffect, Op, Program};
+use crate::program::{Code, HostEffect, Op, Program};
 use crate::resources::Resource;
 use crate::show::show;
 use crate::value::{RecordType, Value, WORD};
@@ -269,9 +269,10 @@ impl Stack {
         self.sp
     }
 
+    #[inline(always)]
     fn truncate(&mut self, n: usize) {
         if n < self.sp {
-            self.slots[n..self.sp].iter_mut().for_each(|v| v.take().discard());
+            self.slots[n..self.sp].iter_mut().for_each(clear);
             self.sp = n;
         }
     }
@@ -283,8 +284,15 @@ impl Stack {
         let from = self.sp - n;
         if from != to {
             for j in 0..n {
-                let v = self.slots[from + j].take();
-                std::mem::replace(&mut self.slots[to + j], v).discard();
+                // An Int is stored as an Int: no whole-value copy through memory.
+                if let Value::Int(x) = self.slots[from + j] {
+                    let dst = &mut self.slots[to + j];
+                    clear(dst);
+                    std::mem::forget(std::mem::replace(dst, Value::Int(x)));
+                } else {
+                    let v = self.slots[from + j].take();
+                    std::mem::replace(&mut self.slots[to + j], v).discard();
+                }
             }
         }
         self.truncate(to + n);
@@ -325,6 +333,17 @@ impl Stack {
 
     fn extend(&mut self, values: impl IntoIterator<Item = Value>) {
         values.into_iter().for_each(|v| self.push(v));
+    }
+}
+
+/// Sets a slot to `()`, dropping its value (a scalar without the drop glue).
+#[inline(always)]
+fn clear(v: &mut Value) {
+    match v {
+        Value::Int(_) | Value::Bool(_) | Value::Duration(_) | Value::Unit | Value::Builtin(_) => {
+            std::mem::forget(std::mem::replace(v, Value::Unit))
+        }
+        v => drop(v.take()),
     }
 }
 
@@ -604,40 +623,33 @@ impl Vm {
                 }};
             }
             loop {
-                if left == 0 {
-                    *fuel = 0;
-                    self.set_pc(pc);
-                    return Ok(None);
-                }
-                left -= 1;
-                let Some(&op) = code.ops.get(pc) else {
-                    fail!(Fault::Trap("ran past the end of the code".into()))
+                // The hot ops run in a small loop of their own (its state fits in registers);
+                // it hands back the first op it does not take, already charged and past.
+                let exit = hot_loop(
+                    &mut self.stack,
+                    &mut self.frames,
+                    self.owed.is_empty() && !observe,
+                    self.limits.call_depth as usize,
+                    program,
+                    &mut code,
+                    &mut pc,
+                    &mut base,
+                    &mut left,
+                );
+                let op = match exit {
+                    Exit::Op(op) => op,
+                    Exit::Fuel => {
+                        *fuel = 0;
+                        self.set_pc(pc);
+                        return Ok(None);
+                    }
+                    Exit::End => fail!(Fault::Trap("ran past the end of the code".into())),
                 };
-                pc += 1;
                 match op {
-                    Op::Int(i) => self.stack.push_int(i64::from(i)),
-                    Op::Const(i) => self.stack.push(code.consts[i as usize].clone()),
-                    Op::Get(s) => {
-                        let v = self.stack[base + s as usize].clone();
-                        self.stack.push(v);
-                    }
-                    Op::Move(s) => {
-                        let v = self.stack[base + s as usize].take();
-                        self.stack.push(v);
-                    }
-                    Op::Slide(n) => {
-                        self.stack.slide_down(self.stack.len() - 1 - n as usize, 1);
-                    }
-                    Op::Pop => {
-                        if let Some(v) = self.stack.pop() {
-                            v.discard();
-                        }
-                    }
                     Op::PopN(n) => {
                         let len = self.stack.len();
                         self.stack.truncate(len - n as usize);
                     }
-                    Op::Jump(t) => pc = t as usize,
                     Op::JumpIfFalse(t) => match self.stack.pop() {
                         Some(Value::Bool(b)) => {
                             if !b {
@@ -720,54 +732,8 @@ impl Vm {
                         self.stack.pop().expect("an operand").discard();
                         std::mem::replace(&mut self.stack[len - 2], v).discard();
                     }
-                    Op::Neg => {
-                        let v = match self.pop() {
-                            Value::Int(i) => Value::Int(tri!(checked(i.checked_neg(), "negation"))),
-                            Value::Duration(d) => {
-                                Value::Duration(tri!(checked(d.checked_neg(), "negation")))
-                            }
-                            v => fail!(Fault::Trap(format!("cannot negate a {}", v.kind()))),
-                        };
-                        self.stack.push(v);
-                    }
-                    Op::Not => match self.pop() {
-                        Value::Bool(b) => self.stack.push(Value::Bool(!b)),
-                        v => fail!(not_bool(Some(&v))),
-                    },
-                    Op::Def(c) => {
-                        if c as usize >= program.codes.len() {
-                            fail!(Fault::Trap("a non-function definition used as a value".into()));
-                        }
-                        self.stack.push(Value::Closure { code: c, env: Arc::default() });
-                    }
-                    Op::Builtin(b) => self.stack.push(Value::Builtin(b)),
-                    Op::Closure { code: c, captures } => {
-                        let at = self.stack.len() - captures as usize;
-                        let env = self.stack.split_off(at);
-                        let v = Value::Closure { code: c, env: Arc::new(env) };
-                        tri!(charge(&mut self.usage, &self.limits, v.heap_size()));
-                        self.stack.push(v);
-                    }
                     Op::CallDef { code: c, argc } => {
                         let at = self.stack.len() - argc as usize;
-                        if !observe && self.frames.len() < self.limits.call_depth as usize {
-                            // The common case inline: a new frame over the arguments.
-                            if let Some(Frame::Code(f)) = self.frames.last_mut() {
-                                f.pc = pc as u32;
-                            }
-                            self.frames.push(Frame::Code(CodeFrame {
-                                code: c,
-                                pc: 0,
-                                base: at as u32,
-                                ret: at as u32,
-                                observed: false,
-                                clause: None,
-                            }));
-                            code = &program.codes[c as usize];
-                            pc = 0;
-                            base = at;
-                            continue;
-                        }
                         *fuel = left;
                         self.set_pc(pc);
                         if let Some(v) =
@@ -778,19 +744,6 @@ impl Vm {
                         continue 'frame;
                     }
                     Op::TailCallDef { code: c, argc } => {
-                        if !observe {
-                            // The callee's arguments become the frame's first slots.
-                            self.stack.slide_down(base, argc as usize);
-                            let callee = &program.codes[c as usize];
-                            if !std::ptr::eq(callee, code) {
-                                code = callee;
-                                if let Some(Frame::Code(f)) = self.frames.last_mut() {
-                                    f.code = c;
-                                }
-                            }
-                            pc = 0;
-                            continue;
-                        }
                         *fuel = left;
                         self.set_pc(pc);
                         let at = self.stack.len() - argc as usize;
@@ -828,108 +781,18 @@ impl Vm {
                     }
                     Op::Ret | Op::Resume => {
                         let v = self.pop();
-                        let n = self.frames.len();
-                        if n >= 2
-                            && self.owed.is_empty()
-                            && let [.., Frame::Code(caller), Frame::Code(f)] = &self.frames[..]
-                            && f.clause.is_none()
-                            && !f.observed
-                        {
-                            // The common case inline: back to a code frame.
-                            let ret = f.ret as usize;
-                            code = &program.codes[caller.code as usize];
-                            pc = caller.pc as usize;
-                            base = caller.base as usize;
-                            self.frames.pop();
-                            self.stack.truncate(ret);
-                            self.stack.push(v);
-                            continue;
-                        }
                         *fuel = left;
                         if let Some(v) = self.ret(program, host, v) {
                             return Ok(Some(v));
                         }
                         continue 'frame;
                     }
-                    Op::List(n) => {
-                        let at = self.stack.len() - n as usize;
-                        let v = Value::list(self.stack.split_off(at));
-                        tri!(charge(&mut self.usage, &self.limits, v.heap_size()));
-                        self.stack.push(v);
-                    }
-                    Op::Record(s) => {
-                        let (ty, names) = &code.shapes[s as usize];
-                        let at = self.stack.len() - names.len();
-                        let fields = names.iter().cloned().zip(self.stack.drain(at..)).collect();
-                        let v = Value::Record { ty: RecordType(*ty), fields: Arc::new(fields) };
-                        tri!(charge(&mut self.usage, &self.limits, v.heap_size()));
-                        self.stack.push(v);
-                    }
-                    Op::Field(n) => {
-                        let v = self.pop();
-                        let v = tri!(field(&v, &code.names[n as usize]));
-                        self.stack.push(v);
-                    }
-                    Op::GetField { slot, name } => {
-                        let v = tri!(field(
-                            &self.stack[base + slot as usize],
-                            &code.names[name as usize]
-                        ));
-                        self.stack.push(v);
-                    }
-                    Op::Variant { owner, index, argc } => {
-                        let at = self.stack.len() - argc as usize;
-                        let v = match code.owners[owner as usize] {
-                            Some(owner) => Value::Variant {
-                                owner,
-                                index,
-                                fields: Arc::new(self.stack.split_off(at)),
-                            },
-                            None if index == 0 && argc == 1 => {
-                                Value::Option(Some(Arc::new(self.pop())))
-                            }
-                            None => Value::Option(None),
-                        };
-                        tri!(charge(&mut self.usage, &self.limits, v.heap_size()));
-                        self.stack.push(v);
-                    }
-                    Op::Match { pat, fail } => {
-                        let pat = &code.pats[pat as usize];
-                        let at = self.stack.len();
-                        let scrutinee = self.stack[at - 1].clone();
-                        if !matches(pat, &scrutinee, &mut self.stack) {
-                            self.stack.truncate(at);
-                            pc = fail as usize;
-                        }
-                    }
-                    Op::NoMatch => fail!(Fault::Trap("no match arm matched the value".into())),
                     Op::Perform { effect, argc } => {
                         *fuel = left;
                         self.set_pc(pc);
                         let at = self.stack.len() - argc as usize;
                         self.perform(program, host, code.effects[effect as usize], at)?;
                         continue 'frame;
-                    }
-                    Op::Handle { table, end } => {
-                        let env = self.stack[base..].to_vec();
-                        self.push_mark(MarkKind::Handle { table, env }, end);
-                    }
-                    Op::Within { fallback } => {
-                        let d = match self.pop() {
-                            Value::Duration(d) => d,
-                            v => fail!(Fault::Trap(format!(
-                                "within needs a Duration, not {}",
-                                v.kind()
-                            ))),
-                        };
-                        if d < 0 {
-                            fail!(Fault::Trap(format!("within with a negative duration ({d}ms)")));
-                        }
-                        let deadline = tri!(checked(self.clock.checked_add(d), "the deadline"));
-                        self.push_mark(MarkKind::Within { deadline }, fallback);
-                    }
-                    Op::PopMark => {
-                        self.marks.pop();
                     }
                     Op::Abort => {
                         *fuel = left;
@@ -948,9 +811,128 @@ impl Vm {
                         self.stack.push(v);
                         continue 'frame;
                     }
+                    op => tri!(self.slow_op(program, code, op, &mut pc, base)),
                 }
             }
         }
+    }
+
+    /// The ops that stay in their frame and are not the hot ones: kept out of the dispatch
+    /// loop so that its few hot paths get the registers.
+    #[inline(never)]
+    fn slow_op(
+        &mut self,
+        program: &Program,
+        code: &Code,
+        op: Op,
+        pc: &mut usize,
+        base: usize,
+    ) -> Result<(), Fault> {
+        macro_rules! fail {
+            ($fault:expr) => {
+                return Err($fault)
+            };
+        }
+        macro_rules! tri {
+            ($e:expr) => {
+                $e?
+            };
+        }
+        match op {
+            Op::Neg => {
+                let v = match self.pop() {
+                    Value::Int(i) => Value::Int(tri!(checked(i.checked_neg(), "negation"))),
+                    Value::Duration(d) => {
+                        Value::Duration(tri!(checked(d.checked_neg(), "negation")))
+                    }
+                    v => fail!(Fault::Trap(format!("cannot negate a {}", v.kind()))),
+                };
+                self.stack.push(v);
+            }
+            Op::Not => match self.pop() {
+                Value::Bool(b) => self.stack.push(Value::Bool(!b)),
+                v => fail!(not_bool(Some(&v))),
+            },
+            Op::Def(c) => {
+                if c as usize >= program.codes.len() {
+                    fail!(Fault::Trap("a non-function definition used as a value".into()));
+                }
+                self.stack.push(Value::Closure { code: c, env: Arc::default() });
+            }
+            Op::Builtin(b) => self.stack.push(Value::Builtin(b)),
+            Op::Closure { code: c, captures } => {
+                let at = self.stack.len() - captures as usize;
+                let env = self.stack.split_off(at);
+                let v = Value::Closure { code: c, env: Arc::new(env) };
+                tri!(charge(&mut self.usage, &self.limits, v.heap_size()));
+                self.stack.push(v);
+            }
+            Op::List(n) => {
+                let at = self.stack.len() - n as usize;
+                let v = Value::list(self.stack.split_off(at));
+                tri!(charge(&mut self.usage, &self.limits, v.heap_size()));
+                self.stack.push(v);
+            }
+            Op::Record(s) => {
+                let (ty, names) = &code.shapes[s as usize];
+                let at = self.stack.len() - names.len();
+                let fields = names.iter().cloned().zip(self.stack.drain(at..)).collect();
+                let v = Value::Record { ty: RecordType(*ty), fields: Arc::new(fields) };
+                tri!(charge(&mut self.usage, &self.limits, v.heap_size()));
+                self.stack.push(v);
+            }
+            Op::Field(n) => {
+                let v = self.pop();
+                let v = tri!(field(&v, &code.names[n as usize]));
+                self.stack.push(v);
+            }
+            Op::GetField { slot, name } => {
+                let v = tri!(field(&self.stack[base + slot as usize], &code.names[name as usize]));
+                self.stack.push(v);
+            }
+            Op::Variant { owner, index, argc } => {
+                let at = self.stack.len() - argc as usize;
+                let v = match code.owners[owner as usize] {
+                    Some(owner) => {
+                        Value::Variant { owner, index, fields: Arc::new(self.stack.split_off(at)) }
+                    }
+                    None if index == 0 && argc == 1 => Value::Option(Some(Arc::new(self.pop()))),
+                    None => Value::Option(None),
+                };
+                tri!(charge(&mut self.usage, &self.limits, v.heap_size()));
+                self.stack.push(v);
+            }
+            Op::Match { pat, fail } => {
+                let pat = &code.pats[pat as usize];
+                let at = self.stack.len();
+                let scrutinee = self.stack[at - 1].clone();
+                if !matches(pat, &scrutinee, &mut self.stack) {
+                    self.stack.truncate(at);
+                    *pc = fail as usize;
+                }
+            }
+            Op::NoMatch => fail!(Fault::Trap("no match arm matched the value".into())),
+            Op::Handle { table, end } => {
+                let env = self.stack[base..].to_vec();
+                self.push_mark(MarkKind::Handle { table, env }, end);
+            }
+            Op::Within { fallback } => {
+                let d = match self.pop() {
+                    Value::Duration(d) => d,
+                    v => fail!(Fault::Trap(format!("within needs a Duration, not {}", v.kind()))),
+                };
+                if d < 0 {
+                    fail!(Fault::Trap(format!("within with a negative duration ({d}ms)")));
+                }
+                let deadline = tri!(checked(self.clock.checked_add(d), "the deadline"));
+                self.push_mark(MarkKind::Within { deadline }, fallback);
+            }
+            Op::PopMark => {
+                self.marks.pop();
+            }
+            _ => unreachable!("{op:?} is dispatched in the loop"),
+        }
+        Ok(())
     }
 
     fn push_mark(&mut self, kind: MarkKind, target: u32) {
@@ -1314,6 +1296,183 @@ fn charge_copy<T>(
         charge(usage, limits, WORD + WORD * words)?;
     }
     Ok(())
+}
+
+/// Why [`hot_loop`] stopped.
+enum Exit {
+    /// This op (charged, `pc` past it) is for the general dispatch.
+    Op(Op),
+    /// The fuel slice is spent.
+    Fuel,
+    /// `pc` ran past the unit's ops.
+    End,
+}
+
+/// The interpreter's fast path: straight-line Int code, slot reads, jumps, and calls and
+/// returns between plain code frames (`plain`: no observer, no owed returns). Anything else
+/// — another op, a non-Int operand, a trap — goes back to [`Vm::interp`] before changing
+/// any state, which then runs the op in full.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn hot_loop<'p>(
+    stack: &mut Stack,
+    frames: &mut Vec<Frame>,
+    plain: bool,
+    call_depth: usize,
+    program: &'p Program,
+    code_out: &mut &'p Code,
+    pc_out: &mut usize,
+    base_out: &mut usize,
+    left_out: &mut u64,
+) -> Exit {
+    let (mut code, mut pc, mut base, mut left) = (*code_out, *pc_out, *base_out, *left_out);
+    let exit = loop {
+        if left == 0 {
+            break Exit::Fuel;
+        }
+        let Some(&op) = code.ops.get(pc) else { break Exit::End };
+        left -= 1;
+        pc += 1;
+        match op {
+            Op::Int(i) => stack.push_int(i64::from(i)),
+            Op::Const(i) => stack.push(code.consts[i as usize].clone()),
+            Op::Get(s) => match &stack[base + s as usize] {
+                Value::Int(x) => stack.push_int(*x),
+                v => {
+                    let v = v.clone();
+                    stack.push(v);
+                }
+            },
+            Op::Move(s) => match &mut stack[base + s as usize] {
+                &mut Value::Int(x) => stack.push_int(x),
+                v => {
+                    let v = v.take();
+                    stack.push(v);
+                }
+            },
+            Op::Slide(n) => stack.slide_down(stack.len() - 1 - n as usize, 1),
+            Op::Pop => {
+                if let Some(v) = stack.pop() {
+                    v.discard();
+                }
+            }
+            Op::Jump(t) => pc = t as usize,
+            Op::JumpIfFalse(t) => match stack.pop() {
+                Some(Value::Bool(b)) => {
+                    if !b {
+                        pc = t as usize;
+                    }
+                }
+                Some(v) => {
+                    stack.push(v);
+                    break Exit::Op(op);
+                }
+                None => break Exit::Op(op),
+            },
+            Op::JumpUnlessLI { op: cmp, slot, imm, target } => match stack[base + slot as usize] {
+                Value::Int(a) => {
+                    if !int_cmp(cmp, a, i64::from(imm)) {
+                        pc = target as usize;
+                    }
+                }
+                _ => break Exit::Op(op),
+            },
+            Op::JumpUnlessLL { op: cmp, a, b, target } => {
+                match (&stack[base + a as usize], &stack[base + b as usize]) {
+                    (Value::Int(l), Value::Int(r)) => {
+                        if !int_cmp(cmp, *l, *r) {
+                            pc = target as usize;
+                        }
+                    }
+                    _ => break Exit::Op(op),
+                }
+            }
+            Op::BinLI { op: bin, slot, imm } => match stack[base + slot as usize] {
+                Value::Int(a) => match int_fast(bin, a, i64::from(imm)) {
+                    IntResult::Int(x) => stack.push_int(x),
+                    IntResult::Bool(x) => stack.push_bool(x),
+                    IntResult::Trap => break Exit::Op(op),
+                },
+                _ => break Exit::Op(op),
+            },
+            Op::BinLL { op: bin, a, b } => {
+                match (&stack[base + a as usize], &stack[base + b as usize]) {
+                    (&Value::Int(l), &Value::Int(r)) => match int_fast(bin, l, r) {
+                        IntResult::Int(x) => stack.push_int(x),
+                        IntResult::Bool(x) => stack.push_bool(x),
+                        IntResult::Trap => break Exit::Op(op),
+                    },
+                    _ => break Exit::Op(op),
+                }
+            }
+            Op::Bin(bin) => {
+                let len = stack.len();
+                match (&stack[len - 2], &stack[len - 1]) {
+                    (&Value::Int(l), &Value::Int(r)) => match int_fast(bin, l, r) {
+                        IntResult::Int(x) => {
+                            stack.truncate(len - 2);
+                            stack.push_int(x);
+                        }
+                        IntResult::Bool(x) => {
+                            stack.truncate(len - 2);
+                            stack.push_bool(x);
+                        }
+                        IntResult::Trap => break Exit::Op(op),
+                    },
+                    _ => break Exit::Op(op),
+                }
+            }
+            Op::CallDef { code: c, argc } if plain && frames.len() < call_depth => {
+                let at = stack.len() - argc as usize;
+                if let Some(Frame::Code(f)) = frames.last_mut() {
+                    f.pc = pc as u32;
+                }
+                frames.push(Frame::Code(CodeFrame {
+                    code: c,
+                    pc: 0,
+                    base: at as u32,
+                    ret: at as u32,
+                    observed: false,
+                    clause: None,
+                }));
+                code = &program.codes[c as usize];
+                pc = 0;
+                base = at;
+            }
+            Op::TailCallDef { code: c, argc } if plain => {
+                // The callee's arguments become the frame's first slots.
+                stack.slide_down(base, argc as usize);
+                let callee = &program.codes[c as usize];
+                if !std::ptr::eq(callee, code) {
+                    code = callee;
+                    if let Some(Frame::Code(f)) = frames.last_mut() {
+                        f.code = c;
+                    }
+                }
+                pc = 0;
+            }
+            Op::Ret if plain => {
+                let n = frames.len();
+                let (caller, f) = match &frames[n.saturating_sub(2)..] {
+                    [Frame::Code(caller), Frame::Code(f)] if f.clause.is_none() && !f.observed => {
+                        (caller, f)
+                    }
+                    _ => break Exit::Op(op),
+                };
+                let ret = f.ret as usize;
+                code = &program.codes[caller.code as usize];
+                pc = caller.pc as usize;
+                base = caller.base as usize;
+                let v = stack.pop().expect("a result");
+                frames.pop();
+                stack.truncate(ret);
+                stack.push(v);
+            }
+            op => break Exit::Op(op),
+        }
+    };
+    (*code_out, *pc_out, *base_out, *left_out) = (code, pc, base, left);
+    exit
 }
 
 enum IntResult {
