@@ -2,12 +2,22 @@
 //! indices, project references `Ref::Def("module::item")`, stored ones `Ref::Hash`,
 //! builtins `Ref::Builtin`; record fields are sorted, `let`s carry their inferred types, and
 //! `type` aliases are replaced by what they stand for.
+//!
+//! Beside a function's core body, lowering can record where each core expression came from
+//! (its *span table*, see [`lower_to_core_with_spans`]): the hash never sees positions, so
+//! runtime errors, which name a definition by hash and an expression by its preorder id, are
+//! mapped back to source through this table.
 
 use std::fmt;
+use std::ops::Range;
 
 use tel_hash::core::{self, CoreDef, Ref};
+use tel_hash::serialize::{ResolvedRef, Resolver};
 
-use crate::body::{BindingId, Body, BodyRoot, Expr, ExprId, Literal, Pat, PatId, Stmt};
+use crate::TextRange;
+use crate::body::{
+    BindingId, Body, BodyRoot, BodySourceMap, Expr, ExprId, Literal, Pat, PatId, Stmt,
+};
 use crate::def_map::{VariantOwner, VariantRef};
 use crate::infer::{InferenceResult, Res};
 use crate::signature::{HirDatabase, expand_alias};
@@ -38,6 +48,45 @@ pub fn lower_to_core(
     sig: &Signature,
     body: Option<(&Body, &InferenceResult)>,
 ) -> Result<CoreDef, LowerError> {
+    lower(db, sig, body, None)
+}
+
+/// The source range of each expression of a function's core body, indexed by expression
+/// id (the position in `tel_hash::core::preorder(body)`): exactly as many entries as the
+/// body has expressions. Empty for definitions other than functions.
+///
+/// A node that lowering synthesizes has the range of the HIR expression that produced it:
+/// the `Let`/`Seq` chain of a block and a block's missing tail have the block's, a missing
+/// `else` the `if`'s, a variant constructor used as a value (a `Lambda` around a `Variant`
+/// of its parameters) the path's, the unit of an argument-less `resume()` the `resume`'s.
+pub type SpanTable = Vec<Option<TextRange>>;
+
+/// [`lower_to_core`], plus the [`SpanTable`] of a function's body (from `source_map`, the
+/// body's). The table follows this lowering's order of handler clauses (by reference as
+/// lowered); [`spans_in_canonical_order`] reorders it for the hashed form.
+pub fn lower_to_core_with_spans(
+    db: &dyn HirDatabase,
+    sig: &Signature,
+    body: Option<(&Body, &InferenceResult)>,
+    source_map: &BodySourceMap,
+) -> Result<(CoreDef, SpanTable), LowerError> {
+    let mut origins = Vec::new();
+    let def = lower(db, sig, body, Some(&mut origins))?;
+    if let CoreDef::Fn { body, .. } = &def {
+        debug_assert_eq!(origins.len(), core::preorder(body).len());
+    }
+    let spans = origins.into_iter().map(|e| source_map.exprs.get(e).copied()).collect();
+    Ok((def, spans))
+}
+
+/// `origins`, when given, receives the HIR expression behind each core expression of a
+/// function's body, in preorder.
+fn lower(
+    db: &dyn HirDatabase,
+    sig: &Signature,
+    body: Option<(&Body, &InferenceResult)>,
+    origins: Option<&mut Vec<ExprId>>,
+) -> Result<CoreDef, LowerError> {
     if let Some((_, infer)) = body
         && infer.has_errors()
     {
@@ -52,7 +101,7 @@ pub fn lower_to_core(
             };
             let params = f.params.iter().map(|(_, t)| cx.ty(t)).collect::<Result<_, _>>()?;
             let ret = cx.ty(&f.ret)?;
-            let mut env = Env { body, infer, stack: body.params.clone() };
+            let mut env = Env { body, infer, stack: body.params.clone(), origins };
             let body = cx.expr(&mut env, *root)?;
             Ok(CoreDef::Fn { params, ret, effects: effects(&f.effects), body })
         }
@@ -84,7 +133,7 @@ pub fn lower_to_core(
                         };
                         match defaults.iter().find(|(idx, _)| *idx as usize == i) {
                             Some((_, e)) => {
-                                let mut env = Env { body, infer, stack: Vec::new() };
+                                let mut env = Env { body, infer, stack: Vec::new(), origins: None };
                                 Some(cx.expr(&mut env, *e)?)
                             }
                             None => None,
@@ -99,6 +148,78 @@ pub fn lower_to_core(
             Ok(CoreDef::Schema { fields })
         }
     }
+}
+
+/// `table`, indexed by expression id in `lowered` (a function body as
+/// [`lower_to_core_with_spans`] built it), reindexed for `canonical`: the same body as the
+/// hash has it (`tel_hash::canonicalize` with `resolve`, or decoded from the stored bytes).
+/// The two differ in one way that moves expression ids: a `handle`'s clauses are sorted by
+/// resolved effect there, by name here. Clauses are paired by effect, so this does not
+/// depend on how the encoder orders them. `None` when `canonical` is not `lowered`'s
+/// canonical form, or `table` not its size.
+pub fn spans_in_canonical_order<T: Copy>(
+    lowered: &core::Expr,
+    table: &[T],
+    canonical: &core::Expr,
+    resolve: Resolver<'_>,
+) -> Option<Vec<T>> {
+    let pre = core::preorder(lowered);
+    if table.len() != pre.len() {
+        return None;
+    }
+    // Subtree sizes, leaves first: a node's children start right after it, each after the
+    // previous one's subtree.
+    let mut size = vec![1usize; pre.len()];
+    for i in (0..pre.len()).rev() {
+        let mut next = i + 1;
+        for _ in pre[i].children() {
+            next += size[next];
+        }
+        size[i] = next - i;
+    }
+    let resolved = |r: &Ref| match r {
+        Ref::Def(name) => resolve(name).map(|t| match t {
+            ResolvedRef::Hash(h) => Ref::Hash(h),
+            ResolvedRef::Member(i) => Ref::Member(i),
+        }),
+        other => Some(other.clone()),
+    };
+    let mut out = Vec::with_capacity(pre.len());
+    // (expression id in `lowered`, the same expression in `canonical`); iterative, like
+    // `preorder`, so that a long `let` chain cannot overflow the stack
+    let mut todo = vec![(0usize, canonical)];
+    while let Some((id, c)) = todo.pop() {
+        let l = pre[id];
+        if std::mem::discriminant(l) != std::mem::discriminant(c) {
+            return None;
+        }
+        out.push(table[id]);
+        let mut child_ids = Vec::new();
+        let mut next = id + 1;
+        for _ in l.children() {
+            child_ids.push(next);
+            next += size[next];
+        }
+        let c_children = c.children();
+        if c_children.len() != child_ids.len() {
+            return None;
+        }
+        let mut pairs: Vec<(usize, &core::Expr)> = Vec::with_capacity(child_ids.len());
+        match (l, c) {
+            (core::Expr::Handle { clauses: lc, .. }, core::Expr::Handle { clauses: cc, .. }) => {
+                pairs.push((child_ids[0], c_children[0]));
+                for (k, clause) in cc.iter().enumerate() {
+                    let m = lc
+                        .iter()
+                        .position(|x| resolved(&x.effect).as_ref() == Some(&clause.effect))?;
+                    pairs.push((child_ids[1 + m], c_children[1 + k]));
+                }
+            }
+            _ => pairs.extend(child_ids.into_iter().zip(c_children)),
+        }
+        todo.extend(pairs.into_iter().rev());
+    }
+    Some(out)
 }
 
 fn effects(set: &EffectSet) -> Vec<Ref> {
@@ -116,9 +237,24 @@ struct Env<'a> {
     infer: &'a InferenceResult,
     /// Binders in scope, innermost last.
     stack: Vec<BindingId>,
+    /// Where each core expression built so far came from, in preorder (when asked for).
+    /// Lowering builds children in [`core::Expr::children`] order, so recording a node's
+    /// origin when its lowering starts yields preorder; only sorted handler clauses move.
+    origins: Option<&'a mut Vec<ExprId>>,
 }
 
 impl Env<'_> {
+    /// Records that the next core expression in preorder comes from `e`.
+    fn origin(&mut self, e: ExprId) {
+        if let Some(o) = &mut self.origins {
+            o.push(e);
+        }
+    }
+
+    fn origins_len(&self) -> usize {
+        self.origins.as_ref().map_or(0, |o| o.len())
+    }
+
     fn index_of(&self, b: BindingId) -> Result<u32, LowerError> {
         match self.stack.iter().rposition(|x| *x == b) {
             Some(pos) => Ok((self.stack.len() - 1 - pos) as u32),
@@ -184,9 +320,18 @@ impl Lower<'_> {
         es.iter().map(|e| self.expr(env, *e)).collect()
     }
 
-    fn single(&self, env: &mut Env<'_>, args: &[ExprId]) -> Result<Box<core::Expr>, LowerError> {
+    /// The one argument of `resume`/`abort` (`e`), unit when there is none.
+    fn single(
+        &self,
+        env: &mut Env<'_>,
+        e: ExprId,
+        args: &[ExprId],
+    ) -> Result<Box<core::Expr>, LowerError> {
         Ok(Box::new(match args {
-            [] => core::Expr::Lit(core::Lit::Unit),
+            [] => {
+                env.origin(e);
+                core::Expr::Lit(core::Lit::Unit)
+            }
             [a] => self.expr(env, *a)?,
             _ => return err("too many arguments"),
         }))
@@ -195,6 +340,11 @@ impl Lower<'_> {
     fn expr(&self, env: &mut Env<'_>, e: ExprId) -> Result<core::Expr, LowerError> {
         let body = env.body;
         let infer = env.infer;
+        // A block's core nodes (its `Let`/`Seq` chain, or its tail's own) are recorded by
+        // `block`; every other HIR expression becomes one node, built before its children.
+        if !matches!(body.exprs[e], Expr::Block { .. }) {
+            env.origin(e);
+        }
         Ok(match &body.exprs[e] {
             Expr::Missing => return err("an expression is missing"),
             Expr::Lit(l) => core::Expr::Lit(self.lit(l)),
@@ -207,6 +357,10 @@ impl Lower<'_> {
                     Ty::Fn(f) => {
                         // A constructor used as a function value: `|a, b| Variant(a, b)`.
                         let n = f.params.len() as u32;
+                        // the `Variant` and its `Local` arguments, all from this path
+                        for _ in 0..=n {
+                            env.origin(e);
+                        }
                         core::Expr::Lambda {
                             params: f
                                 .params
@@ -270,13 +424,16 @@ impl Lower<'_> {
                 core::Expr::Record { ty, fields }
             }
             Expr::List(items) => core::Expr::List(self.exprs(env, items)?),
-            Expr::Block { stmts, tail } => self.block(env, stmts, *tail)?,
+            Expr::Block { stmts, tail } => self.block(env, e, stmts, *tail)?,
             Expr::If { cond, then, else_ } => core::Expr::If {
                 cond: Box::new(self.expr(env, *cond)?),
                 then: Box::new(self.expr(env, *then)?),
                 else_: Box::new(match else_ {
                     Some(x) => self.expr(env, *x)?,
-                    None => core::Expr::Lit(core::Lit::Unit),
+                    None => {
+                        env.origin(e);
+                        core::Expr::Lit(core::Lit::Unit)
+                    }
                 }),
             },
             Expr::Match { scrutinee, arms } => {
@@ -295,13 +452,18 @@ impl Lower<'_> {
             Expr::Handle { body: inner, clauses } => {
                 let inner = Box::new(self.expr(env, *inner)?);
                 let mut out = Vec::new();
+                // each clause's stretch of `env.origins`, to move along with it when sorted
+                let first = env.origins_len();
+                let mut stretches: Vec<Range<usize>> = Vec::new();
                 for (i, c) in clauses.iter().enumerate() {
                     let Some(effect) = infer.clause_effects.get(&(e, i as u32)) else {
                         return err("an unresolved effect");
                     };
                     let depth = env.stack.len();
                     env.stack.extend(c.params.iter().copied());
+                    let start = env.origins_len();
                     let body = self.expr(env, c.body)?;
+                    stretches.push(start..env.origins_len());
                     env.stack.truncate(depth);
                     out.push(core::Clause {
                         effect: effect.to_core(),
@@ -309,8 +471,18 @@ impl Lower<'_> {
                         body,
                     });
                 }
-                out.sort_by(|a, b| a.effect.cmp(&b.effect));
-                core::Expr::Handle { body: inner, clauses: out }
+                let mut sorted: Vec<(usize, core::Clause)> = out.into_iter().enumerate().collect();
+                sorted.sort_by(|a, b| a.1.effect.cmp(&b.1.effect));
+                if let Some(o) = &mut env.origins {
+                    let moved: Vec<ExprId> = sorted
+                        .iter()
+                        .flat_map(|(i, _)| o[stretches[*i].clone()].to_vec())
+                        .collect();
+                    o.truncate(first);
+                    o.extend(moved);
+                }
+                let clauses = sorted.into_iter().map(|(_, c)| c).collect();
+                core::Expr::Handle { body: inner, clauses }
             }
             Expr::Perform { args, .. } => match infer.expr_res.get(&e) {
                 Some(Res::Def(d, _)) => {
@@ -318,8 +490,8 @@ impl Lower<'_> {
                 }
                 _ => return err("an unresolved effect"),
             },
-            Expr::Resume(args) => core::Expr::Resume(self.single(env, args)?),
-            Expr::Abort(args) => core::Expr::Abort(self.single(env, args)?),
+            Expr::Resume(args) => core::Expr::Resume(self.single(env, e, args)?),
+            Expr::Abort(args) => core::Expr::Abort(self.single(env, e, args)?),
             Expr::Within { deadline, body: inner, fallback } => core::Expr::Within {
                 deadline: Box::new(self.expr(env, *deadline)?),
                 body: Box::new(self.expr(env, *inner)?),
@@ -344,11 +516,13 @@ impl Lower<'_> {
         })
     }
 
-    /// `{ s1; s2; tail }` becomes nested `Let`/`Seq`. Built in two passes (statements
-    /// forward, then nesting backward) so that a long block does not recurse per statement.
+    /// `{ s1; s2; tail }` (expression `e`) becomes nested `Let`/`Seq`. Built in two passes
+    /// (statements forward, then nesting backward) so that a long block does not recurse per
+    /// statement.
     fn block(
         &self,
         env: &mut Env<'_>,
+        e: ExprId,
         stmts: &[Stmt],
         tail: Option<ExprId>,
     ) -> Result<core::Expr, LowerError> {
@@ -363,16 +537,23 @@ impl Lower<'_> {
                 match stmt {
                     Stmt::Let { binding, init, .. } => {
                         let ty = self.ty(env.infer.type_of_binding(*binding))?;
+                        env.origin(e);
                         let value = self.expr(env, *init)?;
                         env.stack.push(*binding);
                         lowered.push(Lowered::Let(ty, value));
                     }
-                    Stmt::Expr(x) => lowered.push(Lowered::Seq(self.expr(env, *x)?)),
+                    Stmt::Expr(x) => {
+                        env.origin(e);
+                        lowered.push(Lowered::Seq(self.expr(env, *x)?));
+                    }
                 }
             }
             match tail {
                 Some(t) => self.expr(env, t),
-                None => Ok(core::Expr::Lit(core::Lit::Unit)),
+                None => {
+                    env.origin(e);
+                    Ok(core::Expr::Lit(core::Lit::Unit))
+                }
             }
         })();
         env.stack.truncate(depth);

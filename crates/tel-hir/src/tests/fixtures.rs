@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use crate::project::Project;
 
-fn fixtures_dir() -> PathBuf {
+pub(super) fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
 }
 
-fn read_dir_sorted(dir: &Path) -> Vec<PathBuf> {
+pub(super) fn read_dir_sorted(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> =
         std::fs::read_dir(dir).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default();
     v.sort();
@@ -17,7 +17,7 @@ fn read_dir_sorted(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The `.tel` files of a project folder (recursively), paths relative to it.
-fn project_files(dir: &Path) -> Vec<(String, String)> {
+pub(super) fn project_files(dir: &Path) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

@@ -8,6 +8,7 @@ mod infer;
 mod lower;
 mod patterns;
 mod resolve;
+mod spans;
 
 use std::fmt::Write as _;
 
