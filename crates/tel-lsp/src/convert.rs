@@ -86,12 +86,6 @@ pub fn offset_clamped(index: &LineIndex, pos: Position, enc: Encoding) -> TextSi
     offset(index, pos, enc).unwrap_or(index.len())
 }
 
-pub fn text_range(index: &LineIndex, range: Range, enc: Encoding) -> Result<TextRange, PastEnd> {
-    let start = offset(index, range.start, enc)?;
-    let end = offset(index, range.end, enc)?;
-    Ok(TextRange::new(start.min(end), end.max(start)))
-}
-
 /// Rounds `offset` down to a character boundary of `text` (a UTF-8 client may name a byte
 /// inside a character; an edit there must not split it).
 pub fn floor_char_boundary(text: &str, offset: TextSize) -> TextSize {

@@ -306,17 +306,73 @@ impl LanguageServer for Backend {
         self.writer.send(Task::Watched { changes: params.changes });
     }
 
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        self.run("textDocument/hover", params, handlers::hover).await
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        self.run("textDocument/inlayHint", params, handlers::inlay_hints).await
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        self.run("textDocument/codeLens", params, handlers::code_lenses).await
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        self.run("textDocument/definition", params, handlers::goto_definition).await
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        self.run("textDocument/references", params, handlers::references).await
+    }
+
+    async fn document_highlight(
+        &self,
+        params: DocumentHighlightParams,
+    ) -> Result<Option<Vec<DocumentHighlight>>> {
+        self.run("textDocument/documentHighlight", params, handlers::document_highlight).await
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        self.run("textDocument/documentSymbol", params, handlers::document_symbols).await
+    }
+
+    async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
+        self.run("textDocument/foldingRange", params, handlers::folding_ranges).await
+    }
+
+    async fn semantic_tokens_full(
+        &self,
+        params: SemanticTokensParams,
+    ) -> Result<Option<SemanticTokensResult>> {
+        self.run("textDocument/semanticTokens/full", params, handlers::semantic_tokens_full).await
+    }
+
+    async fn semantic_tokens_range(
+        &self,
+        params: SemanticTokensRangeParams,
+    ) -> Result<Option<SemanticTokensRangeResult>> {
+        self.run("textDocument/semanticTokens/range", params, handlers::semantic_tokens_range).await
+    }
+
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
-        if !params.settings.is_null() {
-            match Config::from_json(&params.settings) {
-                Ok(config) => self.set_config(config),
-                Err(e) => {
-                    let client = self.client.clone();
-                    tokio::spawn(async move { client.show_message(MessageType::WARNING, e).await });
-                }
+        // Settings sent along are the new settings; `null` (the pull model) means "ask me".
+        if params.settings.is_null() {
+            self.pull_config();
+            return;
+        }
+        match Config::from_json(&params.settings) {
+            Ok(config) => self.set_config(config),
+            Err(e) => {
+                let client = self.client.clone();
+                tokio::spawn(async move { client.show_message(MessageType::WARNING, e).await });
             }
         }
-        // Clients that send `null` (the pull model) mean "ask me".
-        self.pull_config();
     }
 }

@@ -107,9 +107,13 @@ impl Snapshot {
             .map_err(|e| HandlerError::InvalidParams(e.to_string()))
     }
 
+    /// A range of a request (what the editor shows, for hints and tokens): past the end of
+    /// the document means up to its end.
     pub fn text_range(&self, file: FileId, range: Range) -> HandlerResult<TextRange> {
-        convert::text_range(self.line_index(file)?, range, self.encoding)
-            .map_err(|e| HandlerError::InvalidParams(e.to_string()))
+        let index = self.line_index(file)?;
+        let start = convert::offset_clamped(index, range.start, self.encoding);
+        let end = convert::offset_clamped(index, range.end, self.encoding);
+        Ok(TextRange::new(start.min(end), end.max(start)))
     }
 
     pub fn range(&self, file: FileId, range: TextRange) -> HandlerResult<Range> {

@@ -178,7 +178,7 @@ impl<E: Events> Workspace<E> {
             let path = analysis.file_path(file).to_path_buf();
             let (uri, version) = match docs.get(&path) {
                 Some((uri, version)) => (Some(uri.clone()), Some(*version)),
-                None if file == FileId(0) => (None, None),
+                None if file == FileId(0) => (crate::handlers::PRELUDE_URI.parse().ok(), None),
                 None => (path_to_uri(&path), None),
             };
             let line_index = Arc::new(analysis.line_index(file));

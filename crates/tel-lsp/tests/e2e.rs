@@ -145,3 +145,108 @@ fn bad_input_is_answered_and_the_server_keeps_serving() {
     assert!(s.client.is_running());
     assert_eq!(s.client.shutdown().code(), Some(0));
 }
+
+fn pos(line: u32, character: u32) -> Value {
+    json!({"line": line, "character": character})
+}
+
+/// Line and column of the first `marker` in `text` (ASCII text: bytes are UTF-16 units).
+fn find(text: &str, marker: &str) -> (u32, u32) {
+    let at = text.find(marker).unwrap_or_else(|| panic!("{marker}"));
+    let line = text[..at].matches('\n').count() as u32;
+    let col = (at - text[..at].rfind('\n').map_or(0, |i| i + 1)) as u32;
+    (line, col)
+}
+
+#[test]
+fn a_session_of_editor_features() {
+    let mut s = start(&[("fees.tel", FEES)], false);
+    let fees = uri(&s.root.join("fees.tel"));
+    s.client.open(&fees, FEES);
+    let doc = json!({"uri": fees});
+
+    // hover on a reference: signature, hash, status, dependents, doc comment
+    let (l, c) = find(FEES, "fee(amount)");
+    let hover =
+        s.client.call("textDocument/hover", json!({"textDocument": doc, "position": pos(l, c)}));
+    let markup = hover["contents"]["value"].as_str().unwrap();
+    assert!(markup.contains("fn fee(amount: Int) -> Int"), "{markup}");
+    assert!(markup.contains("function `fees::fee` · `#"), "{markup}");
+    assert!(markup.contains("there is no codebase yet"), "{markup}");
+    assert!(markup.contains("1 dependent"), "{markup}");
+    assert!(markup.contains("The fee for `amount`"), "{markup}");
+    assert_eq!(hover["range"], json!({"start": pos(l, c), "end": pos(l, c + 3)}));
+
+    // inlay hints: hashes after signatures, the type of `rate`
+    let all = json!({"start": pos(0, 0), "end": pos(99, 0)});
+    let hints = s.client.call("textDocument/inlayHint", json!({"textDocument": doc, "range": all}));
+    let labels: Vec<&str> =
+        hints.as_array().unwrap().iter().map(|h| h["label"].as_str().unwrap()).collect();
+    assert_eq!(labels.len(), 3, "{labels:?}");
+    assert!(labels[0].starts_with('#') && labels[0].len() == 9, "{labels:?}");
+    assert_eq!(labels[1], ": Int");
+    // settings turn hash hints off (pulled through workspace/configuration)
+    s.client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"tel": {"inlayHints": {"hashes": false}}}}),
+    );
+    let hints = s.client.call("textDocument/inlayHint", json!({"textDocument": doc, "range": all}));
+    assert!(hints.as_array().unwrap().iter().all(|h| h["label"] == json!(": Int")), "{hints}");
+
+    // code lenses: one hash lens per definition
+    let lenses = s.client.call("textDocument/codeLens", json!({"textDocument": doc}));
+    let titles: Vec<&str> = lenses
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["command"]["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles.len(), 2, "{titles:?}");
+    assert!(titles[0].starts_with('#') && titles[0].ends_with("· 1 dependent"), "{titles:?}");
+
+    // go to definition, references, highlight
+    let def = s
+        .client
+        .call("textDocument/definition", json!({"textDocument": doc, "position": pos(l, c)}));
+    let (dl, dc) = find(FEES, "fee(amount: Int)");
+    assert_eq!(def[0]["targetUri"], json!(fees));
+    assert_eq!(def[0]["targetSelectionRange"]["start"], pos(dl, dc));
+    let refs = s.client.call(
+        "textDocument/references",
+        json!({"textDocument": doc, "position": pos(l, c), "context": {"includeDeclaration": true}}),
+    );
+    assert_eq!(refs.as_array().unwrap().len(), 2, "{refs}");
+    let hl = s.client.call(
+        "textDocument/documentHighlight",
+        json!({"textDocument": doc, "position": pos(l, c)}),
+    );
+    assert_eq!(hl.as_array().unwrap().len(), 2, "{hl}");
+
+    // symbols, folding, semantic tokens
+    let symbols = s.client.call("textDocument/documentSymbol", json!({"textDocument": doc}));
+    let names: Vec<&str> =
+        symbols.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["fees", "fee", "total"]);
+    let folds = s.client.call("textDocument/foldingRange", json!({"textDocument": doc}));
+    assert!(folds.as_array().unwrap().len() >= 2, "{folds}");
+    let tokens = s.client.call("textDocument/semanticTokens/full", json!({"textDocument": doc}));
+    let data = tokens["data"].as_array().unwrap();
+    assert_eq!(data.len() % 5, 0);
+    assert!(data.len() / 5 > 20, "{tokens}");
+
+    // a position past the end of the file is an error, and the server goes on
+    let bad = s
+        .client
+        .request("textDocument/hover", json!({"textDocument": doc, "position": pos(500, 0)}));
+    assert_eq!(bad["error"]["code"], json!(-32602), "{bad}");
+    assert!(bad["error"]["message"].as_str().unwrap().contains("past the end"), "{bad}");
+    let unknown = s.client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": "file:///nowhere.tel"}, "position": pos(0, 0)}),
+    );
+    assert_eq!(unknown["error"]["code"], json!(-32602), "{unknown}");
+    let hover =
+        s.client.call("textDocument/hover", json!({"textDocument": doc, "position": pos(l, c)}));
+    assert!(hover["contents"]["value"].as_str().unwrap().contains("fees::fee"));
+    assert_eq!(s.client.shutdown().code(), Some(0));
+}

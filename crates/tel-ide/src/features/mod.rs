@@ -1,1 +1,26 @@
-//! Editor features over [`crate::Analysis`] (hover, inlay hints, lenses, navigation, completion, rename): one module each, answering in text ranges; the LSP layer converts.
+//! Editor features over [`crate::Analysis`] (hover, inlay hints, lenses, navigation, symbols,
+//! semantic tokens, folding): one module each, answering in text ranges; the LSP layer
+//! converts. What a name means is decided in one place, [`target`].
+
+pub mod code_lens;
+pub mod dependents;
+pub mod document_symbols;
+pub mod folding;
+pub mod goto_definition;
+pub mod hover;
+pub mod inlay_hints;
+pub mod references;
+pub mod render;
+pub mod semantic_tokens;
+pub mod store;
+pub mod target;
+
+pub use code_lens::{Lens, LensConfig, LensKind};
+pub use document_symbols::{Symbol, SymbolKind};
+pub use folding::{Fold, FoldKind};
+pub use goto_definition::Destination;
+pub use hover::HoverResult;
+pub use inlay_hints::{InlayConfig, InlayHint, InlayKind};
+pub use semantic_tokens::{SemanticToken, TokenKind};
+pub use store::{StoreInfo, StoreStatus};
+pub use target::{FileRange, Found, NavTarget, Reference, Target};
