@@ -9,6 +9,7 @@
 pub mod codebase;
 pub mod features;
 mod db;
+pub mod debug_info;
 mod diagnostics;
 pub mod fixture;
 pub mod project;
