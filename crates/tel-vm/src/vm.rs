@@ -12,7 +12,9 @@
 
 use crate::host::{Host, HostError};
 use crate::program::{Code, HostEffect, Op, Program};
-use crate::resources::Resource;
+use crate::resources::{
+    Amounts, Grant, Resource, ResourceAllocator, ResourceError, ResourceRequest,
+};
 use crate::show::show;
 use crate::value::{RecordType, Value, WORD};
 use smol_str::SmolStr;
@@ -32,11 +34,36 @@ pub struct Limits {
     pub effects: u64,
     /// Frames on the call stack.
     pub call_depth: u32,
+    /// Wall-clock milliseconds spent in [`Vm::run`] (checked between slices of
+    /// instructions, so a little more may pass).
+    pub wall_ms: u64,
 }
 
 impl Default for Limits {
+    /// A runaway loop stops within about a second: 10^8 instructions take well under a second
+    /// in a release build, and the wall-time limit stops a slower (debug) build.
     fn default() -> Self {
-        Limits { fuel: 100_000_000, heap_bytes: 1 << 30, effects: 1_000_000, call_depth: 100_000 }
+        Limits {
+            fuel: 100_000_000,
+            heap_bytes: 1 << 30,
+            effects: 1_000_000,
+            call_depth: 100_000,
+            wall_ms: 1_000,
+        }
+    }
+}
+
+impl Limits {
+    /// What a run with these limits asks of an allocator, once it has used `usage`.
+    pub fn request(&self, usage: &Usage) -> ResourceRequest {
+        // An unlimited resource asks for all there is (which keeps it unlimited).
+        let left = |limit: u64, used: u64| (limit != u64::MAX).then(|| limit.saturating_sub(used));
+        ResourceRequest {
+            fuel: left(self.fuel, usage.fuel),
+            heap_bytes: left(self.heap_bytes, usage.heap_bytes),
+            effects: left(self.effects, usage.effects),
+            wall_ms: left(self.wall_ms, usage.wall_us / 1000),
+        }
     }
 }
 
@@ -46,6 +73,74 @@ pub struct Usage {
     pub fuel: u64,
     pub heap_bytes: u64,
     pub effects: u64,
+    /// Wall-clock microseconds spent in [`Vm::run`].
+    #[serde(default)]
+    pub wall_us: u64,
+}
+
+/// Where the in-loop checks of heap bytes and effects stop a run: at the run's own limit or
+/// at what its grant has left, whichever comes first (recomputed at every slice).
+#[derive(Clone, Copy, Debug)]
+struct Budget {
+    heap_until: u64,
+    heap_limit: u64,
+    effects_until: u64,
+    effects_limit: u64,
+}
+
+/// Derived from the limits and the grant at every slice: not part of what a state is.
+impl PartialEq for Budget {
+    fn eq(&self, _: &Budget) -> bool {
+        true
+    }
+}
+
+impl Eq for Budget {}
+
+impl Default for Budget {
+    fn default() -> Budget {
+        Budget {
+            heap_until: u64::MAX,
+            heap_limit: u64::MAX,
+            effects_until: u64::MAX,
+            effects_limit: u64::MAX,
+        }
+    }
+}
+
+/// The grants a run charges: its own (`root`), and a child of it for each `within` body
+/// that is running (by mark id). Not part of the saved state: a restored machine gets a new
+/// grant for what its limits leave when it runs again.
+#[derive(Default)]
+struct Grants {
+    root: Option<Grant>,
+    within: Vec<(u32, Grant)>,
+    /// How much of `Vm::usage` the grants have been charged.
+    charged: Usage,
+}
+
+impl Clone for Grants {
+    /// A copy of a machine runs under a grant of its own.
+    fn clone(&self) -> Grants {
+        Grants::default()
+    }
+}
+
+impl PartialEq for Grants {
+    fn eq(&self, _: &Grants) -> bool {
+        true
+    }
+}
+
+impl Eq for Grants {}
+
+impl std::fmt::Debug for Grants {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Grants")
+            .field("root", &self.root.is_some())
+            .field("within", &self.within.len())
+            .finish()
+    }
 }
 
 /// A place in a running program: the top-level definition (a lambda belongs to the
@@ -182,8 +277,16 @@ enum Frame {
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum MarkKind {
-    Handle { table: u32, env: Vec<Value> },
-    Within { deadline: i64 },
+    Handle {
+        table: u32,
+        env: Vec<Value>,
+    },
+    /// `grant` names the child grant the body runs under (see `Grants`).
+    Within {
+        deadline: i64,
+        #[serde(default)]
+        grant: u32,
+    },
 }
 
 /// An installed handler or deadline, with where to unwind to.
@@ -415,6 +518,16 @@ pub struct Vm {
     pub usage: Usage,
     pub limits: Limits,
     result: Option<Value>,
+    /// The id the next `within` grant gets.
+    #[serde(default)]
+    next_grant: u32,
+    #[serde(skip)]
+    grants: Grants,
+    #[serde(skip)]
+    budget: Budget,
+    /// The fuel used before the running slice, and the slice's length.
+    #[serde(skip)]
+    meter: (u64, u64),
 }
 
 /// Instructions run between two checks of the slow limits.
@@ -441,7 +554,127 @@ impl Vm {
             usage: Usage::default(),
             limits,
             result: None,
+            next_grant: 0,
+            grants: Grants::default(),
+            budget: Budget::default(),
+            meter: (0, 0),
         }
+    }
+
+    /// Runs the machine under `grant` (from now on, until it finishes): its use is charged
+    /// there and it stops at whichever comes first, its own limits or the grant's. Without
+    /// one, a run takes a grant for its limits from [`ResourceAllocator::global`].
+    pub fn attach(&mut self, grant: Grant) {
+        self.grants = Grants { root: Some(grant), within: Vec::new(), charged: self.usage };
+    }
+
+    /// The grant the run is charged to, while it runs.
+    pub fn grant(&self) -> Option<&Grant> {
+        self.grants.root.as_ref()
+    }
+
+    /// The grant the running code is charged to: the innermost visible `within`'s, else the
+    /// run's.
+    fn current_grant(&self) -> Option<&Grant> {
+        let within = self.marks.iter().rev().find_map(|m| match m.kind {
+            MarkKind::Within { grant, .. } => {
+                self.grants.within.iter().find(|(id, _)| *id == grant).map(|(_, g)| g)
+            }
+            MarkKind::Handle { .. } => None,
+        });
+        within.or(self.grants.root.as_ref())
+    }
+
+    /// Charges what the run used since the last time to the current grant.
+    fn settle(&mut self) -> Result<(), Fault> {
+        let (u, c) = (self.usage, self.grants.charged);
+        self.grants.charged = u;
+        let Some(g) = self.current_grant() else { return Ok(()) };
+        let delta = Amounts {
+            fuel: u.fuel - c.fuel,
+            heap_bytes: u.heap_bytes - c.heap_bytes,
+            effects: u.effects - c.effects,
+            wall_ms: u.wall_us / 1000 - c.wall_us / 1000,
+        };
+        match g.allocator().charge(g, delta) {
+            Ok(()) | Err(ResourceError::Released) => Ok(()),
+            Err(ResourceError::Exhausted { resource, limit }) => {
+                Err(Fault::Exhausted(resource, limit))
+            }
+            Err(ResourceError::Insufficient { resource, available, .. }) => {
+                Err(Fault::Exhausted(resource, available))
+            }
+        }
+    }
+
+    /// Releases the grants of `within` bodies that are no longer running (their marks were
+    /// popped or abandoned), after charging what was used under them.
+    fn sweep_grants(&mut self) -> Result<(), Fault> {
+        let r = self.settle();
+        let mut live: Vec<u32> = Vec::new();
+        let saved = self.frames.iter().filter_map(|f| match f {
+            Frame::Code(CodeFrame { clause: Some(c), .. }) => Some(c.saved.iter()),
+            _ => None,
+        });
+        for m in self.marks.iter().chain(saved.flatten()) {
+            if let MarkKind::Within { grant, .. } = m.kind {
+                live.push(grant);
+            }
+        }
+        self.grants.within.retain(|(id, _)| live.contains(id));
+        r
+    }
+
+    /// The budget for the next slice: how many instructions, and where heap bytes and
+    /// effects stop, from the run's limits and its grant's remainder.
+    fn plan(&mut self, program: &Program) -> Result<u64, RuntimeError> {
+        if self.grants.root.is_none() {
+            let request = self.limits.request(&self.usage);
+            let grant = ResourceAllocator::global().allocate(request).map_err(|e| {
+                let fault = match e {
+                    ResourceError::Insufficient { resource, available, .. }
+                    | ResourceError::Exhausted { resource, limit: available } => {
+                        Fault::Exhausted(resource, available)
+                    }
+                    ResourceError::Released => Fault::Trap("the allocator refused a grant".into()),
+                };
+                self.error(program, fault)
+            })?;
+            self.attach(grant);
+        }
+        let own = |limit: u64, used: u64| (limit, limit.saturating_sub(used));
+        let mut fuel = own(self.limits.fuel, self.usage.fuel);
+        let mut heap = own(self.limits.heap_bytes, self.usage.heap_bytes);
+        let mut effects = own(self.limits.effects, self.usage.effects);
+        if let Some(g) = self.current_grant() {
+            let a = g.allocator();
+            let bind = |mine: &mut (u64, u64), r: Resource| {
+                let (left, limit) = a.binding(g, r);
+                if left < mine.1 {
+                    *mine = (limit, left);
+                }
+            };
+            bind(&mut fuel, Resource::Fuel);
+            bind(&mut heap, Resource::HeapBytes);
+            bind(&mut effects, Resource::Effects);
+        }
+        self.budget = Budget {
+            heap_until: self.usage.heap_bytes.saturating_add(heap.1),
+            heap_limit: heap.0,
+            effects_until: self.usage.effects.saturating_add(effects.1),
+            effects_limit: effects.0,
+        };
+        if fuel.1 == 0 {
+            return Err(self.error(program, Fault::Exhausted(Resource::Fuel, fuel.0)));
+        }
+        Ok(fuel.1)
+    }
+
+    /// The run is over (finished or failed): charge the last use and give the grants back.
+    fn finish(&mut self, program: &Program) -> Result<(), RuntimeError> {
+        let r = self.settle();
+        self.grants = Grants::default();
+        r.map_err(|f| self.error(program, f))
     }
 
     /// The result, once the run has finished.
@@ -479,20 +712,46 @@ impl Vm {
             return Ok(Status::Done(v.clone()));
         }
         let observe = host.observes_calls();
+        let r = self.run_slices(program, host, observe, steps);
+        match r {
+            Ok(Status::Running) => Ok(Status::Running),
+            Ok(done) => {
+                self.finish(program)?;
+                Ok(done)
+            }
+            Err(e) => {
+                // The error stands; what the run used is still charged.
+                let _ = self.finish(program);
+                Err(e)
+            }
+        }
+    }
+
+    fn run_slices(
+        &mut self,
+        program: &Program,
+        host: &mut dyn Host,
+        observe: bool,
+        steps: u64,
+    ) -> Result<Status, RuntimeError> {
         let mut left = steps;
         while left > 0 {
-            let fuel_left = self.limits.fuel.saturating_sub(self.usage.fuel);
-            if fuel_left == 0 {
-                return Err(self.error(program, Fault::Exhausted(Resource::Fuel, self.limits.fuel)));
-            }
-            let slice = left.min(fuel_left).min(SLICE);
+            let slice = left.min(self.plan(program)?).min(SLICE);
             let mut fuel = slice;
+            let start = std::time::Instant::now();
+            self.meter = (self.usage.fuel, slice);
             let r = self.interp(program, host, observe, &mut fuel);
-            self.usage.fuel += slice - fuel;
+            self.usage.fuel = self.meter.0 + (slice - fuel);
+            self.usage.wall_us += start.elapsed().as_micros() as u64;
             left -= slice - fuel;
             if let Some(v) = r? {
                 return Ok(Status::Done(v));
             }
+            if self.usage.wall_us > self.limits.wall_ms.saturating_mul(1000) {
+                let fault = Fault::Exhausted(Resource::WallTime, self.limits.wall_ms);
+                return Err(self.error(program, fault));
+            }
+            self.settle().map_err(|f| self.error(program, f))?;
         }
         Ok(Status::Running)
     }
@@ -583,10 +842,18 @@ impl Vm {
             // The fuel countdown lives in a register; `*fuel` is written back whenever the
             // loop is left.
             let mut left = *fuel;
+            // Leaving the loop: the remaining fuel, and the run's usage, become exact (a
+            // `within` charges its grant the use so far).
+            macro_rules! sync {
+                () => {{
+                    *fuel = left;
+                    self.usage.fuel = self.meter.0 + (self.meter.1 - left);
+                }};
+            }
             macro_rules! fail {
                 ($fault:expr) => {{
                     let fault = $fault;
-                    *fuel = left;
+                    sync!();
                     self.set_pc(pc);
                     return Err(self.error(program, fault));
                 }};
@@ -721,7 +988,7 @@ impl Vm {
                                 let l = self.pop();
                                 let v = match op {
                                     BinOp::Concat => {
-                                        tri!(concat(&mut self.usage, &self.limits, l, r))
+                                        tri!(concat(&mut self.usage, &self.budget, l, r))
                                     }
                                     _ => tri!(binary(op, l, r)),
                                 };
@@ -734,7 +1001,7 @@ impl Vm {
                     }
                     Op::CallDef { code: c, argc } => {
                         let at = self.stack.len() - argc as usize;
-                        *fuel = left;
+                        sync!();
                         self.set_pc(pc);
                         if let Some(v) =
                             self.enter_code(program, host, observe, c, &[], at, at, false)?
@@ -744,7 +1011,7 @@ impl Vm {
                         continue 'frame;
                     }
                     Op::TailCallDef { code: c, argc } => {
-                        *fuel = left;
+                        sync!();
                         self.set_pc(pc);
                         let at = self.stack.len() - argc as usize;
                         if let Some(v) =
@@ -755,7 +1022,7 @@ impl Vm {
                         continue 'frame;
                     }
                     Op::Call(argc) | Op::TailCall(argc) => {
-                        *fuel = left;
+                        sync!();
                         self.set_pc(pc);
                         let at = self.stack.len() - argc as usize;
                         let callee = self.stack[at - 1].take();
@@ -768,7 +1035,7 @@ impl Vm {
                         continue 'frame;
                     }
                     Op::CallBuiltin { builtin, argc } => {
-                        *fuel = left;
+                        sync!();
                         self.set_pc(pc);
                         let at = self.stack.len() - argc as usize;
                         let f = Value::Builtin(builtin);
@@ -781,21 +1048,21 @@ impl Vm {
                     }
                     Op::Ret | Op::Resume => {
                         let v = self.pop();
-                        *fuel = left;
+                        sync!();
                         if let Some(v) = self.ret(program, host, v) {
                             return Ok(Some(v));
                         }
                         continue 'frame;
                     }
                     Op::Perform { effect, argc } => {
-                        *fuel = left;
+                        sync!();
                         self.set_pc(pc);
                         let at = self.stack.len() - argc as usize;
                         self.perform(program, host, code.effects[effect as usize], at)?;
                         continue 'frame;
                     }
                     Op::Abort => {
-                        *fuel = left;
+                        sync!();
                         let v = self.pop();
                         let ctx = match self.frames.last_mut() {
                             Some(Frame::Code(f)) => f.clause.take(),
@@ -809,9 +1076,13 @@ impl Vm {
                         self.marks.truncate(mark_base);
                         self.unwind_to(mark);
                         self.stack.push(v);
+                        tri!(self.sweep_grants());
                         continue 'frame;
                     }
-                    op => tri!(self.slow_op(program, code, op, &mut pc, base)),
+                    op => {
+                        sync!();
+                        tri!(self.slow_op(program, code, op, &mut pc, base))
+                    }
                 }
             }
         }
@@ -864,13 +1135,13 @@ impl Vm {
                 let at = self.stack.len() - captures as usize;
                 let env = self.stack.split_off(at);
                 let v = Value::Closure { code: c, env: Arc::new(env) };
-                tri!(charge(&mut self.usage, &self.limits, v.heap_size()));
+                tri!(charge(&mut self.usage, &self.budget, v.heap_size()));
                 self.stack.push(v);
             }
             Op::List(n) => {
                 let at = self.stack.len() - n as usize;
                 let v = Value::list(self.stack.split_off(at));
-                tri!(charge(&mut self.usage, &self.limits, v.heap_size()));
+                tri!(charge(&mut self.usage, &self.budget, v.heap_size()));
                 self.stack.push(v);
             }
             Op::Record(s) => {
@@ -878,7 +1149,7 @@ impl Vm {
                 let at = self.stack.len() - names.len();
                 let fields = names.iter().cloned().zip(self.stack.drain(at..)).collect();
                 let v = Value::Record { ty: RecordType(*ty), fields: Arc::new(fields) };
-                tri!(charge(&mut self.usage, &self.limits, v.heap_size()));
+                tri!(charge(&mut self.usage, &self.budget, v.heap_size()));
                 self.stack.push(v);
             }
             Op::Field(n) => {
@@ -899,7 +1170,7 @@ impl Vm {
                     None if index == 0 && argc == 1 => Value::Option(Some(Arc::new(self.pop()))),
                     None => Value::Option(None),
                 };
-                tri!(charge(&mut self.usage, &self.limits, v.heap_size()));
+                tri!(charge(&mut self.usage, &self.budget, v.heap_size()));
                 self.stack.push(v);
             }
             Op::Match { pat, fail } => {
@@ -925,10 +1196,28 @@ impl Vm {
                     fail!(Fault::Trap(format!("within with a negative duration ({d}ms)")));
                 }
                 let deadline = tri!(checked(self.clock.checked_add(d), "the deadline"));
-                self.push_mark(MarkKind::Within { deadline }, fallback);
+                // The body runs under a child of the current grant that may use all that
+                // is left (the split docs/vm.md documents); charge the use so far first.
+                self.settle()?;
+                let grant = self.next_grant;
+                self.next_grant = self.next_grant.wrapping_add(1);
+                if let Some(g) = self.current_grant()
+                    && let Ok(child) = g.allocator().subdivide(g, ResourceRequest::REST)
+                {
+                    self.grants.within.push((grant, child));
+                }
+                self.push_mark(MarkKind::Within { deadline, grant }, fallback);
             }
             Op::PopMark => {
-                self.marks.pop();
+                if let Some(Mark { kind: MarkKind::Within { grant, .. }, .. }) = self.marks.last() {
+                    let grant = *grant;
+                    let r = self.settle();
+                    self.marks.pop();
+                    self.grants.within.retain(|(id, _)| *id != grant);
+                    r?;
+                } else {
+                    self.marks.pop();
+                }
             }
             _ => unreachable!("{op:?} is dispatched in the loop"),
         }
@@ -1097,7 +1386,7 @@ impl Vm {
                 Ok(None)
             }
             Value::Builtin(b) => {
-                let v = builtin(program, *b, &mut self.stack[at..], &mut self.usage, &self.limits)
+                let v = builtin(program, *b, &mut self.stack[at..], &mut self.usage, &self.budget)
                     .map_err(|fault| self.error(program, fault))?;
                 self.stack.truncate(ret);
                 Ok(self.deliver(v))
@@ -1122,7 +1411,7 @@ impl Vm {
                 Loop::Map { out, .. } | Loop::Filter { out, .. } => Value::list(out),
                 Loop::Fold { acc, .. } => acc,
             };
-            charge(&mut self.usage, &self.limits, v.heap_size())
+            charge(&mut self.usage, &self.budget, v.heap_size())
                 .map_err(|fault| self.error(program, fault))?;
             return Ok(self.deliver(v));
         }
@@ -1182,8 +1471,8 @@ impl Vm {
     ) -> Result<(), RuntimeError> {
         let fail = |vm: &Vm, f: Fault| vm.error(program, f);
         self.usage.effects += 1;
-        if self.usage.effects > self.limits.effects {
-            return Err(fail(self, Fault::Exhausted(Resource::Effects, self.limits.effects)));
+        if self.usage.effects > self.budget.effects_until {
+            return Err(fail(self, Fault::Exhausted(Resource::Effects, self.budget.effects_limit)));
         }
         let argc = self.stack.len() - at;
         // The nearest visible handler with a clause for this operation.
@@ -1243,7 +1532,7 @@ impl Vm {
             .iter()
             .enumerate()
             .filter_map(|(i, m)| match m.kind {
-                MarkKind::Within { deadline } => Some((deadline, i)),
+                MarkKind::Within { deadline, .. } => Some((deadline, i)),
                 MarkKind::Handle { .. } => None,
             })
             .min();
@@ -1252,9 +1541,10 @@ impl Vm {
         {
             self.clock = deadline;
             let mark = self.marks[i].clone();
+            self.settle().map_err(|f| fail(self, f))?;
             self.marks.truncate(i);
             self.unwind_to(mark);
-            return Ok(());
+            return self.sweep_grants().map_err(|f| fail(self, f));
         }
         let value = match op {
             HostEffect::Now => Value::Int(self.clock),
@@ -1277,10 +1567,10 @@ fn checked<T>(v: Option<T>, what: &str) -> Result<T, Fault> {
     v.ok_or_else(|| Fault::Trap(format!("integer overflow in {what}")))
 }
 
-fn charge(usage: &mut crate::vm::Usage, limits: &Limits, bytes: u64) -> Result<(), Fault> {
+fn charge(usage: &mut Usage, budget: &Budget, bytes: u64) -> Result<(), Fault> {
     usage.heap_bytes += bytes;
-    if usage.heap_bytes > limits.heap_bytes {
-        return Err(Fault::Exhausted(Resource::HeapBytes, limits.heap_bytes));
+    if usage.heap_bytes > budget.heap_until {
+        return Err(Fault::Exhausted(Resource::HeapBytes, budget.heap_limit));
     }
     Ok(())
 }
@@ -1288,12 +1578,12 @@ fn charge(usage: &mut crate::vm::Usage, limits: &Limits, bytes: u64) -> Result<(
 /// Updating a shared list or map copies its `words` slots first.
 fn charge_copy<T>(
     usage: &mut Usage,
-    limits: &Limits,
+    budget: &Budget,
     rc: &Arc<T>,
     words: u64,
 ) -> Result<(), Fault> {
     if Arc::strong_count(rc) > 1 {
-        charge(usage, limits, WORD + WORD * words)?;
+        charge(usage, budget, WORD + WORD * words)?;
     }
     Ok(())
 }
@@ -1580,20 +1870,20 @@ fn binary(op: BinOp, l: Value, r: Value) -> Result<Value, Fault> {
 }
 
 /// `++`: a list held only here is extended in place.
-fn concat(usage: &mut Usage, limits: &Limits, mut l: Value, r: Value) -> Result<Value, Fault> {
+fn concat(usage: &mut Usage, budget: &Budget, mut l: Value, r: Value) -> Result<Value, Fault> {
     Ok(match (&mut l, &r) {
         (Value::String(a), Value::String(b)) => {
             let mut s = String::with_capacity(a.len() + b.len());
             s.push_str(a);
             s.push_str(b);
             let v = Value::String(s.into());
-            charge(usage, limits, v.heap_size())?;
+            charge(usage, budget, v.heap_size())?;
             v
         }
         (Value::List(a), Value::List(b)) => {
             let mut a = std::mem::take(a);
-            charge_copy(usage, limits, &a, a.len() as u64)?;
-            charge(usage, limits, WORD * b.len() as u64)?;
+            charge_copy(usage, budget, &a, a.len() as u64)?;
+            charge(usage, budget, WORD * b.len() as u64)?;
             Arc::make_mut(&mut a).extend(b.iter().cloned());
             Value::List(a)
         }
@@ -1617,7 +1907,7 @@ fn builtin(
     b: Builtin,
     args: &mut [Value],
     usage: &mut Usage,
-    limits: &Limits,
+    budget: &Budget,
 ) -> Result<Value, Fault> {
     let bad = || Fault::Trap(format!("bad arguments to {}", b.name()));
     // Values cannot be destructured by move (they free their children iteratively in
@@ -1625,7 +1915,7 @@ fn builtin(
     let v = match (b, args) {
         (Builtin::Show, [v]) => {
             let v = Value::String(show(program, v).into());
-            charge(usage, limits, v.heap_size())?;
+            charge(usage, budget, v.heap_size())?;
             v
         }
         (Builtin::Len, [v]) => Value::Int(match v {
@@ -1640,15 +1930,15 @@ fn builtin(
         }
         (Builtin::Insert, [Value::Map(m), k, v]) => {
             let mut m = std::mem::take(m);
-            charge_copy(usage, limits, &m, m.len() as u64 * 2)?;
-            charge(usage, limits, 2 * WORD)?;
+            charge_copy(usage, budget, &m, m.len() as u64 * 2)?;
+            charge(usage, budget, 2 * WORD)?;
             Arc::make_mut(&mut m).insert(k.take(), v.take());
             Value::Map(m)
         }
         (Builtin::EmptyMap, []) => Value::map(BTreeMap::new()),
         (Builtin::Keys, [Value::Map(m)]) => {
             let v = Value::list(m.keys().cloned().collect());
-            charge(usage, limits, v.heap_size())?;
+            charge(usage, budget, v.heap_size())?;
             v
         }
         _ => return Err(bad()),

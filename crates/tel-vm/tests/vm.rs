@@ -19,8 +19,14 @@ fn run_with(src: &str, limits: Limits, host: &mut TestHost) -> Result<String, Ru
     Ok(tel_vm::show::show(&program, &v))
 }
 
+/// The default limits without the wall-clock one: what a test computes must not depend on
+/// how fast the machine is.
+fn limits() -> Limits {
+    Limits { wall_ms: u64::MAX, ..Limits::default() }
+}
+
 fn run(src: &str) -> String {
-    match run_with(src, Limits::default(), &mut TestHost::new(7)) {
+    match run_with(src, limits(), &mut TestHost::new(7)) {
         Ok(v) => v,
         Err(e) => format!("error: {e}"),
     }
@@ -153,7 +159,7 @@ fn host_effects_reach_the_test_host() {
     }"#;
     let mut host = TestHost::new(42);
     host.feeds.insert("ETH".into(), 3100);
-    let v = run_with(src, Limits::default(), &mut host).unwrap();
+    let v = run_with(src, limits(), &mut host).unwrap();
     expect![[r#"3 {"alice": 70} ["price 3100"] ["done"]"#]]
         .assert_eq(&format!("{v} {:?} {:?} {:?}", host.balances, host.log, host.events));
 }
@@ -221,7 +227,7 @@ fn runaway_recursion_and_fuel_stop_the_run() {
     );
     let fib = "fn fib(n: Int) -> Int { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } }
         fn main() -> Int { fib(30) }";
-    let limits = Limits { fuel: 10_000, ..Limits::default() };
+    let limits = Limits { fuel: 10_000, ..self::limits() };
     let err = run_with(fib, limits, &mut TestHost::new(0)).unwrap_err();
     assert!(
         matches!(
@@ -230,7 +236,7 @@ fn runaway_recursion_and_fuel_stop_the_run() {
         ),
         "{err}"
     );
-    let limits = Limits { effects: 3, ..Limits::default() };
+    let limits = Limits { effects: 3, ..self::limits() };
     let err = run_with(
         "fn main() -> () ! {Log} { perform Log(\"a\"); perform Log(\"b\"); perform Log(\"c\"); perform Log(\"d\") }",
         limits,
@@ -251,7 +257,7 @@ fn a_paused_machine_serializes_and_resumes() {
         }"#;
     let program = load(src);
     let mut straight_host = TestHost::new(1);
-    let mut vm = Vm::new(&program, Limits::default(), 0);
+    let mut vm = Vm::new(&program, limits(), 0);
     let straight = vm.run_to_end(&program, &mut straight_host).unwrap();
     assert_eq!(straight, Value::Int(55 + 89 + 144 + 3));
 
@@ -259,7 +265,7 @@ fn a_paused_machine_serializes_and_resumes() {
     let total = vm.usage.fuel;
     for pause in (1..total).step_by((total / 37).max(1) as usize) {
         let mut host = TestHost::new(1);
-        let mut vm = Vm::new(&program, Limits::default(), 0);
+        let mut vm = Vm::new(&program, limits(), 0);
         assert_eq!(vm.run(&program, &mut host, pause).unwrap(), Status::Running);
         let json = serde_json::to_string(&(&vm, &host)).unwrap();
         let (mut vm, mut host): (Vm, TestHost) = serde_json::from_str(&json).unwrap();
@@ -270,7 +276,7 @@ fn a_paused_machine_serializes_and_resumes() {
 
     // A snapshot only resumes against the program it was started with.
     let other = load("fn main() -> Int { 1 }");
-    let mut vm = Vm::new(&program, Limits::default(), 0);
+    let mut vm = Vm::new(&program, limits(), 0);
     let err = vm.run(&other, &mut TestHost::new(1), 10).unwrap_err();
     assert!(matches!(err, RuntimeError::WrongProgram { .. }), "{err}");
 }
@@ -304,7 +310,7 @@ fn fixture(name: &str) -> String {
     ] {
         host.feeds.insert(feed.into(), v);
     }
-    let result = run_with(&std::fs::read_to_string(path).unwrap(), Limits::default(), &mut host);
+    let result = run_with(&std::fs::read_to_string(path).unwrap(), limits(), &mut host);
     let mut out = match result {
         Ok(v) => v,
         Err(e) => format!("error: {e}"),
