@@ -1,6 +1,9 @@
 //! Shared by the tests and the benchmarks: TEL source to loadable definitions, the way
 //! `tel store add` produces them (tel-hir's project, tel-hash's components).
 
+// Each test binary uses its own part of this module.
+#![allow(dead_code)]
+
 use std::collections::HashMap;
 use tel_hash::CodeHash;
 use tel_vm::{Program, StoredDef};
