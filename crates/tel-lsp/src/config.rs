@@ -55,7 +55,7 @@ impl Default for LensConfig {
 
 impl Default for DiagnosticsConfig {
     fn default() -> Self {
-        DiagnosticsConfig { debounce_ms: 10 }
+        DiagnosticsConfig { debounce_ms: 5 }
     }
 }
 

@@ -64,42 +64,42 @@ pub async fn run(
         }
         let generation = *changes.borrow_and_update();
         let Some(snap) = writer.snapshot().await else { return };
-        let checked = tokio::task::spawn_blocking(move || check(&snap)).await;
-        let batch = match checked {
-            Ok(Ok(batch)) => batch,
-            // cancelled by a newer change, which has already woken this loop again
-            Ok(Err(HandlerError::ContentModified)) => continue,
-            Ok(Err(e)) => {
-                log_error(&client, e).await;
-                continue;
+        // Open documents first: the one being typed in must not wait for the others.
+        let mut stale = false;
+        for open in [true, false] {
+            let snap = snap.clone();
+            let checked = tokio::task::spawn_blocking(move || check(&snap, open)).await;
+            let batch = match checked {
+                Ok(Ok(batch)) => batch,
+                // cancelled by a newer change, which has already woken this loop again
+                Ok(Err(HandlerError::ContentModified)) => {
+                    stale = true;
+                    break;
+                }
+                Ok(Err(e)) => {
+                    log_error(&client, e).await;
+                    stale = true;
+                    break;
+                }
+                Err(join) => {
+                    let e = match join.try_into_panic() {
+                        Ok(payload) => HandlerError::from_panic("diagnostics", payload),
+                        Err(e) => HandlerError::Internal(format!("diagnostics task failed: {e}")),
+                    };
+                    log_error(&client, e).await;
+                    stale = true;
+                    break;
+                }
+            };
+            if changes.has_changed().unwrap_or(false) {
+                stale = true;
+                break;
             }
-            Err(join) => {
-                let e = match join.try_into_panic() {
-                    Ok(payload) => HandlerError::from_panic("diagnostics", payload),
-                    Err(e) => HandlerError::Internal(format!("diagnostics task failed: {e}")),
-                };
-                log_error(&client, e).await;
-                continue;
-            }
-        };
-        if changes.has_changed().unwrap_or(false) {
-            continue;
+            publish(&client, &mut published, batch).await;
         }
-        for file in batch {
-            if published.get(&file.uri) == Some(&file.diagnostics) {
-                continue;
-            }
-            if file.diagnostics.is_empty() && !published.contains_key(&file.uri) {
-                continue;
-            }
-            client
-                .publish_diagnostics(file.uri.clone(), file.diagnostics.clone(), file.version)
-                .await;
-            if file.diagnostics.is_empty() {
-                published.remove(&file.uri);
-            } else {
-                published.insert(file.uri, file.diagnostics);
-            }
+        drop(snap);
+        if stale {
+            continue;
         }
         shared.refresh_views(&client);
         client.send_notification::<Status>(StatusParams { quiescent: true, generation }).await;
@@ -115,12 +115,36 @@ async fn log_error(client: &Client, e: HandlerError) {
     client.log_message(lsp::MessageType::ERROR, message).await;
 }
 
-/// Every file's diagnostics (open documents first, so they are warm soonest), with the
+async fn publish(
+    client: &Client,
+    published: &mut FxHashMap<Uri, Vec<lsp::Diagnostic>>,
+    batch: Vec<FileDiagnostics>,
+) {
+    for file in batch {
+        if published.get(&file.uri) == Some(&file.diagnostics) {
+            continue;
+        }
+        if file.diagnostics.is_empty() && !published.contains_key(&file.uri) {
+            continue;
+        }
+        client.publish_diagnostics(file.uri.clone(), file.diagnostics.clone(), file.version).await;
+        if file.diagnostics.is_empty() {
+            published.remove(&file.uri);
+        } else {
+            published.insert(file.uri, file.diagnostics);
+        }
+    }
+}
+
+/// The diagnostics of the open documents (`open`) or of the other files, with the
 /// definitions' hashes computed on the way: lenses and hints asked next find them ready.
-fn check(snap: &Snapshot) -> HandlerResult<Vec<FileDiagnostics>> {
-    let mut files: Vec<FileId> =
-        snap.files.iter().map(|(id, _)| id).filter(|&f| f != FileId(0)).collect();
-    files.sort_by_key(|f| (snap.files.get(*f).is_none_or(|i| i.version.is_none()), f.0));
+fn check(snap: &Snapshot, open: bool) -> HandlerResult<Vec<FileDiagnostics>> {
+    let files: Vec<FileId> = snap
+        .files
+        .iter()
+        .filter(|(id, info)| *id != FileId(0) && info.version.is_some() == open)
+        .map(|(id, _)| id)
+        .collect();
     let mut out = Vec::with_capacity(files.len());
     for file in files {
         let Some(uri) = snap.uri(file) else { continue };

@@ -73,7 +73,8 @@ pub fn path_to_uri(path: &Path) -> Option<Uri> {
 /// engine's): names, history, dependents.
 pub type StoreHandle = Arc<Mutex<tel_store::Store>>;
 
-/// One consistent view for one request.
+/// One consistent view for one request (cloning shares it).
+#[derive(Clone)]
 pub struct Snapshot {
     pub analysis: Analysis,
     pub files: Arc<FileMap>,
