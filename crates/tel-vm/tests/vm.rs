@@ -480,6 +480,41 @@ fn deeply_nested_values() {
     );
 }
 
+/// A chain a million values deep, built by (tail) recursion: comparing, ordering, showing,
+/// serializing, deserializing and dropping it never recurse over its depth.
+#[test]
+fn a_million_deep_chain_compares_shows_serializes_and_drops() {
+    const N: i64 = 1_000_000;
+    let src = format!(
+        r#"enum Chain {{ Link(Int, Chain), End }}
+        fn chain(n: Int, acc: Chain) -> Chain {{ if n == 0 {{ acc }} else {{ chain(n - 1, Link(n, acc)) }} }}
+        fn depth(c: Chain, d: Int) -> Int {{ match c {{ Link(_, rest) => depth(rest, d + 1), End => d }} }}
+        fn main() -> List<Chain> {{
+            let a = chain({N}, End);
+            let b = chain({N}, End);
+            let c = chain({N}, Link(0, End));
+            [a, b, c, if a == b && a != c && depth(c, 0) == {N} + 1 {{ End }} else {{ Link(-1, End) }}]
+        }}"#
+    );
+    let program = load(&src);
+    let limits = Limits { fuel: u64::MAX, ..limits() };
+    let mut vm = Vm::new(&program, limits, 0);
+    let v = vm.run_to_end(&program, &mut TestHost::new(0)).unwrap();
+    let Value::List(xs) = &v else { panic!("a list") };
+    let [a, b, c, check] = xs.as_slice() else { panic!("four values") };
+    assert_eq!(tel_vm::show::show(&program, check), "End", "the TEL-side checks");
+    assert_eq!(a, b);
+    // Variants order by index, and `End` (1) comes after `Link` (0) at the bottom.
+    assert_eq!(a.cmp(c), std::cmp::Ordering::Greater);
+    let shown = tel_vm::show::show(&program, a);
+    assert!(shown.starts_with("Link(1, Link(2, ") && shown.contains("Link(1000000, End))"));
+    assert_eq!(shown.matches("Link(").count() as i64, N);
+    let json = serde_json::to_string(a).unwrap();
+    let back: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(&back, a);
+    drop((back, v));
+}
+
 #[test]
 fn nominal_and_structural_records_compare_by_fields() {
     check(
