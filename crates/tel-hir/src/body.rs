@@ -9,6 +9,7 @@ use tel_hash::core::{BinOp, UnOp};
 
 use crate::diagnostics::{Anchored, TextRange};
 use crate::type_ref::{Path, TypeRefAnchor, TypeRefId, TypeRefs};
+use tel_syntax::TextSize;
 
 pub type ExprId = Idx<Expr>;
 pub type PatId = Idx<Pat>;
@@ -234,6 +235,43 @@ pub struct BodySourceMap {
 }
 
 impl BodySourceMap {
+    /// The same map with every range moved `by` bytes later: a body lowered from its item
+    /// alone (ranges relative to the item's start) placed where the item is in its file.
+    pub fn shifted(&self, by: TextSize) -> BodySourceMap {
+        fn arena<K, const N: usize>(
+            maps: [&ArenaMap<Idx<K>, TextRange>; N],
+            by: TextSize,
+        ) -> [ArenaMap<Idx<K>, TextRange>; N] {
+            maps.map(|m| m.iter().map(|(k, r)| (k, *r + by)).collect())
+        }
+        fn keyed<K: Copy + Eq + std::hash::Hash>(
+            m: &FxHashMap<K, TextRange>,
+            by: TextSize,
+        ) -> FxHashMap<K, TextRange> {
+            m.iter().map(|(k, r)| (*k, *r + by)).collect()
+        }
+        fn reverse<V: Copy>(m: &FxHashMap<TextRange, V>, by: TextSize) -> FxHashMap<TextRange, V> {
+            m.iter().map(|(r, v)| (*r + by, *v)).collect()
+        }
+        let [exprs, expr_tokens] = arena([&self.exprs, &self.expr_tokens], by);
+        let [type_refs, type_field_names] = arena([&self.type_refs, &self.type_field_names], by);
+        let [pats] = arena([&self.pats], by);
+        let [bindings] = arena([&self.bindings], by);
+        BodySourceMap {
+            exprs,
+            expr_tokens,
+            record_fields: keyed(&self.record_fields, by),
+            clauses: keyed(&self.clauses, by),
+            pats,
+            pat_fields: keyed(&self.pat_fields, by),
+            bindings,
+            type_refs,
+            type_field_names,
+            expr_by_range: reverse(&self.expr_by_range, by),
+            pat_by_range: reverse(&self.pat_by_range, by),
+        }
+    }
+
     pub fn range(&self, anchor: BodyAnchor) -> TextRange {
         let empty = TextRange::default();
         match anchor {

@@ -1,5 +1,6 @@
 //! The incremental benchmark's workload as a plain loop, for profilers: a generated
-//! 20-module project, then N one-character edits to `step_10_25` (about 500 dependents),
+//! 20-module project, then N one-character edits to one function (default `step_10_25` in
+//! module 10, with about 500 dependents; `edit_loop 200 19 step_19_45` edits one with few),
 //! each followed by every file's diagnostics and hashes.
 //! `cargo build --release -p tel-ide --example edit_loop && perf record target/release/examples/edit_loop 200`
 
@@ -10,7 +11,10 @@ use tel_ide::AnalysisHost;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100);
+    let args: Vec<String> = std::env::args().collect();
+    let n: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(100);
+    let module: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(10);
+    let function = format!("fn {}(", args.get(3).map_or("step_10_25", |f| f.as_str()));
     let project: Vec<_> = tel_testgen::generate_project(20, 50)
         .into_iter()
         .map(|(path, text)| (PathBuf::from("/bench").join(path), text))
@@ -30,9 +34,9 @@ fn main() {
     check(&host);
     let start = std::time::Instant::now();
     for i in 0..n {
-        let file = files[10];
+        let file = files[module];
         let text = host.analysis().file_text(file);
-        let at = text.find("fn step_10_25(").unwrap();
+        let at = text.find(&function).unwrap();
         let (from, to) =
             if i % 2 == 0 { ("base % 2", "base % 3") } else { ("base % 3", "base % 2") };
         let rel = text[at..].find(from).unwrap();

@@ -12,6 +12,10 @@ pub struct SourceFile {
     pub path: PathBuf,
     #[returns(ref)]
     pub text: String,
+    /// The text's tree when the host could build it from the previous one
+    /// ([`tel_syntax::reparse`]: an edit inside one token); otherwise [`parse`] parses.
+    #[returns(ref)]
+    pub reparsed: Option<tel_syntax::Parse>,
 }
 
 /// A set of files analysed together: the modules of a `tel.toml` project, or one loose file.
@@ -101,7 +105,12 @@ impl RootDatabase {
     }
 }
 
-#[salsa::tracked(returns(ref))]
+/// `no_eq`: it runs again only when the text changed, and then so has the tree; comparing
+/// two whole-file trees would only cost time.
+#[salsa::tracked(returns(ref), no_eq)]
 pub fn parse(db: &dyn Db, file: SourceFile) -> tel_syntax::Parse {
-    tel_syntax::parse(file.text(db))
+    match file.reparsed(db) {
+        Some(parse) => parse.clone(),
+        None => tel_syntax::parse(file.text(db)),
+    }
 }

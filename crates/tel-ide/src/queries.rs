@@ -261,22 +261,57 @@ pub fn signature<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<Arc<Signature
     signature_with_diagnostics(db, def).map(|(s, _)| s)
 }
 
+/// A body with its positions in the file. Lowering runs on the item alone ([`item_body`]),
+/// so an edit elsewhere in the file only moves the ranges of this one.
 #[salsa::tracked(returns(ref), no_eq)]
 pub fn body_with_source_map<'db>(
     db: &'db dyn Db,
     def: DefLoc<'db>,
 ) -> Option<(Arc<Body>, Arc<BodySourceMap>)> {
+    let (body, relative) = item_body(db, def).as_ref()?;
+    let d = def.def(db);
+    let file = module_file(db, def.project(db), &d.module)?;
+    let start = item_ptrs(db, file).get(&d.name)?.text_range().start();
+    Some((body.clone(), Arc::new(relative.shifted(start))))
+}
+
+/// An item's syntax as a tree of its own: the green node, which an edit elsewhere in the
+/// file leaves as it was (the reparse keeps unchanged subtrees), so what depends on it is
+/// not recomputed.
+#[salsa::tracked(returns(clone))]
+pub fn item_syntax<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<ItemGreen> {
     let d = def.def(db);
     let file = module_file(db, def.project(db), &d.module)?;
     let ptr = item_ptrs(db, file).get(&d.name)?;
-    let node = tel_syntax::ast::Item::cast(ptr.to_node(&parse(db, file).syntax_node()))?;
+    Some(ItemGreen(ptr.to_node(&parse(db, file).syntax_node()).green().into_owned()))
+}
+
+/// An item's green node, compared by identity first: after a reparse an unchanged item has
+/// the very same node, and a deep comparison of every item of the file on each keystroke
+/// would cost more than the reparse.
+#[derive(Clone, Debug, Eq)]
+pub struct ItemGreen(pub tel_syntax::GreenNode);
+
+impl PartialEq for ItemGreen {
+    fn eq(&self, other: &ItemGreen) -> bool {
+        std::ptr::eq::<tel_syntax::GreenNodeData>(&*self.0, &*other.0) || self.0 == other.0
+    }
+}
+
+/// A body lowered from its item alone: the source map's ranges count from the item's start.
+#[salsa::tracked(returns(ref), no_eq)]
+fn item_body<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<(Arc<Body>, Arc<BodySourceMap>)> {
+    let root = tel_syntax::SyntaxNode::new_root(item_syntax(db, def)?.0);
+    let node = tel_syntax::ast::Item::cast(root)?;
     let (body, map) = Body::lower_item(&node)?;
     Some((Arc::new(body), Arc::new(map)))
 }
 
 /// Where each item of a file is (the first of each name), so finding one item's syntax is
 /// not a walk over all of them.
-#[salsa::tracked(returns(ref), no_eq)]
+/// Compared after each run: when an edit moved no item, nothing that places a body in the
+/// file runs again.
+#[salsa::tracked(returns(ref))]
 pub fn item_ptrs(db: &dyn Db, file: SourceFile) -> FxHashMap<SmolStr, tel_syntax::SyntaxNodePtr> {
     let mut out = FxHashMap::default();
     for item in parse(db, file).tree().items() {
@@ -291,7 +326,7 @@ pub fn item_ptrs(db: &dyn Db, file: SourceFile) -> FxHashMap<SmolStr, tel_syntax
 /// A body without positions: equal when only other items of the file changed.
 #[salsa::tracked(returns(clone))]
 pub fn body<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<Arc<Body>> {
-    body_with_source_map(db, def).as_ref().map(|(b, _)| b.clone())
+    item_body(db, def).as_ref().map(|(b, _)| b.clone())
 }
 
 #[salsa::tracked(returns(clone))]
@@ -419,7 +454,11 @@ pub fn hashed_component<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<Arc<Ha
 
 /// A definition hashed within its component: its hash and canonical bytes (what the store
 /// keeps). `None` while it, or a definition it depends on, has errors.
-#[salsa::tracked(returns(clone))]
+///
+/// Not a query of its own, nor is [`def_hash`]: the component's memo already stops
+/// re-hashing when a component comes out equal, and an edit that changes a hash re-runs
+/// hundreds of dependents' components — two more memos per definition to execute and
+/// verify would be pure overhead.
 pub fn hashed<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<Arc<HashedMember>> {
     let me = def.def(db).qualified();
     let component = hashed_component(db, def)?;
@@ -427,9 +466,10 @@ pub fn hashed<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<Arc<HashedMember
 }
 
 /// The content hash of a definition; `None` while it (or a dependency) has errors.
-#[salsa::tracked(returns(clone))]
 pub fn def_hash<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<CodeHash> {
-    hashed(db, def).map(|m| m.hash)
+    let me = def.def(db).qualified();
+    let component = hashed_component(db, def)?;
+    component.members.iter().find(|m| m.name == me).map(|m| m.hash)
 }
 
 /// Every diagnostic of a file from resolution, signatures and inference (not syntax).

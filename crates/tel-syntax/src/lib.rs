@@ -19,6 +19,7 @@ pub mod lexer;
 mod line_index;
 pub mod lit;
 mod parser;
+mod reparse;
 mod syntax_kind;
 
 use std::fmt;
@@ -26,7 +27,8 @@ use std::fmt::Write as _;
 
 pub use line_index::{LineCol, LineIndex};
 pub use parser::MAX_DEPTH;
-pub use rowan::{GreenNode, TextRange, TextSize};
+pub use reparse::reparse;
+pub use rowan::{GreenNode, GreenNodeData, TextRange, TextSize};
 pub use syntax_kind::{
     SyntaxElement, SyntaxKind, SyntaxNode, SyntaxNodeChildren, SyntaxNodePtr, SyntaxToken,
     TelLanguage,
