@@ -7,10 +7,10 @@
 //! "content modified".
 
 pub mod codebase;
-pub mod features;
 mod db;
 pub mod debug_info;
 mod diagnostics;
+pub mod features;
 pub mod fixture;
 pub mod project;
 mod queries;
@@ -72,9 +72,10 @@ pub const PRELUDE_PATH: &str = "<prelude>";
 impl AnalysisHost {
     fn new(db: RootDatabase) -> Self {
         let path = PathBuf::from(PRELUDE_PATH);
-        let prelude = SourceFile::builder(path.clone(), tel_hir::PRELUDE_SOURCE.to_owned())
+        let prelude = SourceFile::builder(path.clone(), tel_hir::PRELUDE_SOURCE.to_owned(), None)
             .path_durability(Durability::HIGH)
             .text_durability(Durability::HIGH)
+            .reparsed_durability(Durability::HIGH)
             .new(&db);
         // The prelude is FileId(0) and the first module of every project.
         let codebase =
@@ -104,7 +105,15 @@ impl AnalysisHost {
     ) -> Vec<FileId> {
         let inputs: Vec<SourceFile> = files
             .iter()
-            .map(|(path, text)| SourceFile::new(&self.db, path.clone(), text.clone()))
+            .map(|(path, text)| {
+                // MEDIUM until first edited: typing in one file then re-verifies only what
+                // depends on that file, not every query about the untouched ones.
+                SourceFile::builder(path.clone(), text.clone(), None)
+                    .path_durability(Durability::MEDIUM)
+                    .text_durability(Durability::MEDIUM)
+                    .reparsed_durability(Durability::MEDIUM)
+                    .new(&self.db)
+            })
             .collect();
         let modules = std::iter::once(self.prelude).chain(inputs.iter().copied()).collect();
         let project = Project::builder(root, modules, db::Layout::default(), self.codebase)
@@ -133,9 +142,15 @@ impl AnalysisHost {
     }
 
     /// Replaces a file's text (an edit in the editor, a save on disk).
+    ///
+    /// An edit inside one token (most keystrokes) reuses the previous tree: only the
+    /// token's ancestors are rebuilt, and unchanged items keep their green nodes.
     pub fn set_file_text(&mut self, file: FileId, text: String) {
         let input = self.table.files[file.0 as usize].input;
+        let old = db::parse(&self.db, input);
+        let new = tel_syntax::reparse(old, input.text(&self.db), &text);
         input.set_text(&mut self.db).with_durability(Durability::LOW).to(text);
+        input.set_reparsed(&mut self.db).with_durability(Durability::LOW).to(Some(new));
         let project = self.table.files[file.0 as usize].project;
         self.refresh_layout(project);
     }
