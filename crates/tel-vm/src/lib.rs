@@ -16,12 +16,13 @@ pub mod vm;
 
 pub use host::{Host, HostError, TestHost};
 pub use hostfile::{Feed, HostFile, HostFileError, StandardHost};
+pub use memo::{Memo, MemoCache, MemoEntry, MemoKey, MemoStats};
 pub use program::{Code, HostEffect, LoadError, Op, Program, StoredDef};
 pub use replay::{Divergence, ReplayHost, ReplayReport, replay};
+pub use resources::Resource;
 pub use sandbox::{Sandboxed, SecuritySandbox};
 pub use trace::{Event, ExportedRun, Recording, RunMeta, Trace, TraceError, record};
 pub use value::Value;
-pub use resources::Resource;
 pub use vm::{CallStack, Limits, Location, RuntimeError, Status, Usage, Vm};
 
 // A paused machine may be handed to another thread (a debugger, a run with a wall-clock
