@@ -308,7 +308,7 @@ fn drive(trace: &Trace, program: &Program, observe: bool) -> (Option<Divergence>
         if let Some(found) = found {
             return diverged(host.pos, host.expected(host.pos), found);
         }
-        if compare_snapshots && encode_vm(&vm) != *recorded {
+        if compare_snapshots && encode_vm(&mut vm) != *recorded {
             return diverged(
                 index,
                 host.expected(index),

@@ -176,15 +176,344 @@ impl Event {
             }
         }
     }
+}
 
-    fn bytes(&self) -> Vec<u8> {
-        postcard::to_allocvec(self).expect("events serialize")
+/// An [`Event`] by reference: the recorder writes events without building them.
+enum EventRef<'a> {
+    FunctionCall {
+        hash: &'a CodeHash,
+        name: Option<&'a str>,
+        args: &'a [Value],
+    },
+    FunctionReturn {
+        hash: &'a CodeHash,
+        result: &'a Value,
+    },
+    EffectApplied {
+        effect: HostEffect,
+        args: &'a [Value],
+        cost: Option<i64>,
+        now: i64,
+        result: Result<&'a Value, &'a str>,
+    },
+    EffectNotPerformed {
+        effect: HostEffect,
+        args: &'a [Value],
+        cost: Result<i64, &'a str>,
+    },
+    Error {
+        error: &'a RuntimeError,
+    },
+    Snapshot {
+        steps: u64,
+        fuel: u64,
+        vm: &'a [u8],
+    },
+}
+
+#[cfg(test)]
+impl Event {
+    fn as_ref(&self) -> EventRef<'_> {
+        match self {
+            Event::FunctionCall { hash, name, args } => {
+                EventRef::FunctionCall { hash, name: name.as_deref(), args }
+            }
+            Event::FunctionReturn { hash, result } => EventRef::FunctionReturn { hash, result },
+            Event::EffectApplied { effect, args, cost, now, result } => EventRef::EffectApplied {
+                effect: *effect,
+                args,
+                cost: *cost,
+                now: *now,
+                result: result.as_ref().map_err(String::as_str),
+            },
+            Event::EffectNotPerformed { effect, args, cost } => EventRef::EffectNotPerformed {
+                effect: *effect,
+                args,
+                cost: cost.as_ref().copied().map_err(String::as_str),
+            },
+            Event::Error { error } => EventRef::Error { error },
+            Event::Snapshot { steps, fuel, vm } => {
+                EventRef::Snapshot { steps: *steps, fuel: *fuel, vm }
+            }
+        }
     }
 }
 
-/// A link of the hash chain: `link[i] = BLAKE3(link[i-1] ‖ bytes(event[i]))`, starting from
-/// the metadata's link.
+/// The canonical bytes of events (docs/tracing.md, "Event encoding"). Written by hand rather
+/// than through serde: effect events are small and many, and a generic serializer cost more
+/// per event than the rest of the recording. Values of the kinds host effects exchange (Int,
+/// Bool, String, Duration, Unit) have their own short forms; any other value, a runtime error
+/// and a machine are their postcard bytes.
+mod codec {
+    use super::{EventRef, put_bytes, put_varint};
+    use crate::program::HostEffect;
+    use crate::trace::Event;
+    use crate::value::Value;
+    use tel_hash::CodeHash;
+
+    fn zigzag(n: i64) -> u64 {
+        ((n << 1) ^ (n >> 63)) as u64
+    }
+
+    fn unzigzag(n: u64) -> i64 {
+        ((n >> 1) as i64) ^ -((n & 1) as i64)
+    }
+
+    fn effect_id(e: HostEffect) -> u8 {
+        HostEffect::ALL.iter().position(|x| *x == e).expect("a host effect") as u8
+    }
+
+    fn value(out: &mut Vec<u8>, v: &Value) {
+        match v {
+            Value::Int(i) => {
+                out.push(0);
+                put_varint(out, zigzag(*i));
+            }
+            Value::Bool(b) => out.extend_from_slice(&[1, u8::from(*b)]),
+            Value::String(s) => {
+                out.push(2);
+                put_bytes(out, s.as_bytes());
+            }
+            Value::Duration(d) => {
+                out.push(3);
+                put_varint(out, zigzag(*d));
+            }
+            Value::Unit => out.push(4),
+            other => {
+                out.push(5);
+                put_bytes(out, &postcard::to_allocvec(other).expect("values serialize"));
+            }
+        }
+    }
+
+    fn values(out: &mut Vec<u8>, vs: &[Value]) {
+        put_varint(out, vs.len() as u64);
+        vs.iter().for_each(|v| value(out, v));
+    }
+
+    /// An effect whose cost was answered: the bytes of `EffectNotPerformed { cost: Ok(c) }`.
+    /// When the effect is then performed, the recorder turns them into the `EffectApplied`
+    /// with `cost: Some(c)` by changing the kind byte to 2 and appending [`performed`]: the
+    /// two share this prefix, so the arguments are written once and never copied.
+    pub(super) fn asked(out: &mut Vec<u8>, effect: HostEffect, args: &[Value], cost: i64) {
+        out.extend_from_slice(&[3, effect_id(effect)]);
+        values(out, args);
+        out.push(1);
+        put_varint(out, zigzag(cost));
+    }
+
+    /// The end of an `EffectApplied`: the time and the answer.
+    pub(super) fn performed(out: &mut Vec<u8>, now: i64, result: Result<&Value, &str>) {
+        put_varint(out, zigzag(now));
+        match result {
+            Ok(v) => {
+                out.push(0);
+                value(out, v);
+            }
+            Err(m) => {
+                out.push(1);
+                put_bytes(out, m.as_bytes());
+            }
+        }
+    }
+
+    pub(super) fn encode(out: &mut Vec<u8>, e: &EventRef<'_>) {
+        match e {
+            EventRef::FunctionCall { hash, name, args } => {
+                out.push(0);
+                out.extend_from_slice(&hash.0);
+                match name {
+                    None => out.push(0),
+                    Some(n) => {
+                        out.push(1);
+                        put_bytes(out, n.as_bytes());
+                    }
+                }
+                values(out, args);
+            }
+            EventRef::FunctionReturn { hash, result } => {
+                out.push(1);
+                out.extend_from_slice(&hash.0);
+                value(out, result);
+            }
+            EventRef::EffectApplied { effect, args, cost, now, result } => {
+                match cost {
+                    None => {
+                        out.extend_from_slice(&[2, effect_id(*effect)]);
+                        values(out, args);
+                        out.push(0);
+                    }
+                    Some(c) => {
+                        let at = out.len();
+                        asked(out, *effect, args, *c);
+                        out[at] = 2;
+                    }
+                }
+                performed(out, *now, *result);
+            }
+            EventRef::EffectNotPerformed { effect, args, cost } => match cost {
+                Ok(c) => asked(out, *effect, args, *c),
+                Err(m) => {
+                    out.extend_from_slice(&[3, effect_id(*effect)]);
+                    values(out, args);
+                    out.push(2);
+                    put_bytes(out, m.as_bytes());
+                }
+            },
+            EventRef::Error { error } => {
+                out.push(4);
+                put_bytes(out, &postcard::to_allocvec(error).expect("errors serialize"));
+            }
+            EventRef::Snapshot { steps, fuel, vm } => {
+                out.push(5);
+                put_varint(out, *steps);
+                put_varint(out, *fuel);
+                put_bytes(out, vm);
+            }
+        }
+    }
+
+    struct Dec<'a> {
+        bytes: &'a [u8],
+        pos: usize,
+    }
+
+    type R<T> = Result<T, String>;
+
+    impl<'a> Dec<'a> {
+        fn byte(&mut self) -> R<u8> {
+            let b = *self.bytes.get(self.pos).ok_or("it is cut short")?;
+            self.pos += 1;
+            Ok(b)
+        }
+
+        fn take(&mut self, n: usize) -> R<&'a [u8]> {
+            if self.bytes.len() - self.pos < n {
+                return Err("it is cut short".into());
+            }
+            self.pos += n;
+            Ok(&self.bytes[self.pos - n..self.pos])
+        }
+
+        fn varint(&mut self) -> R<u64> {
+            let mut n = 0u64;
+            for shift in (0..64).step_by(7) {
+                let b = self.byte()?;
+                n |= u64::from(b & 0x7f) << shift;
+                if b & 0x80 == 0 {
+                    return Ok(n);
+                }
+            }
+            Err("a number is too long".into())
+        }
+
+        fn int(&mut self) -> R<i64> {
+            Ok(unzigzag(self.varint()?))
+        }
+
+        fn bytes(&mut self) -> R<&'a [u8]> {
+            let n = usize::try_from(self.varint()?).map_err(|_| "a length is too large")?;
+            self.take(n)
+        }
+
+        fn str(&mut self) -> R<String> {
+            String::from_utf8(self.bytes()?.to_vec()).map_err(|_| "a string is not UTF-8".into())
+        }
+
+        fn hash(&mut self) -> R<CodeHash> {
+            Ok(CodeHash(self.take(32)?.try_into().expect("32 bytes")))
+        }
+
+        fn flag(&mut self) -> R<bool> {
+            match self.byte()? {
+                0 => Ok(false),
+                1 => Ok(true),
+                b => Err(format!("{b} is not 0 or 1")),
+            }
+        }
+
+        fn effect(&mut self) -> R<HostEffect> {
+            let b = self.byte()?;
+            HostEffect::ALL.get(usize::from(b)).copied().ok_or(format!("no host effect {b}"))
+        }
+
+        fn postcard<T: serde::de::DeserializeOwned>(&mut self) -> R<T> {
+            super::decode_exact(self.bytes()?)
+        }
+
+        fn value(&mut self) -> R<Value> {
+            Ok(match self.byte()? {
+                0 => Value::Int(self.int()?),
+                1 => Value::Bool(self.flag()?),
+                2 => Value::String(self.str()?.into()),
+                3 => Value::Duration(self.int()?),
+                4 => Value::Unit,
+                5 => self.postcard()?,
+                b => return Err(format!("no value kind {b}")),
+            })
+        }
+
+        fn values(&mut self) -> R<Vec<Value>> {
+            let n = self.varint()?;
+            if n > (self.bytes.len() - self.pos) as u64 {
+                return Err("too many values".into());
+            }
+            (0..n).map(|_| self.value()).collect()
+        }
+    }
+
+    pub(super) fn decode(bytes: &[u8]) -> R<Event> {
+        let mut d = Dec { bytes, pos: 0 };
+        let event = match d.byte()? {
+            0 => {
+                let hash = d.hash()?;
+                let name = if d.flag()? { Some(d.str()?.into()) } else { None };
+                Event::FunctionCall { hash, name, args: d.values()? }
+            }
+            1 => Event::FunctionReturn { hash: d.hash()?, result: d.value()? },
+            2 => {
+                let effect = d.effect()?;
+                let args = d.values()?;
+                let cost = if d.flag()? { Some(d.int()?) } else { None };
+                let now = d.int()?;
+                let result = if d.flag()? { Err(d.str()?) } else { Ok(d.value()?) };
+                Event::EffectApplied { effect, args, cost, now, result }
+            }
+            3 => {
+                let effect = d.effect()?;
+                let args = d.values()?;
+                let cost = match d.byte()? {
+                    1 => Ok(d.int()?),
+                    2 => Err(d.str()?),
+                    b => return Err(format!("{b} is not a cost's tag")),
+                };
+                Event::EffectNotPerformed { effect, args, cost }
+            }
+            4 => Event::Error { error: d.postcard()? },
+            5 => Event::Snapshot { steps: d.varint()?, fuel: d.varint()?, vm: d.bytes()?.to_vec() },
+            k => return Err(format!("no event kind {k}")),
+        };
+        if d.pos != bytes.len() {
+            return Err(format!("{} bytes left over", bytes.len() - d.pos));
+        }
+        Ok(event)
+    }
+}
+
+/// A link of the BLAKE3 hash chain: `link[b] = BLAKE3(link[b-1] ‖ bytes of block b)`,
+/// starting from the metadata's link. The last link (the trace's [`Trace::head`]) commits
+/// to the metadata and every event.
 pub type Link = [u8; 32];
+
+/// A block of the chain closes after the event that brings it to this many encoded bytes
+/// (and after the last event). One BLAKE3 link per block instead of per event: hashing
+/// every small event separately cost more than the rest of the recording together.
+pub const BLOCK_BYTES: usize = 16 * 1024;
+
+/// Each event also carries a 4-byte tag chained from the previous one (a fast 64-bit hash
+/// of the event's bytes and the previous tag, truncated): it names the first altered event
+/// exactly, where the block links alone would only name the block.
+pub const TAG_BYTES: usize = 4;
 
 fn meta_link(meta_bytes: &[u8]) -> Link {
     let mut h = blake3::Hasher::new_derive_key("tel-vm trace metadata v1");
@@ -192,20 +521,101 @@ fn meta_link(meta_bytes: &[u8]) -> Link {
     *h.finalize().as_bytes()
 }
 
-fn next_link(prev: &Link, event_bytes: &[u8]) -> Link {
-    let mut h = blake3::Hasher::new();
-    h.update(prev);
-    h.update(event_bytes);
-    *h.finalize().as_bytes()
+/// `BLAKE3(prev ‖ block)` in effect, computed as BLAKE3 keyed by `prev`: the block's bytes
+/// then start on a chunk boundary, so BLAKE3 hashes its chunks in parallel.
+fn next_link(prev: &Link, block: &[u8]) -> Link {
+    *blake3::keyed_hash(prev, block).as_bytes()
+}
+
+fn next_tag(prev: u64, event: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write_u64(prev);
+    h.write(event);
+    h.write_usize(event.len());
+    h.finish()
+}
+
+/// The events section being written: each event as `length ‖ postcard bytes ‖ tag`, the
+/// chain's tag and the links of the closed blocks.
+#[derive(Clone, Debug, PartialEq)]
+struct Chain {
+    encoded: Vec<u8>,
+    count: usize,
+    tag: u64,
+    links: Vec<Link>,
+    /// The chain's last link (the metadata's before the first block closes).
+    last: Link,
+    block_start: usize,
+}
+
+impl Chain {
+    fn new(meta: &RunMeta) -> Chain {
+        Chain {
+            encoded: Vec::new(),
+            count: 0,
+            tag: 0,
+            links: Vec::new(),
+            last: meta_link(&meta_bytes(meta)),
+            block_start: 0,
+        }
+    }
+
+    fn push(&mut self, event: &EventRef<'_>) {
+        let start = self.begin();
+        codec::encode(&mut self.encoded, event);
+        self.finish(start);
+    }
+
+    /// Starts an event: a one-byte length placeholder, then the caller writes the event's
+    /// bytes and calls [`Chain::finish`] with the returned start.
+    fn begin(&mut self) -> usize {
+        self.encoded.push(0);
+        self.encoded.len() - 1
+    }
+
+    fn finish(&mut self, start: usize) {
+        let len = self.encoded.len() - start - 1;
+        if len < 0x80 {
+            self.encoded[start] = len as u8;
+        } else {
+            // Rare (snapshots, long values): widen the length in place.
+            let mut prefix = Vec::new();
+            put_varint(&mut prefix, len as u64);
+            self.encoded.splice(start..start + 1, prefix);
+        }
+        let body = self.encoded.len() - len;
+        self.tag = next_tag(self.tag, &self.encoded[body..]);
+        self.encoded.extend_from_slice(&self.tag.to_le_bytes()[..TAG_BYTES]);
+        self.count += 1;
+        if self.encoded.len() - self.block_start >= BLOCK_BYTES {
+            self.close_block();
+        }
+    }
+
+    fn close_block(&mut self) {
+        if self.block_start < self.encoded.len() {
+            self.last = next_link(&self.last, &self.encoded[self.block_start..]);
+            self.links.push(self.last);
+            self.block_start = self.encoded.len();
+        }
+    }
 }
 
 /// A recorded run: its metadata and its hash-chained events.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Trace {
     meta: RunMeta,
-    events: Vec<Event>,
-    /// `links[i]` closes `events[i]`.
-    links: Vec<Link>,
+    /// The events section, closed.
+    chain: Chain,
+    /// The events, decoded when first asked for (the recorder only writes bytes).
+    events: std::sync::OnceLock<Vec<Event>>,
+}
+
+impl PartialEq for Trace {
+    fn eq(&self, other: &Trace) -> bool {
+        self.meta == other.meta && self.chain == other.chain
+    }
 }
 
 /// Why bytes are not a valid trace. `Tampered` means the bytes decode but the hash chain
@@ -245,14 +655,23 @@ impl Trace {
 
     /// The recorded events, in order (see [`Trace::events_full`] for every call too).
     pub fn events(&self) -> &[Event] {
-        &self.events
+        self.events.get_or_init(|| {
+            let mut r = Reader { bytes: &self.chain.encoded, pos: 0 };
+            (0..self.chain.count)
+                .map(|_| {
+                    let bytes = r.bytes("an event").expect("the recorder's own events");
+                    r.take(TAG_BYTES).expect("the recorder's own tags");
+                    codec::decode(bytes).expect("the recorder's own events decode")
+                })
+                .collect()
+        })
     }
 
     /// The last link of the hash chain: it commits to the metadata and every event. The store
     /// can keep it beside the trace (or use it as the run's id) so that even a trace whose
     /// chain was recomputed after an alteration is caught.
     pub fn head(&self) -> Link {
-        self.links.last().copied().unwrap_or_else(|| meta_link(&meta_bytes(&self.meta)))
+        self.chain.last
     }
 
     /// [`Trace::head`] as lowercase hex.
@@ -263,7 +682,7 @@ impl Trace {
     /// How the run ended: its value or its error (`None` for a trace without an end, which
     /// [`record`] never produces).
     pub fn outcome(&self) -> Option<Result<&Value, &RuntimeError>> {
-        match self.events.last()? {
+        match self.events().last()? {
             Event::FunctionReturn { result, .. } => Some(Ok(result)),
             Event::Error { error } => Some(Err(error)),
             _ => None,
@@ -272,7 +691,7 @@ impl Trace {
 
     /// The number of host effects recorded (performed, refused or not performed).
     pub fn effect_count(&self) -> usize {
-        self.events
+        self.events()
             .iter()
             .filter(|e| matches!(e, Event::EffectApplied { .. } | Event::EffectNotPerformed { .. }))
             .count()
@@ -281,7 +700,7 @@ impl Trace {
     /// The machine at the `n`th snapshot (counting from 0), with the index of its event.
     pub fn snapshot(&self, n: usize) -> Option<Result<(usize, Vm), TraceError>> {
         let (index, bytes) = self
-            .events
+            .events()
             .iter()
             .enumerate()
             .filter_map(|(i, e)| match e {
@@ -306,15 +725,16 @@ impl Trace {
 
     /// [`Trace::to_bytes`] with a chosen compression (`None` is for inspection and tests).
     pub fn to_bytes_with(&self, compression: Compression) -> Vec<u8> {
-        let mut payload = Vec::new();
         let meta = meta_bytes(&self.meta);
+        let c = &self.chain;
+        let mut payload =
+            Vec::with_capacity(meta.len() + c.encoded.len() + 32 * c.links.len() + 64);
         put_bytes(&mut payload, &meta);
         payload.extend_from_slice(&meta_link(&meta));
-        put_varint(&mut payload, self.events.len() as u64);
-        for (event, link) in self.events.iter().zip(&self.links) {
-            put_bytes(&mut payload, &event.bytes());
-            payload.extend_from_slice(link);
-        }
+        put_varint(&mut payload, c.links.len() as u64);
+        c.links.iter().for_each(|l| payload.extend_from_slice(l));
+        put_varint(&mut payload, c.count as u64);
+        payload.extend_from_slice(&c.encoded);
         frame(MAGIC, compression, &payload)
     }
 
@@ -325,34 +745,55 @@ impl Trace {
         let meta_bytes = r.bytes("the run metadata")?;
         let meta: RunMeta = decode_exact(meta_bytes)
             .map_err(|e| TraceError::Corrupt(format!("the run metadata does not decode: {e}")))?;
-        let stored = r.take(32)?;
-        let mut prev = meta_link(meta_bytes);
-        if stored != prev {
+        let mut chain = Chain::new(&meta);
+        if r.take(32)? != chain.last {
             return Err(TraceError::MetaTampered);
         }
+        let blocks = r.varint("the block count")? as usize;
+        if blocks > (payload.len() - r.pos) / 32 {
+            return Err(TraceError::Corrupt(format!("{blocks} blocks cannot fit the trace")));
+        }
+        let stored: Vec<&[u8]> = (0..blocks).map(|_| r.take(32)).collect::<Result<_, _>>()?;
         let count = r.varint("the event count")? as usize;
         let mut events = Vec::with_capacity(count.min(1 << 16));
-        let mut links = Vec::with_capacity(count.min(1 << 16));
+        // The first event of the block being read, for a block whose link fails.
+        let mut block_first = 0;
         for index in 0..count {
-            if r.at_end() {
-                return Err(TraceError::Truncated { expected: count, found: index });
+            // Running out of bytes inside the events means they were cut short.
+            let truncated = |_| TraceError::Truncated { expected: count, found: index };
+            let start = r.pos;
+            let body = r.bytes("an event").map_err(truncated)?;
+            let tag = r.take(TAG_BYTES).map_err(truncated)?;
+            let tampered = |reason: &str| TraceError::Tampered { index, reason: reason.into() };
+            chain.tag = next_tag(chain.tag, body);
+            if chain.tag.to_le_bytes()[..TAG_BYTES] != *tag {
+                return Err(tampered("its tag does not follow from the previous event"));
             }
-            let tampered = |reason: String| TraceError::Tampered { index, reason };
-            let bytes = r.bytes("an event").map_err(|e| tampered(e.to_string()))?;
-            let link: Link = r
-                .take(32)
-                .map_err(|_| TraceError::Truncated { expected: count, found: index })?
-                .try_into()
-                .expect("32 bytes");
-            let expected = next_link(&prev, bytes);
-            if expected != link {
-                return Err(tampered("its hash does not follow from the previous link".into()));
-            }
-            let event: Event =
-                decode_exact(bytes).map_err(|e| tampered(format!("it does not decode: {e}")))?;
+            let event =
+                codec::decode(body).map_err(|e| tampered(&format!("it does not decode: {e}")))?;
             events.push(event);
-            links.push(link);
-            prev = link;
+            chain.encoded.extend_from_slice(&payload[start..r.pos]);
+            chain.count += 1;
+            let last = index + 1 == count;
+            if chain.encoded.len() - chain.block_start >= BLOCK_BYTES || last {
+                chain.close_block();
+                let b = chain.links.len() - 1;
+                if stored.get(b).is_none_or(|l| *l != chain.last) {
+                    return Err(TraceError::Tampered {
+                        index: block_first,
+                        reason: format!(
+                            "the block of events {block_first}..={index} does not match its link"
+                        ),
+                    });
+                }
+                block_first = index + 1;
+            }
+        }
+        if chain.links.len() != blocks {
+            return Err(TraceError::Corrupt(format!(
+                "{blocks} block links for {} blocks of events",
+                chain.links.len()
+            )));
         }
         if !r.at_end() {
             return Err(TraceError::Corrupt(format!(
@@ -360,7 +801,7 @@ impl Trace {
                 payload.len() - r.pos
             )));
         }
-        Ok(Trace { meta, events, links })
+        Ok(Trace { meta, chain, events: events.into() })
     }
 }
 
@@ -377,9 +818,14 @@ fn decode_exact<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, Str
     }
 }
 
-/// A machine serialized into a snapshot.
-pub fn encode_vm(vm: &Vm) -> Vec<u8> {
-    postcard::to_allocvec(vm).expect("a machine serializes")
+/// A machine serialized into a snapshot. The wall-clock time it has used is left out (as 0):
+/// it is the one part of a machine that differs from run to run, and a snapshot must be
+/// the same whenever the run is.
+pub fn encode_vm(vm: &mut Vm) -> Vec<u8> {
+    let wall = std::mem::take(&mut vm.usage.wall_us);
+    let bytes = postcard::to_allocvec(&*vm).expect("a machine serializes");
+    vm.usage.wall_us = wall;
+    bytes
 }
 
 /// A machine read back from a snapshot.
@@ -520,16 +966,17 @@ impl<'a> Reader<'a> {
 /// Wraps the run's host: passes every question on, and writes down the answers.
 struct Recorder<'h> {
     inner: &'h mut dyn Host,
-    events: Vec<Event>,
-    /// An effect whose cost was asked and which has not been performed (yet).
-    pending: Option<(HostEffect, Vec<Value>, i64)>,
+    chain: Chain,
+    /// An effect whose cost was answered and which has not been performed (yet): its event
+    /// is open at the end of the chain, written as not performed (see [`codec::asked`]).
+    pending: Option<(HostEffect, usize)>,
 }
 
 impl Recorder<'_> {
-    /// An asked effect that was not performed.
+    /// Closes an asked effect that was not performed.
     fn flush(&mut self) {
-        if let Some((effect, args, cost)) = self.pending.take() {
-            self.events.push(Event::EffectNotPerformed { effect, args, cost: Ok(cost) });
+        if let Some((_, start)) = self.pending.take() {
+            self.chain.finish(start);
         }
     }
 }
@@ -539,12 +986,14 @@ impl Host for Recorder<'_> {
         self.flush();
         let answer = self.inner.cost(effect, args);
         match &answer {
-            Ok(c) => self.pending = Some((effect, args.to_vec(), *c)),
-            Err(e) => self.events.push(Event::EffectNotPerformed {
-                effect,
-                args: args.to_vec(),
-                cost: Err(e.0.clone()),
-            }),
+            Ok(c) => {
+                let start = self.chain.begin();
+                codec::asked(&mut self.chain.encoded, effect, args, *c);
+                self.pending = Some((effect, start));
+            }
+            Err(e) => {
+                self.chain.push(&EventRef::EffectNotPerformed { effect, args, cost: Err(&e.0) })
+            }
         }
         answer
     }
@@ -555,23 +1004,25 @@ impl Host for Recorder<'_> {
         args: &[Value],
         now: i64,
     ) -> Result<Value, HostError> {
+        let answer = self.inner.perform(effect, args, now);
+        let result = match &answer {
+            Ok(v) => Ok(v),
+            Err(e) => Err(e.0.as_str()),
+        };
         // The machine asks an effect's cost right before performing it; `Sleep` has none.
-        let cost = match self.pending.take() {
-            Some((e, _, c)) if e == effect => Some(c),
+        match self.pending.take() {
+            Some((e, start)) if e == effect => {
+                self.chain.encoded[start + 1] = 2; // EffectApplied
+                codec::performed(&mut self.chain.encoded, now, result);
+                self.chain.finish(start);
+            }
             other => {
                 self.pending = other;
                 self.flush();
-                None
+                let event = EventRef::EffectApplied { effect, args, cost: None, now, result };
+                self.chain.push(&event);
             }
-        };
-        let answer = self.inner.perform(effect, args, now);
-        self.events.push(Event::EffectApplied {
-            effect,
-            args: args.to_vec(),
-            cost,
-            now,
-            result: answer.clone().map_err(|e| e.0),
-        });
+        }
         answer
     }
 
@@ -601,53 +1052,39 @@ pub struct Recording {
 /// it in a sandbox or a memo cache first, as the run needs), and records the trace.
 pub fn record(program: &Program, meta: RunMeta, host: &mut dyn Host) -> Recording {
     let mut vm = meta.start(program);
-    let mut rec = Recorder { inner: host, events: Vec::new(), pending: None };
-    rec.events.push(Event::FunctionCall {
-        hash: meta.entry,
-        name: meta.entry_name.clone(),
-        args: meta.args.clone(),
+    let mut rec = Recorder { inner: host, chain: Chain::new(&meta), pending: None };
+    rec.chain.push(&EventRef::FunctionCall {
+        hash: &meta.entry,
+        name: meta.entry_name.as_deref(),
+        args: &meta.args,
     });
     let every = meta.snapshot_every.max(1);
     let mut steps = every;
     let outcome = loop {
-        match vm.run(program, &mut rec, steps) {
+        let status = vm.run(program, &mut rec, steps);
+        rec.flush();
+        match status {
             Ok(Status::Running) => {
-                rec.flush();
-                let bytes = encode_vm(&vm);
+                let bytes = encode_vm(&mut vm);
+                let fuel = vm.usage.fuel;
+                rec.chain.push(&EventRef::Snapshot { steps, fuel, vm: &bytes });
                 let spacing = (bytes.len() as u64).saturating_mul(SNAPSHOT_SPACING);
-                rec.events.push(Event::Snapshot { steps, fuel: vm.usage.fuel, vm: bytes });
                 steps = every.max(spacing);
             }
             Ok(Status::Done(v)) => {
-                rec.flush();
-                rec.events.push(Event::FunctionReturn { hash: meta.entry, result: v.clone() });
+                rec.chain.push(&EventRef::FunctionReturn { hash: &meta.entry, result: &v });
                 break Ok(v);
             }
             Err(e) => {
-                rec.flush();
-                rec.events.push(Event::Error { error: e.clone() });
+                rec.chain.push(&EventRef::Error { error: &e });
                 break Err(e);
             }
         }
     };
-    let events = rec.events;
-    let trace = Trace::seal(meta, events);
+    let mut chain = rec.chain;
+    chain.close_block();
+    let trace = Trace { meta, chain, events: std::sync::OnceLock::new() };
     Recording { trace, vm, outcome }
-}
-
-impl Trace {
-    /// Links the events into a hash chain.
-    fn seal(meta: RunMeta, events: Vec<Event>) -> Trace {
-        let mut prev = meta_link(&meta_bytes(&meta));
-        let links = events
-            .iter()
-            .map(|e| {
-                prev = next_link(&prev, &e.bytes());
-                prev
-            })
-            .collect();
-        Trace { meta, events, links }
-    }
 }
 
 // ---- export: a trace with the definitions it ran ----
@@ -770,4 +1207,63 @@ impl ExportedRun {
 /// The members of component `c` present in `defs`, in member order.
 fn members(defs: &HashMap<CodeHash, StoredDef>, c: &CodeHash) -> Vec<CodeHash> {
     (0u32..).map(|i| tel_hash::member_hash(c, i)).take_while(|h| defs.contains_key(h)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// Every kind of event, with every kind of value, decodes to itself.
+    #[test]
+    fn events_round_trip_through_their_bytes() {
+        let h = CodeHash([7; 32]);
+        let values = vec![
+            Value::Int(i64::MIN),
+            Value::Int(-1),
+            Value::Bool(true),
+            Value::String("ETH/USD ✓".into()),
+            Value::Duration(90_000),
+            Value::Unit,
+            Value::list(vec![Value::Int(1), Value::Option(Some(Arc::new(Value::Unit)))]),
+            Value::Variant { owner: h, index: 2, fields: Arc::new(vec![Value::Int(3)]) },
+        ];
+        let events = [
+            Event::FunctionCall { hash: h, name: Some("main".into()), args: values.clone() },
+            Event::FunctionCall { hash: h, name: None, args: vec![] },
+            Event::FunctionReturn { hash: h, result: values[6].clone() },
+            Event::EffectApplied {
+                effect: HostEffect::Observe,
+                args: values.clone(),
+                cost: Some(-5),
+                now: i64::MAX,
+                result: Ok(Value::Int(3000)),
+            },
+            Event::EffectApplied {
+                effect: HostEffect::Sleep,
+                args: vec![Value::Duration(1)],
+                cost: None,
+                now: 0,
+                result: Err("no".into()),
+            },
+            Event::EffectNotPerformed { effect: HostEffect::Now, args: vec![], cost: Ok(0) },
+            Event::EffectNotPerformed {
+                effect: HostEffect::Emit,
+                args: vec![],
+                cost: Err("x".into()),
+            },
+            Event::Snapshot { steps: 1, fuel: 1 << 40, vm: vec![1, 2, 3] },
+        ];
+        for e in events {
+            let mut bytes = Vec::new();
+            codec::encode(&mut bytes, &e.as_ref());
+            assert_eq!(codec::decode(&bytes), Ok(e.clone()));
+            // Anything cut short or with a byte too many is refused, never a panic.
+            for n in 0..bytes.len() {
+                assert!(codec::decode(&bytes[..n]).is_err(), "{e:?} cut at {n}");
+            }
+            bytes.push(0);
+            assert!(codec::decode(&bytes).is_err());
+        }
+    }
 }

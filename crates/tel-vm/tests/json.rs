@@ -1,7 +1,6 @@
 //! The JSON form of values: what each value looks like, the errors for JSON of the wrong
 //! shape, and the round trip `decode(ty, encode(v)) == v` over generated types and values.
 
-#[allow(dead_code)] // shared with tests that use all of it
 mod support;
 
 use expect_test::{Expect, expect};

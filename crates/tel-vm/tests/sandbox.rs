@@ -1,7 +1,6 @@
 //! The sandbox: each host effect it does not allow is refused where it is performed, before
 //! the host sees it; allowed and program-handled effects pass; refusals replay.
 
-#[allow(dead_code)] // shared with tests that use all of it
 mod support;
 
 use expect_test::expect;

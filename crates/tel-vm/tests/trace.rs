@@ -1,7 +1,6 @@
 //! Traces: what a recorded run holds, the file format round trip, snapshots, export, and
 //! tampering (an altered byte, reordered or missing events, altered metadata) being refused.
 
-#[allow(dead_code)] // shared with tests that use all of it
 mod support;
 
 use expect_test::expect;
@@ -148,29 +147,32 @@ fn edited(raw: &[u8], pieces: &[&[u8]]) -> Vec<u8> {
     out
 }
 
-/// The payload offsets of each event record in an uncompressed trace.
-fn records(raw: &[u8]) -> Vec<std::ops::Range<usize>> {
-    fn varint(b: &[u8], pos: &mut usize) -> usize {
-        let (mut n, mut shift) = (0usize, 0);
-        loop {
-            let x = b[*pos];
-            *pos += 1;
-            n |= usize::from(x & 0x7f) << shift;
-            shift += 7;
-            if x & 0x80 == 0 {
-                return n;
-            }
+fn varint(b: &[u8], pos: &mut usize) -> usize {
+    let (mut n, mut shift) = (0usize, 0);
+    loop {
+        let x = b[*pos];
+        *pos += 1;
+        n |= usize::from(x & 0x7f) << shift;
+        shift += 7;
+        if x & 0x80 == 0 {
+            return n;
         }
     }
+}
+
+/// The payload offsets of each event record in an uncompressed trace.
+fn records(raw: &[u8]) -> Vec<std::ops::Range<usize>> {
     let mut pos = 19; // header
     let meta = varint(raw, &mut pos);
     pos += meta + 32;
+    let blocks = varint(raw, &mut pos);
+    pos += 32 * blocks;
     let count = varint(raw, &mut pos);
     (0..count)
         .map(|_| {
             let start = pos;
             let len = varint(raw, &mut pos);
-            pos += len + 32;
+            pos += len + tel_vm::trace::TAG_BYTES;
             start..pos
         })
         .collect()
@@ -185,8 +187,8 @@ fn an_altered_trace_is_refused_with_the_first_bad_event() {
 
     // One byte of event 4's content flipped (the price 65000 becomes another number).
     let mut flipped = raw.clone();
-    flipped[recs[4].end - 33] ^= 1;
-    expect![[r#"the trace was altered: event 4 does not match the hash chain (its hash does not follow from the previous link)"#]]
+    flipped[recs[4].end - tel_vm::trace::TAG_BYTES - 1] ^= 1;
+    expect![[r#"the trace was altered: event 4 does not match the hash chain (its tag does not follow from the previous event)"#]]
         .assert_eq(&Trace::from_bytes(&flipped).unwrap_err().to_string());
 
     // Events 2 and 3 swapped.
@@ -213,6 +215,32 @@ fn an_altered_trace_is_refused_with_the_first_bad_event() {
     let at = meta.windows(8).position(|w| w == b"\"seed\":7").unwrap() + 7;
     meta[at] = b'8';
     assert_eq!(Trace::from_bytes(&meta), Err(TraceError::MetaTampered));
+}
+
+#[test]
+fn a_long_trace_is_chained_in_blocks_and_an_altered_block_link_is_found() {
+    let xs: Vec<String> = (0..1500).map(|i| i.to_string()).collect();
+    let src = format!(
+        "fn main() -> Int ! {{Log}} {{
+            fold([{}], 0, |n: Int, x: Int| {{ perform Log(\"line \" ++ show(x) ++ \" of a long log\"); n + 1 }})
+        }}",
+        xs.join(", ")
+    );
+    let (_, rec) = recorded(&src, "{}", 1_000_000_000);
+    let raw = rec.trace.to_bytes_with(Compression::None);
+    assert_eq!(Trace::from_bytes(&raw).unwrap(), rec.trace);
+    // The metadata, then the block links (at least three blocks of 16 KiB here).
+    let mut pos = 19;
+    let meta = varint(&raw, &mut pos);
+    pos += meta + 32;
+    let blocks = varint(&raw, &mut pos);
+    assert!(blocks >= 3, "{blocks} blocks");
+    // The second block's link altered: the error names that block's first event.
+    let mut altered = raw.clone();
+    altered[pos + 32 + 5] ^= 1;
+    let err = Trace::from_bytes(&altered).unwrap_err();
+    let TraceError::Tampered { index, reason } = &err else { panic!("{err}") };
+    assert!(*index > 100 && reason.contains("does not match its link"), "{err}");
 }
 
 #[test]
