@@ -391,6 +391,14 @@ struct Flat {
     nodes: Vec<Node>,
 }
 
+/// What a value serializes as: a scalar as its one node (as compact as a derived encoding),
+/// anything with children as a [`Flat`] tree.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum Repr {
+    Leaf(Node),
+    Tree(Flat),
+}
+
 /// Interns table entries while a value is flattened.
 struct Tables<'a> {
     hashes: Vec<CodeHash>,
@@ -441,6 +449,19 @@ enum Node {
 
 impl serde::Serialize for Value {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let leaf = match self {
+            Value::Int(i) => Some(Node::Int(*i)),
+            Value::Bool(b) => Some(Node::Bool(*b)),
+            Value::String(x) => Some(Node::String(x.clone())),
+            Value::Duration(d) => Some(Node::Duration(*d)),
+            Value::Unit => Some(Node::Unit),
+            Value::Option(None) => Some(Node::None),
+            Value::Builtin(b) => Some(Node::Builtin(*b)),
+            _ => None,
+        };
+        if let Some(node) = leaf {
+            return Repr::Leaf(node).serialize(s);
+        }
         let mut nodes = Vec::new();
         let mut t = Tables {
             hashes: Vec::new(),
@@ -490,14 +511,17 @@ impl serde::Serialize for Value {
             // Children were pushed in order; the work list is a stack.
             todo[first..].reverse();
         }
-        Flat { hashes: t.hashes, shapes: t.shapes, nodes }.serialize(s)
+        Repr::Tree(Flat { hashes: t.hashes, shapes: t.shapes, nodes }).serialize(s)
     }
 }
 
 impl<'de> serde::Deserialize<'de> for Value {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
         use serde::de::Error;
-        let Flat { hashes, shapes, nodes } = Flat::deserialize(d)?;
+        let Flat { hashes, shapes, nodes } = match Repr::deserialize(d)? {
+            Repr::Tree(flat) => flat,
+            Repr::Leaf(node) => Flat { hashes: Vec::new(), shapes: Vec::new(), nodes: vec![node] },
+        };
         let hash = |i: u32| {
             hashes
                 .get(i as usize)

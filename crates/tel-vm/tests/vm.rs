@@ -527,3 +527,103 @@ fn nominal_and_structural_records_compare_by_fields() {
         expect![[r#"[true, false]"#]],
     );
 }
+
+/// A host that records the calls and returns the VM reports, and answers calls of one
+/// definition from a cache.
+struct Observer {
+    inner: TestHost,
+    names: HashMap<CodeHash, String>,
+    events: Vec<String>,
+    cached: Option<(String, Value)>,
+}
+
+impl tel_vm::Host for Observer {
+    fn perform(
+        &mut self,
+        effect: tel_vm::HostEffect,
+        args: &[Value],
+        now: i64,
+    ) -> Result<Value, tel_vm::HostError> {
+        self.inner.perform(effect, args, now)
+    }
+
+    fn observes_calls(&self) -> bool {
+        true
+    }
+
+    fn on_call(&mut self, def: &CodeHash, args: &[Value]) -> Option<Value> {
+        let name = &self.names[def];
+        let args: Vec<String> = args.iter().map(|a| format!("{a:?}")).collect();
+        self.events.push(format!("call {name}({})", args.join(", ")));
+        match &self.cached {
+            Some((n, v)) if n == name => {
+                self.events.push(format!("cached {name}"));
+                Some(v.clone())
+            }
+            _ => None,
+        }
+    }
+
+    fn on_return(&mut self, def: &CodeHash, result: &Value) {
+        self.events.push(format!("return {} {result:?}", self.names[def]));
+    }
+}
+
+fn observe(src: &str, cached: Option<(&str, Value)>) -> (Value, Vec<String>, u64) {
+    let (defs, main) = stored(src);
+    let program = Program::load(&defs, main).unwrap();
+    let names =
+        defs.iter().map(|(h, d)| (*h, d.name.as_deref().unwrap_or("?").to_string())).collect();
+    let mut host = Observer {
+        inner: TestHost::new(0),
+        names,
+        events: Vec::new(),
+        cached: cached.map(|(n, v)| (n.to_string(), v)),
+    };
+    let mut vm = Vm::new(&program, limits(), 0);
+    let v = vm.run_to_end(&program, &mut host).unwrap();
+    (v, host.events, vm.usage.fuel)
+}
+
+#[test]
+fn an_observing_host_sees_every_call_and_return_of_a_definition() {
+    let src = "fn count(n: Int, acc: Int) -> Int { if n == 0 { done(acc) } else { count(n - 1, acc + n) } }
+        fn done(x: Int) -> Int { x * 10 }
+        fn twice(x: Int) -> Int { x + x }
+        fn main() -> Int { fold(map([1, 2], |x| twice(x)), count(2, 0), |a, x| a + x) }";
+    let (v, events, _) = observe(src, None);
+    assert_eq!(v, Value::Int(36));
+    // Tail calls reuse the frame, and still report every return, innermost first, with the
+    // value the chain of tail calls returned. Lambdas are not reported, nor is the entry
+    // point (the run is what calls it).
+    expect![[r#"
+        call twice(Int(1))
+        return twice Int(2)
+        call twice(Int(2))
+        return twice Int(4)
+        call count(Int(2), Int(0))
+        call count(Int(1), Int(2))
+        call count(Int(0), Int(3))
+        call done(Int(3))
+        return done Int(30)
+        return count Int(30)
+        return count Int(30)
+        return count Int(30)"#]]
+    .assert_eq(&events.join("\n"));
+}
+
+#[test]
+fn an_observed_tail_loop_stays_in_constant_space_and_a_cached_call_is_skipped() {
+    let src = "fn spin(n: Int) -> Int { if n == 0 { 0 } else { spin(n - 1) } }
+        fn slow(n: Int) -> Int { spin(n) + 1 }
+        fn main() -> Int { spin(200000) + slow(1000) }";
+    // 200 000 tail calls would exceed the call-depth limit (100 000) if each kept a frame.
+    let (v, events, plain) = observe(src, None);
+    assert_eq!(v, Value::Int(1));
+    assert_eq!(events.iter().filter(|e| e.starts_with("return spin")).count(), 201_002);
+    let (v, events, cached) = observe(src, Some(("slow", Value::Int(7))));
+    assert_eq!(v, Value::Int(7));
+    assert!(events.contains(&"cached slow".to_string()));
+    assert!(!events.iter().any(|e| e == "return slow Int(7)"), "a skipped call does not return");
+    assert!(cached < plain - 3000, "the cached call ran none of its instructions");
+}
