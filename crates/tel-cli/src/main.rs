@@ -5,7 +5,9 @@ mod check;
 mod hash;
 mod load;
 mod render;
+mod run;
 mod store;
+mod trace;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -50,6 +52,14 @@ enum Command {
     Equiv { a: String, b: String },
     /// The codebase: stored definitions by hash, names with history (docs/store.md).
     Store(store::StoreArgs),
+    /// Run a function of a file, a project or the codebase, recording its trace (docs/cli.md).
+    Run(run::RunArgs),
+    /// Recorded runs: show one, export it to a file, list them.
+    Trace(trace::TraceArgs),
+    /// Re-run a recorded run with its effects answered from the trace, and compare.
+    Replay(trace::ReplayArgs),
+    /// The memo cache `tel run --memo` keeps in the codebase.
+    Memo(trace::MemoArgs),
 }
 
 /// Exit statuses shared by every subcommand.
@@ -59,6 +69,8 @@ pub mod exit {
     pub const FAILED: u8 = 1;
     /// Usage or I/O error: the command could not do its job at all.
     pub const USAGE: u8 = 2;
+    /// `tel run`: the program ran and stopped with a runtime error.
+    pub const RUNTIME: u8 = 3;
 }
 
 fn main() -> ExitCode {
@@ -75,6 +87,10 @@ fn main() -> ExitCode {
         Command::Hash { paths, full, json } => hash::run(paths, full, json),
         Command::Equiv { a, b } => hash::equiv(&a, &b),
         Command::Store(args) => store::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Trace(args) => trace::trace(args),
+        Command::Replay(args) => trace::replay(args),
+        Command::Memo(args) => trace::memo(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
