@@ -91,25 +91,22 @@ fn the_file_format_round_trips_and_is_deterministic() {
     assert_eq!(back.meta().host, Some(HostFile::parse(HOST).unwrap()));
 }
 
-/// About 100 000 instructions with a small machine state (no deep recursion), logging as it
-/// goes.
-fn long_loop() -> String {
-    let xs: Vec<String> = (1..=300).map(|i| i.to_string()).collect();
-    format!(
-        "fn work(n: Int) -> Int {{ if n == 0 {{ 0 }} else {{ 1 + work(n - 1) }} }}
-        fn main() -> Int ! {{Log}} {{
-            fold([{}], 0, |acc: Int, x: Int| {{
-                if x % 50 == 0 {{ perform Log(show(x)); }}
-                acc + work(30)
-            }})
-        }}",
-        xs.join(", ")
-    )
-}
+/// Tens of thousands of instructions with a small machine state (a tail-recursive loop),
+/// logging as it goes.
+const LONG_LOOP: &str = "
+    fn work(n: Int) -> Int { if n == 0 { 0 } else { 1 + work(n - 1) } }
+    fn go(i: Int, acc: Int) -> Int ! {Log} {
+        if i == 0 { acc } else {
+            if i % 50 == 0 { perform Log(show(i)); }
+            go(i - 1, acc + work(30))
+        }
+    }
+    fn main() -> Int ! {Log} { go(300, 0) }
+";
 
 #[test]
 fn snapshots_hold_the_machine_and_resume_to_the_same_end() {
-    let (program, rec) = recorded(&long_loop(), "{}", 2_000);
+    let (program, rec) = recorded(LONG_LOOP, "{}", 2_000);
     let snaps: Vec<(usize, u64)> = rec
         .trace
         .events()
