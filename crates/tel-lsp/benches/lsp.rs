@@ -85,6 +85,7 @@ fn main() {
             (p, text)
         })
         .collect();
+    let (before, _) = rss_kib(std::process::id());
     let start = Instant::now();
     let mut host = tel_ide::AnalysisHost::default();
     host.add_project(Some(root.clone()), files);
@@ -93,7 +94,14 @@ fn main() {
         analysis.diagnostics(file).unwrap();
         analysis.definitions(file).unwrap();
     }
-    println!("{:<34} {:>7.1} ms", "engine alone: cold check+hash", ms(start.elapsed()));
+    let elapsed = start.elapsed();
+    let (after, _) = rss_kib(std::process::id());
+    println!(
+        "{:<34} {:>7.1} ms, +{:.1} MiB resident",
+        "engine alone: cold check+hash",
+        ms(elapsed),
+        (after.saturating_sub(before)) as f64 / 1024.0
+    );
     drop((analysis, host));
 
     let mut client = LspClient::spawn(Command::new(env!("CARGO_BIN_EXE_tel-lsp")), json!({}));

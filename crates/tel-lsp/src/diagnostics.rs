@@ -52,6 +52,7 @@ pub async fn run(
     mut changes: watch::Receiver<u64>,
 ) {
     let mut published: FxHashMap<Uri, Vec<lsp::Diagnostic>> = FxHashMap::default();
+    let mut first_round = true;
     while changes.changed().await.is_ok() {
         // Latest wins: wait until changes stop arriving for the debounce interval.
         loop {
@@ -63,6 +64,7 @@ pub async fn run(
             changes.borrow_and_update();
         }
         let generation = *changes.borrow_and_update();
+        let round_start = std::time::Instant::now();
         let Some(snap) = writer.snapshot().await else { return };
         // Open documents first: the one being typed in must not wait for the others.
         let mut stale = false;
@@ -101,6 +103,9 @@ pub async fn run(
         if stale {
             continue;
         }
+        if std::mem::take(&mut first_round) {
+            eprintln!("tel-lsp: checked the workspace in {:.1?}", round_start.elapsed());
+        }
         shared.refresh_views(&client);
         client.send_notification::<Status>(StatusParams { quiescent: true, generation }).await;
     }
@@ -136,8 +141,9 @@ async fn publish(
     }
 }
 
-/// The diagnostics of the open documents (`open`) or of the other files, with the
-/// definitions' hashes computed on the way: lenses and hints asked next find them ready.
+/// The diagnostics of the open documents (`open`) or of the other files; with the other
+/// files, the definitions' hashes are computed too, so lenses and hints asked next find them
+/// ready.
 fn check(snap: &Snapshot, open: bool) -> HandlerResult<Vec<FileDiagnostics>> {
     let files: Vec<FileId> = snap
         .files
@@ -149,7 +155,11 @@ fn check(snap: &Snapshot, open: bool) -> HandlerResult<Vec<FileDiagnostics>> {
     for file in files {
         let Some(uri) = snap.uri(file) else { continue };
         let diagnostics = snap.analysis.diagnostics(file)?;
-        snap.analysis.definitions(file)?;
+        if !open {
+            // Warm the hashes (the whole project's, at the first file) after the open
+            // documents' diagnostics are out.
+            snap.analysis.definitions(file)?;
+        }
         let diagnostics =
             diagnostics.iter().map(|d| to_lsp(snap, d)).collect::<HandlerResult<_>>()?;
         let version = snap.files.get(file).and_then(|i| i.version);

@@ -6,6 +6,7 @@
 pub mod client;
 mod config;
 mod convert;
+pub mod custom;
 mod diagnostics;
 mod error;
 mod handlers;
@@ -29,7 +30,12 @@ where
     I: tokio::io::AsyncRead + Unpin,
     O: tokio::io::AsyncWrite + Unpin,
 {
-    let (service, socket) = LspService::build(Backend::new).finish();
+    let (service, socket) = LspService::build(Backend::new)
+        .custom_method("tel/hashOf", Backend::hash_of)
+        .custom_method("tel/dependents", Backend::dependents)
+        .custom_method("tel/history", Backend::history)
+        .custom_method("tel/viewDefinition", Backend::view_definition)
+        .finish();
     // The server reads and writes in-memory pipes; `transport` frames the real streams.
     let (server_in, to_server) = tokio::io::duplex(1 << 16);
     let (server_out, from_server) = tokio::io::duplex(1 << 16);

@@ -23,7 +23,7 @@ use crate::convert::Encoding;
 use crate::error::{HandlerError, HandlerResult};
 use crate::world::{Snapshot, uri_to_path};
 use crate::writer::{Events, Task, WriterHandle};
-use crate::{diagnostics, handlers};
+use crate::{custom, diagnostics, handlers};
 
 /// How long the server waits for the client to answer one of its requests.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -187,6 +187,31 @@ impl Backend {
             }
             e.into_jsonrpc()
         })
+    }
+}
+
+/// The custom requests (see `custom.rs`).
+impl Backend {
+    pub async fn hash_of(
+        &self,
+        params: TextDocumentPositionParams,
+    ) -> Result<Option<custom::HashOf>> {
+        self.run("tel/hashOf", params, custom::hash_of).await
+    }
+
+    pub async fn dependents(
+        &self,
+        params: TextDocumentPositionParams,
+    ) -> Result<Option<custom::Dependents>> {
+        self.run("tel/dependents", params, custom::dependents).await
+    }
+
+    pub async fn history(&self, params: custom::HistoryParams) -> Result<serde_json::Value> {
+        self.run("tel/history", params, custom::history).await
+    }
+
+    pub async fn view_definition(&self, params: custom::ViewParams) -> Result<custom::View> {
+        self.run("tel/viewDefinition", params, custom::view_definition).await
     }
 }
 

@@ -135,9 +135,12 @@ impl<E: Events> Workspace<E> {
                     false
                 }
                 Task::Load { roots, encoding } => {
+                    let start = std::time::Instant::now();
                     self.encoding = encoding;
                     self.roots = roots;
                     self.rebuild();
+                    let files = self.files.iter().count() - 1;
+                    eprintln!("tel-lsp: loaded {files} files in {:.1?}", start.elapsed());
                     true
                 }
                 Task::Open { uri, text, version } => self.open(uri, text, version),

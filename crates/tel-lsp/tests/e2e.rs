@@ -250,3 +250,91 @@ fn a_session_of_editor_features() {
     assert!(hover["contents"]["value"].as_str().unwrap().contains("fees::fee"));
     assert_eq!(s.client.shutdown().code(), Some(0));
 }
+
+/// Stores `fees::fee` of `FEES` in `<root>/.tel/codebase.sqlite`; returns its hash.
+fn store_fee(root: &Path) -> tel_hash::CodeHash {
+    let mut host = tel_ide::AnalysisHost::default();
+    let ids = host.add_project(Some(root.to_path_buf()), vec![(root.join("fees.tel"), FEES.to_owned())]);
+    let member = host.analysis().hashed(ids[0], "fee").unwrap().unwrap();
+    let mut store = tel_store::Store::open(root.join(".tel/codebase.sqlite")).unwrap();
+    let def = tel_store::NewDefinition {
+        hash: member.hash,
+        component: None,
+        kind: tel_hash::core::DefKind::Fn,
+        name: "fees::fee".into(),
+        canonical: member.bytes.clone(),
+        source: "pub fn fee(amount: Int) -> Int {\n    let rate = 30;\n    amount * rate / 10_000\n}".into(),
+        dependencies: Vec::new(),
+    };
+    store.add_definitions(&[def], "e2e").unwrap();
+    member.hash
+}
+
+#[test]
+fn the_codebase_in_the_editor_and_custom_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::write(root.join("tel.toml"), "[program]\nname = \"t\"\n").unwrap();
+    std::fs::write(root.join("fees.tel"), FEES).unwrap();
+    let stored = store_fee(&root);
+    let user = format!("module user\n\nfn twice(x: Int) -> Int {{\n    #{}(x) * 2\n}}\n", stored.prefix_str(10));
+    std::fs::write(root.join("user.tel"), &user).unwrap();
+
+    let mut client = LspClient::spawn(Command::new(env!("CARGO_BIN_EXE_tel-lsp")), json!({}));
+    client.initialize(&uri(&root), false);
+    client.wait_quiescent();
+    let fees = uri(&root.join("fees.tel"));
+    let users = uri(&root.join("user.tel"));
+    client.open(&fees, FEES);
+    client.wait_quiescent();
+    let (l, c) = find(FEES, "fee(amount: Int)");
+    let at_fee = json!({"textDocument": {"uri": fees}, "position": pos(l, c)});
+
+    let of = client.call("tel/hashOf", at_fee.clone());
+    assert_eq!(of["status"], json!("stored"), "{of}");
+    assert_eq!(of["hash"], json!(stored.to_base32hex()));
+    let hover = client.call("textDocument/hover", at_fee.clone());
+    assert!(hover["contents"]["value"].as_str().unwrap().contains("**stored**"), "{hover}");
+
+    // edit the body: the name now points at an older hash
+    let (bl, bc) = find(FEES, "30;");
+    change(&mut client, &fees, 2, range(bl, bc, bl, bc + 2), "40");
+    client.wait_quiescent();
+    let of = client.call("tel/hashOf", at_fee.clone());
+    assert_eq!(of["status"], json!("changed"), "{of}");
+    assert_eq!(of["storedHash"], json!(stored.to_base32hex()));
+    assert_ne!(of["hash"], json!(stored.to_base32hex()));
+
+    // dependents: `total` in the workspace
+    let deps = client.call("tel/dependents", at_fee.clone());
+    assert_eq!(deps["workspace"][0]["name"], json!("fees::total"), "{deps}");
+    assert_eq!(deps["workspace"][0]["location"]["uri"], json!(fees));
+
+    // a `#hash` reference: definition in the store, viewable, with hover and history
+    let (hl, hc) = find(&user, "#");
+    let at_hash = json!({"textDocument": {"uri": users}, "position": pos(hl, hc + 1)});
+    let def = client.call("textDocument/definition", at_hash.clone());
+    let target = def[0]["targetUri"].as_str().unwrap().to_owned();
+    assert_eq!(target, format!("tel-store:///{}.tel", stored.to_base32hex()));
+    let view = client.call("tel/viewDefinition", json!({"uri": target}));
+    let text = view["text"].as_str().unwrap();
+    assert!(text.contains("named fees::fee") && text.contains("let rate = 30;"), "{text}");
+    let hover = client.call("textDocument/hover", at_hash.clone());
+    assert!(hover["contents"]["value"].as_str().unwrap().contains("stored function"), "{hover}");
+    let history = client.call("tel/history", json!({"name": "fees::fee"}));
+    assert_eq!(history["events"][0]["action"], json!("bind"), "{history}");
+    let prelude = client.call("tel/viewDefinition", json!({"uri": "tel-store:///prelude.tel"}));
+    assert!(prelude["text"].as_str().unwrap().contains("pub effect Log"));
+    let bad = client.request("tel/viewDefinition", json!({"uri": "tel-store:///nothing.tel"}));
+    assert_eq!(bad["error"]["code"], json!(-32602), "{bad}");
+
+    // the store file is deleted: the server says so and keeps serving
+    std::fs::remove_dir_all(root.join(".tel")).unwrap();
+    let gone = uri(&root.join(".tel/codebase.sqlite"));
+    client.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": gone, "type": 3}]}));
+    let diags = client.wait_diagnostics(&users);
+    assert!(!diags.is_empty(), "the #hash reference no longer resolves: {diags:?}");
+    let of = client.call("tel/hashOf", at_fee.clone());
+    assert_eq!(of["status"], json!("new"), "{of}");
+    assert_eq!(client.shutdown().code(), Some(0));
+}

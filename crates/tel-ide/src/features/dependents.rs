@@ -34,6 +34,17 @@ pub(crate) fn dependents_index(db: &dyn Db, project: Project) -> Arc<FxHashMap<D
 }
 
 impl Analysis {
+    /// The hash of a definition of `file`'s project (`None` while it has errors).
+    pub fn hash_of(&self, file: FileId, def: &DefId) -> Cancellable<Option<tel_hash::CodeHash>> {
+        let project = self.entry(file).project;
+        self.with_db(|db| queries::project_hashes(db, project).get(def).copied())
+    }
+
+    /// Where a definition of `file`'s project is declared (its name), if it is in a file.
+    pub fn def_location(&self, file: FileId, def: &DefId) -> Cancellable<Option<super::NavTarget>> {
+        self.with_db(|db| self.def_nav(db, file, def))
+    }
+
     /// The definitions of `file`'s project that use `def` directly.
     pub fn dependents(&self, file: FileId, def: &DefId) -> Cancellable<Vec<DefId>> {
         let project = self.entry(file).project;

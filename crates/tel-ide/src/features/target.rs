@@ -431,6 +431,20 @@ impl Analysis {
         self.with_db(|db| self.nav_target(db, file, target))
     }
 
+    /// Where a definition of `file`'s project is declared.
+    pub(crate) fn def_nav(
+        &self,
+        db: &RootDatabase,
+        file: FileId,
+        def: &DefId,
+    ) -> Option<NavTarget> {
+        let def_file = self.def_file(db, file, def)?;
+        let (tree, map) = queries::item_tree_with_map(db, self.entry(def_file).input).clone();
+        let (id, _) = tree.item_by_name(&def.name)?;
+        let m = map.items.get(id)?;
+        Some(NavTarget { file: def_file, name_range: m.name, full_range: m.range })
+    }
+
     pub(crate) fn nav_target(
         &self,
         db: &RootDatabase,
@@ -448,11 +462,7 @@ impl Analysis {
             Some((def_file, id, map))
         };
         match target {
-            Target::Def(DefRef::Def(def), _) => {
-                let (def_file, id, map) = item_nav(def)?;
-                let m = map.items.get(id)?;
-                Some(NavTarget { file: def_file, name_range: m.name, full_range: m.range })
-            }
+            Target::Def(DefRef::Def(def), _) => self.def_nav(db, file, def),
             Target::Variant(VariantRef {
                 owner: VariantOwner::Enum(DefRef::Def(def)),
                 index,
