@@ -530,9 +530,12 @@ impl CheckedItems for FileChecks<'_> {
         f: &mut dyn FnMut(&InferenceResult, &BodySourceMap),
     ) {
         let loc = self.loc(item);
-        if let (Some(result), Some((_, bsm))) =
-            (infer(self.db, loc), body_with_source_map(self.db, loc))
-        {
+        // Placing a body in its file costs a copy of its source map: only for a body that
+        // has something to report.
+        let Some(result) = infer(self.db, loc).filter(|r| !r.diagnostics.is_empty()) else {
+            return;
+        };
+        if let Some((_, bsm)) = body_with_source_map(self.db, loc) {
             f(&result, bsm);
         }
     }
