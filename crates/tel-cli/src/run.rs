@@ -41,7 +41,7 @@ pub struct RunArgs {
     /// At most BYTES bytes of values built [default: 1073741824].
     #[arg(long, value_name = "BYTES")]
     memory: Option<u64>,
-    /// At most this much wall-clock time (`500ms`, `2s`, `1min`).
+    /// At most this much wall-clock time (`500ms`, `2s`, `1min`, or `none`) [default: 1s].
     #[arg(long, value_name = "DURATION")]
     timeout: Option<String>,
     /// The host effects the run may perform, separated by commas [default: all of them].
@@ -354,12 +354,15 @@ fn article(word: &str) -> &'static str {
 
 // ------------------------------------------------------------------------ settings
 
-/// `500ms`, `2s`, `1min`, `1h`: a TEL duration literal, positive.
-pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+/// `500ms`, `2s`, `1min`, `1h`: a TEL duration literal, positive; `none` for no limit.
+pub fn parse_timeout(text: &str) -> Result<Option<Duration>, String> {
     match tel_vm::json::parse_duration(text.trim()) {
-        Some(ms) if ms > 0 => Ok(Duration::from_millis(ms as u64)),
+        Some(ms) if ms > 0 => Ok(Some(Duration::from_millis(ms as u64))),
         Some(_) => Err(format!("--timeout {text}: a timeout must be positive")),
-        None => Err(format!("--timeout {text}: expected a duration such as 500ms, 2s, 1min or 1h")),
+        None if text.trim() == "none" => Ok(None),
+        None => Err(format!(
+            "--timeout {text}: expected a duration such as 500ms, 2s, 1min or 1h, or none"
+        )),
     }
 }
 
@@ -372,12 +375,17 @@ fn sandbox(a: &RunArgs) -> Result<SecuritySandbox, String> {
         None => SecuritySandbox::default(),
     };
     let defaults = Limits::default();
+    sandbox.timeout = match a.timeout.as_deref() {
+        Some(text) => parse_timeout(text)?,
+        None => Some(Duration::from_millis(defaults.wall_ms)),
+    };
     sandbox.limits = Limits {
         fuel: a.fuel.unwrap_or(defaults.fuel),
         heap_bytes: a.memory.unwrap_or(defaults.heap_bytes),
+        // The VM checks wall time itself; u64::MAX is no limit.
+        wall_ms: sandbox.timeout.map_or(u64::MAX, |d| d.as_millis() as u64),
         ..defaults
     };
-    sandbox.timeout = a.timeout.as_deref().map(parse_timeout).transpose()?;
     Ok(sandbox)
 }
 
@@ -654,6 +662,7 @@ fn usage_json(vm: &tel_vm::Vm, memo: Option<&MemoReport>) -> Json {
             "heap_bytes": vm.limits.heap_bytes,
             "effects": vm.limits.effects,
             "call_depth": vm.limits.call_depth,
+            "wall_ms": (vm.limits.wall_ms != u64::MAX).then_some(vm.limits.wall_ms),
         },
     });
     if let Some(m) = memo {

@@ -224,9 +224,14 @@ fn show(spec: &str, codebase: Option<&Path>, calls: bool, json_out: bool) -> Res
     if !args.is_empty() {
         out.push_str(&format!("args       {}\n", args.join(", ")));
     }
+    let l = &meta.limits;
+    let wall = match l.wall_ms {
+        u64::MAX => "no wall time limit".to_owned(),
+        ms => format!("wall time {ms}ms"),
+    };
     out.push_str(&format!(
-        "limits     fuel {}, heap bytes {}, effects {}, call depth {}\n",
-        meta.limits.fuel, meta.limits.heap_bytes, meta.limits.effects, meta.limits.call_depth
+        "limits     fuel {}, heap bytes {}, effects {}, call depth {}, {wall}\n",
+        l.fuel, l.heap_bytes, l.effects, l.call_depth
     ));
     out.push_str(&format!(
         "allowed    {}\n",
