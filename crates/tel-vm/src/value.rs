@@ -178,39 +178,46 @@ fn drop_children(v: &mut Value) {
 /// Moves out the children this value owns alone (a shared list or map stays with its other
 /// owners).
 fn take_children(v: &mut Value, out: &mut Vec<Value>) {
+    // Only children that own values go on the stack; the others are dropped where they are
+    // (a list of a million Ints is freed without moving a million values).
+    let mut keep = |x: &mut Value| {
+        if x.owns_values() {
+            out.push(x.take());
+        }
+    };
     match v {
         Value::List(xs) => {
             if let Some(xs) = Arc::get_mut(xs) {
-                out.append(xs);
+                xs.iter_mut().for_each(&mut keep);
             }
         }
         Value::Map(m) => {
             if let Some(m) = Arc::get_mut(m) {
-                for (k, v) in std::mem::take(m) {
-                    out.push(k);
-                    out.push(v);
+                for (mut k, mut v) in std::mem::take(m) {
+                    keep(&mut k);
+                    keep(&mut v);
                 }
             }
         }
         Value::Record { fields, .. } => {
             if let Some(fields) = Arc::get_mut(fields) {
-                out.extend(fields.drain(..).map(|(_, v)| v));
+                fields.iter_mut().for_each(|(_, x)| keep(x));
             }
         }
         Value::Variant { fields, .. } => {
             if let Some(fields) = Arc::get_mut(fields) {
-                out.append(fields);
+                fields.iter_mut().for_each(&mut keep);
             }
         }
         Value::Option(Some(x)) => {
             if let Some(x) = Arc::get_mut(x) {
-                out.push(x.take());
+                keep(x);
             }
         }
         Value::Option(None) => {}
         Value::Closure { env, .. } => {
             if let Some(env) = Arc::get_mut(env) {
-                out.append(env);
+                env.iter_mut().for_each(&mut keep);
             }
         }
         Value::Int(_)

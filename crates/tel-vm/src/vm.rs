@@ -1641,6 +1641,12 @@ fn hot_loop<'p>(
                 }
             },
             Op::Slide(n) => stack.slide_down(stack.len() - 1 - n as usize, 1),
+            Op::GetField { slot, name } => {
+                match field(&stack[base + slot as usize], &code.names[name as usize]) {
+                    Ok(v) => stack.push(v),
+                    Err(_) => break Exit::Op(op),
+                }
+            }
             Op::Pop => {
                 if let Some(v) = stack.pop() {
                     v.discard();
