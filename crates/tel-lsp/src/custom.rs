@@ -85,7 +85,10 @@ fn target_at(
 }
 
 /// `tel/hashOf`: the definition at a position, its hash and its status in the codebase.
-pub fn hash_of(snap: &Snapshot, params: TextDocumentPositionParams) -> HandlerResult<Option<HashOf>> {
+pub fn hash_of(
+    snap: &Snapshot,
+    params: TextDocumentPositionParams,
+) -> HandlerResult<Option<HashOf>> {
     let Some((file, target)) = target_at(snap, &params)? else { return Ok(None) };
     let guard = store_guard(snap);
     let store = guard.as_deref().map(|s| s as &dyn StoreInfo);
@@ -135,7 +138,11 @@ pub fn dependents(
                 None => None,
             };
             let hash = snap.analysis.hash_of(file, &user)?.map(|h| h.to_base32hex());
-            workspace.push(WorkspaceDependent { name: user.qualified().to_string(), hash, location });
+            workspace.push(WorkspaceDependent {
+                name: user.qualified().to_string(),
+                hash,
+                location,
+            });
         }
     }
     let mut codebase = Vec::new();
@@ -162,7 +169,8 @@ pub struct HistoryParams {
 pub fn history(snap: &Snapshot, params: HistoryParams) -> HandlerResult<serde_json::Value> {
     let guard = store_guard(snap)
         .ok_or_else(|| HandlerError::InvalidParams("there is no codebase yet".into()))?;
-    let history = guard.history(&params.name).map_err(|e| HandlerError::InvalidParams(e.to_string()))?;
+    let history =
+        guard.history(&params.name).map_err(|e| HandlerError::InvalidParams(e.to_string()))?;
     serde_json::to_value(history).map_err(|e| HandlerError::Internal(e.to_string()))
 }
 
@@ -200,10 +208,10 @@ pub fn view_definition(snap: &Snapshot, params: ViewParams) -> HandlerResult<Vie
         .map_err(|e| HandlerError::InvalidParams(format!("`{}`: {e}", params.uri)))?;
     let guard = store_guard(snap)
         .ok_or_else(|| HandlerError::InvalidParams("there is no codebase yet".into()))?;
-    let def = guard
-        .get_by_hash(&hash)
-        .map_err(|e| HandlerError::Internal(e.to_string()))?
-        .ok_or_else(|| HandlerError::InvalidParams(format!("the codebase has no definition {hash:#}")))?;
+    let def =
+        guard.get_by_hash(&hash).map_err(|e| HandlerError::Internal(e.to_string()))?.ok_or_else(
+            || HandlerError::InvalidParams(format!("the codebase has no definition {hash:#}")),
+        )?;
     let names = guard.names_of(&hash);
     let header = format!(
         "// {hash:#} ({}{}) — stored, read-only\n",

@@ -12,7 +12,7 @@ use tel_ide::{FileId, LineIndex, TextRange, TextSize};
 use tower_lsp_server::ls_types::*;
 
 use crate::convert::{self, Encoding};
-use crate::error::HandlerResult;
+use crate::error::{HandlerError, HandlerResult};
 use crate::world::Snapshot;
 
 /// The URI of the prelude, served by `tel/viewDefinition`.
@@ -34,6 +34,10 @@ pub fn capabilities(encoding: Encoding) -> ServerCapabilities {
         document_highlight_provider: Some(OneOf::Left(true)),
         document_symbol_provider: Some(OneOf::Left(true)),
         folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+        rename_provider: Some(OneOf::Right(RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: Default::default(),
+        })),
         semantic_tokens_provider: Some(SemanticTokensServerCapabilities::SemanticTokensOptions(
             SemanticTokensOptions {
                 legend: legend(),
@@ -401,4 +405,77 @@ pub fn semantic_tokens_range(
     let tokens = snap.analysis.semantic_tokens(file, Some(range))?;
     let data = encode_tokens(snap.line_index(file)?, snap.encoding, &tokens);
     Ok(Some(SemanticTokensRangeResult::Tokens(SemanticTokens { result_id: None, data })))
+}
+
+pub fn prepare_rename(
+    snap: &Snapshot,
+    params: TextDocumentPositionParams,
+) -> HandlerResult<Option<PrepareRenameResponse>> {
+    let (file, offset) = position_of(snap, &params)?;
+    match snap.analysis.prepare_rename(file, offset)? {
+        Ok((range, name)) => Ok(Some(PrepareRenameResponse::RangeWithPlaceholder {
+            range: snap.range(file, range)?,
+            placeholder: name.to_string(),
+        })),
+        Err(reason) => Err(HandlerError::InvalidParams(reason)),
+    }
+}
+
+/// A rename: the workspace edit, and what to tell the user about the code store.
+pub struct Renamed {
+    pub edit: Option<WorkspaceEdit>,
+    pub message: Option<String>,
+}
+
+/// Renames everywhere; a top-level definition's name pointer in the codebase moves too
+/// (with history), which changes no hash — counted on the edited text, and reported.
+pub fn rename(snap: &Snapshot, params: RenameParams) -> HandlerResult<Renamed> {
+    let (file, offset) = position_of(snap, &params.text_document_position)?;
+    let new_name = params.new_name;
+    let rename =
+        snap.analysis.rename(file, offset, &new_name)?.map_err(HandlerError::InvalidParams)?;
+    let mut changes: std::collections::HashMap<Uri, Vec<TextEdit>> = Default::default();
+    for (f, range, text) in &rename.edits {
+        let Some(uri) = snap.uri(*f) else { continue };
+        changes
+            .entry(uri)
+            .or_default()
+            .push(TextEdit { range: snap.range(*f, *range)?, new_text: text.clone() });
+    }
+    let edit = Some(WorkspaceEdit { changes: Some(changes), ..Default::default() });
+    let Some((old, new)) = rename.definition.clone() else {
+        return Ok(Renamed { edit, message: None });
+    };
+    let (old_q, new_q) = (old.qualified().to_string(), new.qualified().to_string());
+    let mut guard = snap.store.as_ref().map(|s| s.lock().unwrap_or_else(|e| e.into_inner()));
+    if let Some(store) = guard.as_deref()
+        && store.hash_of_name(&new_q).is_some()
+    {
+        return Err(HandlerError::InvalidParams(format!(
+            "the codebase already has a name `{new_q}`; renaming `{old_q}` would collide with it"
+        )));
+    }
+    let hash = snap.analysis.hash_of(file, &old)?;
+    let renamed: rustc_hash::FxHashMap<_, _> = [(old.clone(), new.clone())].into_iter().collect();
+    let rehashed = snap.analysis.rehashed_by(file, &rename.edits, &renamed)?;
+    let hash_text =
+        hash.map_or("(none yet: it has errors)".to_owned(), |h| format!("#{}", h.short()));
+    let pointer = match guard.as_deref_mut() {
+        Some(store) if store.hash_of_name(&old_q).is_some() => {
+            let reason = format!("rename {old_q} {new_q} (editor)");
+            match store.rename(&old_q, &new_q, &reason) {
+                Ok(_) => format!("the codebase's name `{old_q}` now reads `{new_q}`"),
+                Err(e) => format!("the codebase was not changed: {e}"),
+            }
+        }
+        Some(_) => format!("`{old_q}` is not in the codebase: no name pointer to move"),
+        None => "there is no codebase: no name pointer to move".to_owned(),
+    };
+    let message = format!(
+        "renamed {} → {}: hash {hash_text} unchanged, {rehashed} definition{} rehashed; {pointer}",
+        old.name,
+        new.name,
+        if rehashed == 1 { "" } else { "s" }
+    );
+    Ok(Renamed { edit, message: Some(message) })
 }

@@ -386,6 +386,25 @@ impl LanguageServer for Backend {
         self.run("textDocument/semanticTokens/range", params, handlers::semantic_tokens_range).await
     }
 
+    async fn prepare_rename(
+        &self,
+        params: TextDocumentPositionParams,
+    ) -> Result<Option<PrepareRenameResponse>> {
+        self.run("textDocument/prepareRename", params, handlers::prepare_rename).await
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        let renamed = self.run("textDocument/rename", params, handlers::rename).await?;
+        if let Some(message) = renamed.message {
+            let client = self.client.clone();
+            tokio::spawn(async move {
+                client.log_message(MessageType::INFO, message.clone()).await;
+                client.show_message(MessageType::INFO, message).await;
+            });
+        }
+        Ok(renamed.edit)
+    }
+
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
         // Settings sent along are the new settings; `null` (the pull model) means "ask me".
         if params.settings.is_null() {

@@ -254,7 +254,8 @@ fn a_session_of_editor_features() {
 /// Stores `fees::fee` of `FEES` in `<root>/.tel/codebase.sqlite`; returns its hash.
 fn store_fee(root: &Path) -> tel_hash::CodeHash {
     let mut host = tel_ide::AnalysisHost::default();
-    let ids = host.add_project(Some(root.to_path_buf()), vec![(root.join("fees.tel"), FEES.to_owned())]);
+    let ids =
+        host.add_project(Some(root.to_path_buf()), vec![(root.join("fees.tel"), FEES.to_owned())]);
     let member = host.analysis().hashed(ids[0], "fee").unwrap().unwrap();
     let mut store = tel_store::Store::open(root.join(".tel/codebase.sqlite")).unwrap();
     let def = tel_store::NewDefinition {
@@ -263,7 +264,9 @@ fn store_fee(root: &Path) -> tel_hash::CodeHash {
         kind: tel_hash::core::DefKind::Fn,
         name: "fees::fee".into(),
         canonical: member.bytes.clone(),
-        source: "pub fn fee(amount: Int) -> Int {\n    let rate = 30;\n    amount * rate / 10_000\n}".into(),
+        source:
+            "pub fn fee(amount: Int) -> Int {\n    let rate = 30;\n    amount * rate / 10_000\n}"
+                .into(),
         dependencies: Vec::new(),
     };
     store.add_definitions(&[def], "e2e").unwrap();
@@ -277,7 +280,10 @@ fn the_codebase_in_the_editor_and_custom_requests() {
     std::fs::write(root.join("tel.toml"), "[program]\nname = \"t\"\n").unwrap();
     std::fs::write(root.join("fees.tel"), FEES).unwrap();
     let stored = store_fee(&root);
-    let user = format!("module user\n\nfn twice(x: Int) -> Int {{\n    #{}(x) * 2\n}}\n", stored.prefix_str(10));
+    let user = format!(
+        "module user\n\nfn twice(x: Int) -> Int {{\n    #{}(x) * 2\n}}\n",
+        stored.prefix_str(10)
+    );
     std::fs::write(root.join("user.tel"), &user).unwrap();
 
     let mut client = LspClient::spawn(Command::new(env!("CARGO_BIN_EXE_tel-lsp")), json!({}));
@@ -331,10 +337,90 @@ fn the_codebase_in_the_editor_and_custom_requests() {
     // the store file is deleted: the server says so and keeps serving
     std::fs::remove_dir_all(root.join(".tel")).unwrap();
     let gone = uri(&root.join(".tel/codebase.sqlite"));
-    client.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": gone, "type": 3}]}));
+    client
+        .notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": gone, "type": 3}]}));
     let diags = client.wait_diagnostics(&users);
     assert!(!diags.is_empty(), "the #hash reference no longer resolves: {diags:?}");
     let of = client.call("tel/hashOf", at_fee.clone());
     assert_eq!(of["status"], json!("new"), "{of}");
+    assert_eq!(client.shutdown().code(), Some(0));
+}
+
+#[test]
+fn rename_moves_the_name_pointer_and_changes_no_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::write(root.join("tel.toml"), "[program]\nname = \"t\"\n").unwrap();
+    std::fs::write(root.join("fees.tel"), FEES).unwrap();
+    let stored = store_fee(&root);
+    let mut client = LspClient::spawn(Command::new(env!("CARGO_BIN_EXE_tel-lsp")), json!({}));
+    client.initialize(&uri(&root), false);
+    client.wait_quiescent();
+    let fees = uri(&root.join("fees.tel"));
+    client.open(&fees, FEES);
+    client.wait_quiescent();
+    let (l, c) = find(FEES, "fee(amount)");
+    let at = json!({"textDocument": {"uri": fees}, "position": pos(l, c)});
+    let total_at = {
+        let (l, c) = find(FEES, "total(amount");
+        json!({"textDocument": {"uri": fees}, "position": pos(l, c)})
+    };
+    let total_before = client.call("tel/hashOf", total_at.clone())["hash"].clone();
+
+    let prepared = client.call("textDocument/prepareRename", at.clone());
+    assert_eq!(prepared["placeholder"], json!("fee"), "{prepared}");
+    // refused: a collision, with the reason
+    let refused = client.request(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": fees}, "position": pos(l, c), "newName": "total"}),
+    );
+    assert_eq!(refused["error"]["code"], json!(-32602), "{refused}");
+    assert!(
+        refused["error"]["message"].as_str().unwrap().contains("already has a `total`"),
+        "{refused}"
+    );
+
+    let edit = client.call(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": fees}, "position": pos(l, c), "newName": "fee_bps"}),
+    );
+    let message = client.wait_for(|m| m["method"] == "window/showMessage");
+    let text = message["params"]["message"].as_str().unwrap();
+    assert!(
+        text.starts_with(&format!(
+            "renamed fee → fee_bps: hash #{} unchanged, 0 definitions rehashed",
+            stored.short()
+        )),
+        "{text}"
+    );
+    // apply the edit as the editor would, last edit first
+    let mut edits: Vec<Value> = edit["changes"][&fees].as_array().unwrap().clone();
+    assert_eq!(edits.len(), 2, "{edit}");
+    edits.sort_by_key(|e| {
+        std::cmp::Reverse((
+            e["range"]["start"]["line"].as_u64(),
+            e["range"]["start"]["character"].as_u64(),
+        ))
+    });
+    let changes: Vec<Value> =
+        edits.iter().map(|e| json!({"range": e["range"], "text": e["newText"]})).collect();
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": fees, "version": 2}, "contentChanges": changes}),
+    );
+    client.wait_quiescent();
+
+    let of = client.call("tel/hashOf", at.clone());
+    assert_eq!(of["name"], json!("fees::fee_bps"), "{of}");
+    assert_eq!(of["hash"], json!(stored.to_base32hex()), "the hash is unchanged");
+    assert_eq!(of["status"], json!("stored"), "the pointer moved with the name: {of}");
+    assert_eq!(
+        client.call("tel/hashOf", total_at)["hash"],
+        total_before,
+        "dependents keep their hash"
+    );
+    let history = client.call("tel/history", json!({"name": "fees::fee_bps"}));
+    assert_eq!(history["events"][0]["action"], json!("rename"), "{history}");
+    assert_eq!(history["events"][0]["old_name"], json!("fees::fee"), "{history}");
     assert_eq!(client.shutdown().code(), Some(0));
 }
