@@ -4,6 +4,8 @@
 //! (and the memo cache) in the codebase. docs/cli.md is the reference.
 
 use std::collections::{HashMap, HashSet};
+
+use rustc_hash::FxHashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -447,11 +449,12 @@ fn run_inner(a: RunArgs) -> Result<u8, Stop> {
 
     // The codebase keeps the trace and the memo cache; a run outside any project keeps
     // neither (docs/cli.md, "Where runs are kept").
+    let mut notes = Vec::new();
     let mut store = match &codebase {
         Some(path) => match Store::open(path) {
             Ok(store) => Some(store),
             Err(e) => {
-                eprintln!("warning: the run will not be kept: {e}");
+                notes.push(format!("warning: the run is not kept: {e}"));
                 None
             }
         },
@@ -460,9 +463,9 @@ fn run_inner(a: RunArgs) -> Result<u8, Stop> {
 
     let mut memo_report = None;
     let recording = if a.memo {
-        let cache = load_memo(store.as_ref(), &code);
-        let loaded = cache.len();
         let pure = tel_vm::memo::pure_functions(&code.defs);
+        let cache = load_memo(store.as_ref(), &pure);
+        let loaded = cache.len();
         let mut host = tel_vm::Memo::new(sandbox.wrap(base), pure, cache);
         let recording = tel_vm::trace::record(&program, meta, &mut host);
         let (_, cache) = host.into_parts();
@@ -476,7 +479,6 @@ fn run_inner(a: RunArgs) -> Result<u8, Stop> {
     let run_id = trace::run_id(&recording.trace);
     let exported = ExportedRun::new(recording.trace, &code.defs);
     let bytes = exported.to_bytes();
-    let mut notes = Vec::new();
     if let Some(path) = &a.trace {
         std::fs::write(path, &bytes)
             .map_err(|e| format!("cannot write the trace to {}: {e}", path.display()))?;
@@ -561,18 +563,30 @@ fn keep(
             let path = store.path().display().to_string();
             (json!(path), Some(format!("run {run_id} {already}kept in {path}")))
         }
+        // The same run kept before with other display names for its code (a definition
+        // renamed since): same events, same id; the first copy stays.
+        Err(tel_store::Error::TraceConflict { .. }) if same_run_kept(store, run_id) => {
+            let path = store.path().display().to_string();
+            (json!(path), Some(format!("run {run_id} already kept in {path}")))
+        }
         Err(e) => (Json::Null, Some(format!("warning: run {run_id} was not kept: {e}"))),
     }
+}
+
+/// Whether the trace kept under `run_id` is that run (its chain ends in that id).
+fn same_run_kept(store: &Store, run_id: &str) -> bool {
+    let Ok((_, bytes)) = store.trace(run_id) else { return false };
+    ExportedRun::from_bytes(&bytes).is_ok_and(|run| trace::run_id(&run.trace) == run_id)
 }
 
 // ------------------------------------------------------------------------ memo
 
 /// The memo cache to start from: the codebase's entries for the pure functions of this
 /// program. Entries that do not decode are skipped (a cache can always be recomputed).
-fn load_memo(store: Option<&Store>, code: &Code) -> MemoCache {
+fn load_memo(store: Option<&Store>, pure: &FxHashSet<CodeHash>) -> MemoCache {
     let mut cache = MemoCache::default();
     let Some(store) = store else { return cache };
-    let mut pure: Vec<CodeHash> = tel_vm::memo::pure_functions(&code.defs).into_iter().collect();
+    let mut pure: Vec<CodeHash> = pure.iter().copied().collect();
     pure.sort();
     let rows = match store.memo_entries(&pure, cache.capacity() as u64) {
         Ok(rows) => rows,

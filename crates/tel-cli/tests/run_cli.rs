@@ -739,4 +739,12 @@ fn a_stored_definition_runs_by_hash_prefix() {
     let out = env.tel(&["run", "#0000"]);
     assert_eq!(out.code, 1);
     assert_eq!(out.stderr, "error: no definition matches #0000\n");
+
+    // Renaming a helper changes no hash: the run is the one already kept.
+    let renamed = std::fs::read_to_string(env.path("calc.tel")).unwrap().replace("twice", "double");
+    env.write("calc.tel", &renamed);
+    let out = env.tel(&["run", "calc.tel"]);
+    assert_eq!(out.code, 0, "{}", out.both());
+    assert_eq!(Env::run_id(&out), Env::run_id(&from_source));
+    assert!(out.stderr.contains(" already kept in "), "{}", out.stderr);
 }
