@@ -111,6 +111,8 @@ fn main() {
     client.wait_quiescent();
     let initial = start.elapsed();
     println!("{:<34} {:>7.1} ms", "initial analysis (all checked+hashed)", ms(initial));
+    let (rss, _) = rss_kib(client.pid());
+    println!("{:<34} {:>7.1} MiB", "resident after initial analysis", rss as f64 / 1024.0);
 
     // A module in the middle of the import chain: an edit there re-hashes the rest.
     let path = root.join("gen_m10.tel");

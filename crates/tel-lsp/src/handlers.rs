@@ -33,6 +33,7 @@ pub fn capabilities(encoding: Encoding) -> ServerCapabilities {
         references_provider: Some(OneOf::Left(true)),
         document_highlight_provider: Some(OneOf::Left(true)),
         document_symbol_provider: Some(OneOf::Left(true)),
+        workspace_symbol_provider: Some(OneOf::Left(true)),
         folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
         rename_provider: Some(OneOf::Right(RenameOptions {
             prepare_provider: Some(true),
@@ -250,16 +251,7 @@ pub fn document_symbols(
         Ok(DocumentSymbol {
             name: s.name.to_string(),
             detail: s.detail,
-            kind: match s.kind {
-                TelSymbolKind::Module => SymbolKind::MODULE,
-                TelSymbolKind::Function => SymbolKind::FUNCTION,
-                TelSymbolKind::Type => SymbolKind::STRUCT,
-                TelSymbolKind::Enum => SymbolKind::ENUM,
-                TelSymbolKind::Variant => SymbolKind::ENUM_MEMBER,
-                TelSymbolKind::Effect => SymbolKind::INTERFACE,
-                TelSymbolKind::Schema => SymbolKind::CLASS,
-                TelSymbolKind::Field => SymbolKind::FIELD,
-            },
+            kind: symbol_kind(s.kind),
             tags: None,
             deprecated: None,
             range: snap.range(file, s.range)?,
@@ -478,4 +470,69 @@ pub fn rename(snap: &Snapshot, params: RenameParams) -> HandlerResult<Renamed> {
         if rehashed == 1 { "" } else { "s" }
     );
     Ok(Renamed { edit, message: Some(message) })
+}
+
+fn symbol_kind(kind: TelSymbolKind) -> SymbolKind {
+    match kind {
+        TelSymbolKind::Module => SymbolKind::MODULE,
+        TelSymbolKind::Function => SymbolKind::FUNCTION,
+        TelSymbolKind::Type => SymbolKind::STRUCT,
+        TelSymbolKind::Enum => SymbolKind::ENUM,
+        TelSymbolKind::Variant => SymbolKind::ENUM_MEMBER,
+        TelSymbolKind::Effect => SymbolKind::INTERFACE,
+        TelSymbolKind::Schema => SymbolKind::CLASS,
+        TelSymbolKind::Field => SymbolKind::FIELD,
+    }
+}
+
+/// How many symbols one `workspace/symbol` answer holds at most.
+const MAX_WORKSPACE_SYMBOLS: usize = 256;
+
+/// Definitions of the workspace and names of the codebase containing the query.
+pub fn workspace_symbols(
+    snap: &Snapshot,
+    params: WorkspaceSymbolParams,
+) -> HandlerResult<Option<WorkspaceSymbolResponse>> {
+    let symbols = snap.analysis.workspace_symbols(&params.query, MAX_WORKSPACE_SYMBOLS)?;
+    let mut out = Vec::with_capacity(symbols.len());
+    let mut seen = std::collections::HashSet::new();
+    for s in symbols {
+        let Some(location) = snap.location(s.file, s.range)? else { continue };
+        seen.insert((s.name.clone(), s.hash));
+        #[allow(deprecated)]
+        out.push(SymbolInformation {
+            name: s.name,
+            kind: symbol_kind(s.kind),
+            tags: None,
+            deprecated: None,
+            location,
+            container_name: s.hash.map(|h| format!("#{}", h.short())),
+        });
+    }
+    if let Some(store) = snap.store.as_ref().map(|s| s.lock().unwrap_or_else(|e| e.into_inner()))
+        && let Ok(names) = store.find(&params.query)
+    {
+        for n in names.names.into_iter().take(MAX_WORKSPACE_SYMBOLS.saturating_sub(out.len())) {
+            if seen.contains(&(n.name.clone(), Some(n.hash))) {
+                continue;
+            }
+            let kind = match n.kind {
+                tel_hash::core::DefKind::Fn => SymbolKind::FUNCTION,
+                tel_hash::core::DefKind::Type => SymbolKind::STRUCT,
+                tel_hash::core::DefKind::Enum => SymbolKind::ENUM,
+                tel_hash::core::DefKind::Effect => SymbolKind::INTERFACE,
+                tel_hash::core::DefKind::Schema => SymbolKind::CLASS,
+            };
+            #[allow(deprecated)]
+            out.push(SymbolInformation {
+                name: n.name,
+                kind,
+                tags: None,
+                deprecated: None,
+                location: Location { uri: stored_uri(&n.hash), range: Range::default() },
+                container_name: Some(format!("codebase #{}", n.hash.short())),
+            });
+        }
+    }
+    Ok(Some(WorkspaceSymbolResponse::Flat(out)))
 }

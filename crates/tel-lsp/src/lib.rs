@@ -60,7 +60,12 @@ where
 
 /// `tel lsp`: serves the client on standard input and output (logs go to standard error).
 pub fn run_stdio() -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // Requests wait their turn rather than each growing the pool: every blocking thread
+    // keeps its own allocator caches.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(16)
+        .enable_all()
+        .build()?;
     runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
     // Requests still running on the blocking pool answer nobody now.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));

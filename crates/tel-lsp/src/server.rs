@@ -368,6 +368,13 @@ impl LanguageServer for Backend {
         self.run("textDocument/documentSymbol", params, handlers::document_symbols).await
     }
 
+    async fn symbol(
+        &self,
+        params: WorkspaceSymbolParams,
+    ) -> Result<Option<WorkspaceSymbolResponse>> {
+        self.run("workspace/symbol", params, handlers::workspace_symbols).await
+    }
+
     async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
         self.run("textDocument/foldingRange", params, handlers::folding_ranges).await
     }

@@ -311,6 +311,16 @@ fn the_codebase_in_the_editor_and_custom_requests() {
     assert_eq!(of["storedHash"], json!(stored.to_base32hex()));
     assert_ne!(of["hash"], json!(stored.to_base32hex()));
 
+    // workspace symbols: the edited source, and the stored definition it no longer matches
+    let symbols = client.call("workspace/symbol", json!({"query": "fees::fee"}));
+    let uris: Vec<&str> = symbols
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["location"]["uri"].as_str().unwrap())
+        .collect();
+    assert_eq!(uris, [fees.clone(), format!("tel-store:///{}.tel", stored.to_base32hex())]);
+
     // dependents: `total` in the workspace
     let deps = client.call("tel/dependents", at_fee.clone());
     assert_eq!(deps["workspace"][0]["name"], json!("fees::total"), "{deps}");

@@ -15,6 +15,7 @@ pub mod render;
 pub mod semantic_tokens;
 pub mod store;
 pub mod target;
+pub mod workspace_symbols;
 
 pub use code_lens::{Lens, LensConfig, LensKind};
 pub use document_symbols::{Symbol, SymbolKind};
@@ -26,3 +27,4 @@ pub use rename::RenameEdit;
 pub use semantic_tokens::{SemanticToken, TokenKind};
 pub use store::{StoreInfo, StoreStatus};
 pub use target::{FileRange, Found, NavTarget, Reference, Target};
+pub use workspace_symbols::WorkspaceSymbol;
