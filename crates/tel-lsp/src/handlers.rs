@@ -4,6 +4,8 @@
 use std::sync::MutexGuard;
 
 use serde_json::json;
+use tel_hir::DefRef;
+use tel_ide::features::Target;
 use tel_ide::features::{
     Destination, FoldKind, InlayConfig, InlayKind, LensConfig, LensKind, StoreInfo,
     SymbolKind as TelSymbolKind, TokenKind, semantic_tokens::modifiers,
@@ -211,7 +213,39 @@ pub fn references(
             out.push(location);
         }
     }
+    out.extend(stored_dependents(snap, file, offset)?);
     Ok(Some(out))
+}
+
+/// The codebase's definitions that use the definition at `offset` and that no file of the
+/// workspace defines (by hash): references no source file shows.
+fn stored_dependents(
+    snap: &Snapshot,
+    file: FileId,
+    offset: TextSize,
+) -> HandlerResult<Vec<Location>> {
+    let Some(store) = snap.store.as_ref() else { return Ok(Vec::new()) };
+    let hash = match snap.analysis.classify(file, offset)?.map(|f| f.target) {
+        Some(Target::Def(DefRef::Def(def), _)) => snap.analysis.hash_of(file, &def)?,
+        Some(Target::Def(DefRef::Hash(hash), _)) => Some(hash),
+        _ => None,
+    };
+    let Some(hash) = hash else { return Ok(Vec::new()) };
+    let store = store.lock().unwrap_or_else(|e| e.into_inner());
+    let Ok(report) = store.deps(&format!("{hash:#}")) else { return Ok(Vec::new()) };
+    if report.dependents.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut in_workspace = std::collections::HashSet::new();
+    for f in snap.analysis.project_files(file) {
+        in_workspace.extend(snap.analysis.definitions(f)?.into_iter().filter_map(|d| d.hash));
+    }
+    Ok(report
+        .dependents
+        .iter()
+        .filter(|d| !in_workspace.contains(&d.hash))
+        .map(|d| Location { uri: stored_uri(&d.hash), range: Range::default() })
+        .collect())
 }
 
 pub fn document_highlight(

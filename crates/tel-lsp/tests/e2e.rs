@@ -434,3 +434,58 @@ fn rename_moves_the_name_pointer_and_changes_no_hash() {
     assert_eq!(history["events"][0]["old_name"], json!("fees::fee"), "{history}");
     assert_eq!(client.shutdown().code(), Some(0));
 }
+
+#[test]
+fn references_include_stored_dependents_the_workspace_does_not_have() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::write(root.join("tel.toml"), "[program]\nname = \"t\"\n").unwrap();
+    std::fs::write(root.join("fees.tel"), FEES).unwrap();
+    let fee = store_fee(&root);
+    // Two stored users of `fee`: `total` as the workspace has it (under another name), and
+    // an older function no source has any more.
+    let archive = "module archive\nuse fees::{fee}\nfn old_total(amount: Int) -> Int {\n    fee(amount) * 2\n}\n";
+    let mut host = tel_ide::AnalysisHost::default();
+    let ids = host.add_project(
+        Some(root.clone()),
+        vec![
+            (root.join("fees.tel"), FEES.to_owned()),
+            (root.join("archive.tel"), archive.to_owned()),
+        ],
+    );
+    let analysis = host.analysis();
+    let mut store = tel_store::Store::open(root.join(".tel/codebase.sqlite")).unwrap();
+    let mut old_total = None;
+    for (file, name, stored_as) in
+        [(ids[0], "total", "archive::total"), (ids[1], "old_total", "archive::old_total")]
+    {
+        let member = analysis.hashed(file, name).unwrap().unwrap();
+        let def = tel_store::NewDefinition {
+            hash: member.hash,
+            component: None,
+            kind: tel_hash::core::DefKind::Fn,
+            name: stored_as.into(),
+            canonical: member.bytes.clone(),
+            source: format!("fn {name}(amount: Int) -> Int"),
+            dependencies: vec![fee],
+        };
+        store.add_definitions(&[def], "e2e").unwrap();
+        old_total = Some(member.hash);
+    }
+    drop(store);
+
+    let mut client = LspClient::spawn(Command::new(env!("CARGO_BIN_EXE_tel-lsp")), json!({}));
+    client.initialize(&uri(&root), false);
+    client.wait_quiescent();
+    let fees = uri(&root.join("fees.tel"));
+    let (l, c) = find(FEES, "fee(amount: Int)");
+    let refs = client.call(
+        "textDocument/references",
+        json!({"textDocument": {"uri": fees}, "position": pos(l, c), "context": {"includeDeclaration": false}}),
+    );
+    let uris: Vec<&str> =
+        refs.as_array().unwrap().iter().map(|r| r["uri"].as_str().unwrap()).collect();
+    let stored = format!("tel-store:///{}.tel", old_total.unwrap().to_base32hex());
+    assert_eq!(uris, [fees.as_str(), stored.as_str()], "{refs}");
+    assert_eq!(client.shutdown().code(), Some(0));
+}
