@@ -53,3 +53,44 @@ impl HandlerError {
         HandlerError::Internal(format!("internal error in {method}: {message}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edit_cancels_a_read_on_an_older_snapshot_as_content_modified() {
+        let mut host = tel_ide::AnalysisHost::default();
+        let ids = host.add_project(None, vec![("/a.tel".into(), "fn f() -> Int { 1 }".into())]);
+        let file = ids[0];
+        let analysis = host.analysis();
+        analysis.diagnostics(file).unwrap();
+        // The writer sets the cancellation flag, then waits for this snapshot to go.
+        let writer = std::thread::spawn(move || {
+            host.set_file_text(file, "fn f() -> Int { 2 }".into());
+            host
+        });
+        let outcome = loop {
+            match analysis.diagnostics(file) {
+                Ok(_) => std::thread::yield_now(),
+                Err(cancelled) => break HandlerError::from(cancelled),
+            }
+        };
+        drop(analysis);
+        let host = writer.join().unwrap();
+        assert!(matches!(outcome, HandlerError::ContentModified));
+        assert_eq!(outcome.into_jsonrpc().code, ErrorCode::ContentModified);
+        // The new snapshot answers.
+        assert!(host.analysis().diagnostics(file).is_ok());
+    }
+
+    #[test]
+    fn panics_are_internal_errors_with_their_message() {
+        let e = HandlerError::from_panic("textDocument/hover", Box::new("index out of bounds"));
+        let e = e.into_jsonrpc();
+        assert_eq!(e.code, ErrorCode::InternalError);
+        assert_eq!(e.message, "internal error in textDocument/hover: index out of bounds");
+        let e = HandlerError::from_panic("x", Box::new(String::from("boom")));
+        assert!(matches!(e, HandlerError::Internal(m) if m.ends_with("boom")));
+    }
+}
