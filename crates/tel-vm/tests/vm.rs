@@ -220,6 +220,23 @@ fn arithmetic_traps() {
 }
 
 #[test]
+fn tail_calls_run_in_one_frame_and_trap_where_their_arguments_do() {
+    // 100 001 tail calls need one frame (the call-depth limit is 100 000); a trap in an
+    // argument names that argument's expression.
+    check(
+        "fn sum(i: Int, acc: Int) -> Int { if i > 100000 { acc } else { sum(i + 1, acc + i) } }
+         fn grow(d: Duration, n: Int) -> Duration { if n == 0 { d } else { grow(d * 2, n - 1) } }
+         fn main() -> List<String> { [show(sum(0, 0)), show(grow(1s, 10))] }",
+        expect![[r#"["5000050000", "1024s"]"#]],
+    );
+    check(
+        "fn pow(n: Int, acc: Int) -> Int { if n == 0 { acc } else { pow(n - 1, acc * 1000000) } }
+         fn main() -> Int { pow(5, 1) }",
+        expect!["error: integer overflow in * in pow (#tturmuhk) expr 10"],
+    );
+}
+
+#[test]
 fn runaway_recursion_and_fuel_stop_the_run() {
     check(
         "fn down(n: Int) -> Int { down(n + 1) + 1 }\nfn main() -> Int { down(0) }",
