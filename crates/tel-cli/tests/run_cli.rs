@@ -615,6 +615,17 @@ fn a_kept_run_is_shown_exported_and_replayed_identically() {
     let out = env.tel(&["replay", "0000"]);
     assert_eq!(out.code, 1);
     assert!(out.stderr.starts_with("error: no run 0000 in "), "{}", out.stderr);
+
+    // A bare trace (tel-vm's format, without the code) takes its code from the codebase.
+    let run = tel_vm::ExportedRun::from_bytes(&std::fs::read(&file).unwrap()).unwrap();
+    let bare = env.path("treasury.trace");
+    std::fs::write(&bare, run.trace.to_bytes()).unwrap();
+    let out = env.tel(&["replay", bare.to_str().unwrap()]);
+    assert_eq!(out.code, 1, "{}", out.both());
+    assert!(out.stderr.contains("the trace does not carry its code"), "{}", out.stderr);
+    assert_eq!(env.tel(&["store", "add", "treasury.tel"]).code, 0);
+    let out = env.tel(&["replay", bare.to_str().unwrap()]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, "replayed 12 events: identical\n"));
 }
 
 /// The export file with one byte of the recorded `needle` changed inside the compressed
