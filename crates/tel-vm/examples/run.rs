@@ -12,7 +12,7 @@ fn main() {
     let path = std::env::args().nth(1).expect("usage: run FILE.tel");
     let src = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let program = support::load(&src);
-    let limits = Limits { fuel: u64::MAX, ..Limits::default() };
+    let limits = Limits { fuel: u64::MAX, wall_ms: u64::MAX, ..Limits::default() };
     let mut vm = Vm::new(&program, limits, 0);
     let start = Instant::now();
     let result = vm.run_to_end(&program, &mut TestHost::new(0));
