@@ -482,6 +482,31 @@ fn loading_refuses_cycles_outside_components_and_stray_members() {
         Program::load(&defs, a).unwrap_err(),
         LoadError::MemberOutsideComponent { def: a, index: 0 }
     );
+
+    // Stored code that reads a local out of scope, or calls a function with the wrong
+    // number of arguments, is refused at load (it never reaches a frame).
+    let body = |e: Expr| StoredDef {
+        def: CoreDef::Fn { params: vec![], ret: Type::Int, effects: vec![], body: e },
+        component: None,
+        name: Some("bad".into()),
+    };
+    let defs = HashMap::from([(a, body(Expr::Local(0)))]);
+    assert!(matches!(Program::load(&defs, a), Err(LoadError::BadLocal { index: 0, .. })));
+    let call_b =
+        Expr::Call { callee: Box::new(Expr::Ref(Ref::Hash(b))), args: vec![Expr::Local(0)] };
+    let one = Expr::Lambda { params: vec![Type::Int], ret: Type::Int, body: Box::new(call_b) };
+    let defs = HashMap::from([
+        (
+            a,
+            body(Expr::Call {
+                callee: Box::new(one),
+                args: vec![Expr::Lit(tel_hash::core::Lit::Int(1))],
+            }),
+        ),
+        (b, body(Expr::Lit(tel_hash::core::Lit::Int(2)))),
+    ]);
+    let err = Program::load(&defs, a).unwrap_err();
+    assert!(matches!(&err, LoadError::Arity { argc: 1, .. }), "{err}");
 }
 
 #[test]
