@@ -489,3 +489,43 @@ fn references_include_stored_dependents_the_workspace_does_not_have() {
     assert_eq!(uris, [fees.as_str(), stored.as_str()], "{refs}");
     assert_eq!(client.shutdown().code(), Some(0));
 }
+
+#[test]
+fn files_changed_on_disk_are_picked_up() {
+    let main = "module main\nuse rates::{rate}\n\nfn f(x: Int) -> Int {\n    x * rate()\n}\n";
+    let mut s = start(&[], false);
+    // a file written after the server started, then opened
+    std::fs::write(s.root.join("main.tel"), main).unwrap();
+    let main_uri = uri(&s.root.join("main.tel"));
+    s.client.open(&main_uri, main);
+    let diags = s.client.wait_diagnostics(&main_uri);
+    assert!(!diags.is_empty(), "module `rates` does not exist yet");
+
+    // A new module appears on disk: the import resolves.
+    let rates = s.root.join("rates.tel");
+    std::fs::write(&rates, "module rates\n\npub fn rate() -> Int {\n    3\n}\n").unwrap();
+    s.client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&rates), "type": 1}]}),
+    );
+    assert_eq!(s.client.wait_diagnostics(&main_uri), Vec::<Value>::new());
+
+    // It changes on disk (not open in the editor): the change is read.
+    std::fs::write(&rates, "module rates\n\npub fn rate() -> Bool {\n    true\n}\n").unwrap();
+    s.client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&rates), "type": 2}]}),
+    );
+    let diags = s.client.wait_diagnostics(&main_uri);
+    assert!(!diags.is_empty(), "Int * Bool is a type error");
+
+    // It is deleted: the import fails again.
+    std::fs::remove_file(&rates).unwrap();
+    s.client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&rates), "type": 3}]}),
+    );
+    let diags = s.client.wait_diagnostics(&main_uri);
+    assert!(diags.iter().any(|d| d["message"].as_str().unwrap().contains("rates")), "{diags:?}");
+    assert_eq!(s.client.shutdown().code(), Some(0));
+}
