@@ -310,10 +310,10 @@ struct Owed {
     count: u64,
 }
 
-/// The value stack: every frame's slots and operands. The slots past `sp` hold `()`, so a
-/// push is a store into memory that is already there (no capacity check on the value's
-/// path), and growing is a rare, separate step. Only `slots[..sp]` is state: that is what
-/// serializes and compares.
+/// The value stack: every frame's slots and operands. The slots past `sp` hold scalars
+/// (values that own nothing), so a push is a store into memory that is already there,
+/// without dropping what was there, and growing is a rare, separate step. Only
+/// `slots[..sp]` is state: that is what serializes and compares.
 #[derive(Clone, Default)]
 struct Stack {
     slots: Vec<Value>,
@@ -326,7 +326,7 @@ impl Stack {
         if self.sp == self.slots.len() {
             self.grow();
         }
-        // The slot holds `()`: overwrite it without running drop glue.
+        // The slot holds a scalar: overwrite it without running drop glue.
         std::mem::forget(std::mem::replace(&mut self.slots[self.sp], v));
         self.sp += 1;
     }
@@ -439,13 +439,12 @@ impl Stack {
     }
 }
 
-/// Sets a slot to `()`, dropping its value (a scalar without the drop glue).
+/// Frees a slot: drops the value it holds unless it is a scalar, which owns nothing and may
+/// stay there as it is.
 #[inline(always)]
 fn clear(v: &mut Value) {
     match v {
-        Value::Int(_) | Value::Bool(_) | Value::Duration(_) | Value::Unit | Value::Builtin(_) => {
-            std::mem::forget(std::mem::replace(v, Value::Unit))
-        }
+        Value::Int(_) | Value::Bool(_) | Value::Duration(_) | Value::Unit | Value::Builtin(_) => {}
         v => drop(v.take()),
     }
 }
@@ -1620,10 +1619,11 @@ fn hot_loop<'p>(
         if left == 0 {
             break Exit::Fuel;
         }
-        let Some(&op) = code.ops.get(pc) else { break Exit::End };
+        let Some(op_at) = code.ops.get(pc) else { break Exit::End };
         left -= 1;
         pc += 1;
-        match op {
+        // Matching on the op in place lets each arm load only its own fields.
+        match *op_at {
             Op::Int(i) => stack.push_int(i64::from(i)),
             Op::Const(i) => stack.push(code.consts[i as usize].clone()),
             Op::Get(s) => match &stack[base + s as usize] {
@@ -1644,7 +1644,7 @@ fn hot_loop<'p>(
             Op::GetField { slot, name } => {
                 match field(&stack[base + slot as usize], &code.names[name as usize]) {
                     Ok(v) => stack.push(v),
-                    Err(_) => break Exit::Op(op),
+                    Err(_) => break Exit::Op(*op_at),
                 }
             }
             Op::Pop => {
@@ -1661,9 +1661,9 @@ fn hot_loop<'p>(
                 }
                 Some(v) => {
                     stack.push(v);
-                    break Exit::Op(op);
+                    break Exit::Op(*op_at);
                 }
-                None => break Exit::Op(op),
+                None => break Exit::Op(*op_at),
             },
             Op::JumpUnlessLI { op: cmp, slot, imm, target } => match stack[base + slot as usize] {
                 Value::Int(a) => {
@@ -1671,7 +1671,7 @@ fn hot_loop<'p>(
                         pc = target as usize;
                     }
                 }
-                _ => break Exit::Op(op),
+                _ => break Exit::Op(*op_at),
             },
             Op::JumpUnlessLL { op: cmp, a, b, target } => {
                 match (&stack[base + a as usize], &stack[base + b as usize]) {
@@ -1680,25 +1680,25 @@ fn hot_loop<'p>(
                             pc = target as usize;
                         }
                     }
-                    _ => break Exit::Op(op),
+                    _ => break Exit::Op(*op_at),
                 }
             }
             Op::BinLI { op: bin, slot, imm } => match stack[base + slot as usize] {
                 Value::Int(a) => match int_fast(bin, a, i64::from(imm)) {
                     IntResult::Int(x) => stack.push_int(x),
                     IntResult::Bool(x) => stack.push_bool(x),
-                    IntResult::Trap => break Exit::Op(op),
+                    IntResult::Trap => break Exit::Op(*op_at),
                 },
-                _ => break Exit::Op(op),
+                _ => break Exit::Op(*op_at),
             },
             Op::BinLL { op: bin, a, b } => {
                 match (&stack[base + a as usize], &stack[base + b as usize]) {
                     (&Value::Int(l), &Value::Int(r)) => match int_fast(bin, l, r) {
                         IntResult::Int(x) => stack.push_int(x),
                         IntResult::Bool(x) => stack.push_bool(x),
-                        IntResult::Trap => break Exit::Op(op),
+                        IntResult::Trap => break Exit::Op(*op_at),
                     },
-                    _ => break Exit::Op(op),
+                    _ => break Exit::Op(*op_at),
                 }
             }
             Op::Bin(bin) => {
@@ -1713,9 +1713,9 @@ fn hot_loop<'p>(
                             stack.truncate(len - 2);
                             stack.push_bool(x);
                         }
-                        IntResult::Trap => break Exit::Op(op),
+                        IntResult::Trap => break Exit::Op(*op_at),
                     },
-                    _ => break Exit::Op(op),
+                    _ => break Exit::Op(*op_at),
                 }
             }
             Op::CallDef { code: c, argc } if plain && frames.len() < call_depth => {
@@ -1753,7 +1753,7 @@ fn hot_loop<'p>(
                     [Frame::Code(caller), Frame::Code(f)] if f.clause.is_none() && !f.observed => {
                         (caller, f)
                     }
-                    _ => break Exit::Op(op),
+                    _ => break Exit::Op(*op_at),
                 };
                 let ret = f.ret as usize;
                 code = &program.codes[caller.code as usize];
@@ -1764,7 +1764,7 @@ fn hot_loop<'p>(
                 stack.truncate(ret);
                 stack.push(v);
             }
-            op => break Exit::Op(op),
+            _ => break Exit::Op(*op_at),
         }
     };
     (*code_out, *pc_out, *base_out, *left_out) = (code, pc, base, left);
