@@ -60,6 +60,8 @@ enum Command {
     Replay(trace::ReplayArgs),
     /// The memo cache `tel run --memo` keeps in the codebase.
     Memo(trace::MemoArgs),
+    /// The language server over stdin/stdout, for editors (docs/lsp.md).
+    Lsp,
 }
 
 /// Exit statuses shared by every subcommand.
@@ -91,6 +93,9 @@ fn main() -> ExitCode {
         Command::Trace(args) => trace::trace(args),
         Command::Replay(args) => trace::replay(args),
         Command::Memo(args) => trace::memo(args),
+        Command::Lsp => {
+            tel_lsp::run_stdio().map(|()| exit::OK).map_err(|e| format!("tel lsp: {e}"))
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),

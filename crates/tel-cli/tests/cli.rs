@@ -254,3 +254,50 @@ fn no_path_means_the_current_project() {
         );
     }
 }
+
+/// `tel lsp` is the language server (crates/tel-lsp has the full end-to-end tests): it
+/// answers `initialize` over stdio with its capabilities and exits cleanly on `exit`.
+#[test]
+fn tel_lsp_serves_over_stdio() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let frame = |body: &str| format!("Content-Length: {}\r\n\r\n{body}", body.len());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tel"))
+        .arg("lsp")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    // The answer with `id`, skipping the server's notifications and requests.
+    let mut answer = |id: u32| loop {
+        let mut len = 0;
+        loop {
+            let mut line = String::new();
+            assert!(stdout.read_line(&mut line).unwrap() > 0, "server closed its output");
+            match line.trim_end().strip_prefix("Content-Length: ") {
+                Some(n) => len = n.parse().unwrap(),
+                None if line.trim_end().is_empty() => break,
+                None => {}
+            }
+        }
+        let mut body = vec![0; len];
+        stdout.read_exact(&mut body).unwrap();
+        let message: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        if message["id"] == id && message.get("method").is_none() {
+            return message;
+        }
+    };
+    let mut send = |message: &str| stdin.write_all(frame(message).as_bytes()).unwrap();
+    send(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}"#);
+    let init = answer(1);
+    assert!(init["result"]["capabilities"]["hoverProvider"].as_bool().unwrap_or(false), "{init}");
+    send(r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#);
+    send(r#"{"jsonrpc":"2.0","id":2,"method":"shutdown"}"#);
+    assert_eq!(answer(2)["result"], serde_json::Value::Null);
+    send(r#"{"jsonrpc":"2.0","method":"exit"}"#);
+    drop(send);
+    drop(stdin);
+    let status = child.wait().unwrap();
+    assert!(status.success(), "tel lsp exited with {status}");
+}
