@@ -296,7 +296,6 @@ fn tel_lsp_serves_over_stdio() {
     send(r#"{"jsonrpc":"2.0","id":2,"method":"shutdown"}"#);
     assert_eq!(answer(2)["result"], serde_json::Value::Null);
     send(r#"{"jsonrpc":"2.0","method":"exit"}"#);
-    drop(send);
     drop(stdin);
     let status = child.wait().unwrap();
     assert!(status.success(), "tel lsp exited with {status}");
