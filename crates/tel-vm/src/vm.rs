@@ -386,15 +386,14 @@ impl Stack {
     fn slide_down(&mut self, to: usize, n: usize) {
         let from = self.sp - n;
         if from != to {
-            for j in 0..n {
+            let (below, above) = self.slots.split_at_mut(from);
+            for (dst, src) in below[to..to + n].iter_mut().zip(&mut above[..n]) {
                 // An Int is stored as an Int: no whole-value copy through memory.
-                if let Value::Int(x) = self.slots[from + j] {
-                    let dst = &mut self.slots[to + j];
+                if let Value::Int(x) = *src {
                     clear(dst);
                     std::mem::forget(std::mem::replace(dst, Value::Int(x)));
                 } else {
-                    let v = self.slots[from + j].take();
-                    std::mem::replace(&mut self.slots[to + j], v).discard();
+                    std::mem::replace(dst, src.take()).discard();
                 }
             }
         }
