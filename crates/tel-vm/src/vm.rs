@@ -385,7 +385,14 @@ impl Stack {
     #[inline(always)]
     fn slide_down(&mut self, to: usize, n: usize) {
         let from = self.sp - n;
-        if from != to {
+        if to + n > from {
+            // The caller's frame is smaller than the callee's parameters: move one by one
+            // (downwards, so a value is read before its slot is written).
+            for j in 0..n {
+                let v = self.slots[from + j].take();
+                std::mem::replace(&mut self.slots[to + j], v).discard();
+            }
+        } else if from != to {
             let (below, above) = self.slots.split_at_mut(from);
             for (dst, src) in below[to..to + n].iter_mut().zip(&mut above[..n]) {
                 // An Int is stored as an Int: no whole-value copy through memory.

@@ -229,6 +229,15 @@ fn tail_calls_run_in_one_frame_and_trap_where_their_arguments_do() {
          fn main() -> List<String> { [show(sum(0, 0)), show(grow(1s, 10))] }",
         expect![[r#"["5000050000", "1024s"]"#]],
     );
+    // A frame with fewer slots than its tail callee takes parameters.
+    check(
+        r#"fn two(a: Int, b: Int) -> Int { a * 10 + b }
+         fn one(x: Int) -> Int { two(x, x + 1) }
+         fn pair(a: String, b: Int, c: Int) -> String { a ++ show(b + c) }
+         fn wrap(s: String) -> String { pair(s ++ "!", 1, 2) }
+         fn main() -> String { show(one(4)) ++ wrap("hi") }"#,
+        expect![[r#"45hi!3"#]],
+    );
     check(
         "fn pow(n: Int, acc: Int) -> Int { if n == 0 { acc } else { pow(n - 1, acc * 1000000) } }
          fn main() -> Int { pow(5, 1) }",
