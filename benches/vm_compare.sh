@@ -34,50 +34,68 @@ else
   echo "lua5.4 not found: skipping Lua (apt-get install lua5.4)" >&2
 fi
 
-# Best of $runs wall-clock milliseconds of a command; its output must be the expected value.
-best() {
-  local expected=$1 b=
+# One run of a command: "WALL_MS CPU_MS" (CPU = user + system, when /usr/bin/time is there;
+# on a busy machine it is the steadier figure). Its output must be the expected value.
+once() {
+  local expected=$1 start end out cpu=-
   shift
-  for _ in $(seq "$runs"); do
-    local start end out ms
-    start=$(date +%s%N)
+  local tf
+  tf=$(mktemp)
+  start=$(date +%s%N)
+  if [ -x /usr/bin/time ]; then
+    out=$(/usr/bin/time -o "$tf" -f '%U %S' "$@" 2>/dev/null)
+  else
     out=$("$@" 2>/dev/null)
-    end=$(date +%s%N)
-    if [ "$out" != "$expected" ]; then
-      echo "FAILED: $* printed '$out', expected '$expected'" >&2
-      exit 1
-    fi
-    ms=$(((end - start) / 1000000))
-    if [ -z "$b" ] || [ "$ms" -lt "$b" ]; then b=$ms; fi
-  done
-  echo "$b"
+  fi
+  end=$(date +%s%N)
+  [ -s "$tf" ] && cpu=$(awk '{ printf "%d", ($1 + $2) * 1000 }' "$tf")
+  rm -f "$tf"
+  if [ "$out" != "$expected" ]; then
+    echo "FAILED: $* printed '$out', expected '$expected'" >&2
+    exit 1
+  fi
+  echo "$(((end - start) / 1000000)) $cpu"
 }
 
-echo "best of $runs wall times in ms"
+echo "best of $runs runs, wall ms (CPU ms)"
 printf '%-9s %8s' workload vm
 [ ${#cli[@]} -eq 0 ] || printf ' %8s' "tel run"
 for p in "${peers[@]}"; do printf ' %8s' "$p"; done
 for p in "${peers[@]}"; do printf ' %10s' "vm/$p"; done
 echo
+# Rounds interleave the implementations, so that a busy moment of the machine does not
+# land on one of them only; each keeps its best time.
 for w in fib loop records; do
   case $w in
     fib) expected=832040 ;;
     loop) expected=49999995000000 ;;
     records) expected=3812471125 ;;
   esac
-  t=$(best "$expected" "${vm[@]}" "benches/programs/$w.tel")
-  printf '%-9s %8s' "$w" "$t"
-  [ ${#cli[@]} -eq 0 ] || printf ' %8s' "$(best "$expected" "${cli[@]}" "benches/programs/$w.tel")"
-  times=()
-  for p in "${peers[@]}"; do
-    ext=py
-    [ "$p" = lua5.4 ] && ext=lua
-    x=$(best "$expected" "$p" "benches/programs/$w.$ext")
-    times+=("$x")
-    printf ' %8s' "$x"
+  cmds=("vm")
+  [ ${#cli[@]} -eq 0 ] || cmds+=("cli")
+  cmds+=("${peers[@]}")
+  declare -A best=() cpu=()
+  for _ in $(seq "$runs"); do
+    for c in "${cmds[@]}"; do
+      case $c in
+        vm) r=$(once "$expected" "${vm[@]}" "benches/programs/$w.tel") ;;
+        cli) r=$(once "$expected" "${cli[@]}" "benches/programs/$w.tel") ;;
+        lua5.4) r=$(once "$expected" lua5.4 "benches/programs/$w.lua") ;;
+        *) r=$(once "$expected" "$c" "benches/programs/$w.py") ;;
+      esac
+      read -r ms c_ms <<<"$r"
+      if [ -z "${best[$c]:-}" ] || [ "$ms" -lt "${best[$c]}" ]; then best[$c]=$ms; fi
+      if [ "$c_ms" != - ] && { [ -z "${cpu[$c]:-}" ] || [ "$c_ms" -lt "${cpu[$c]}" ]; }; then
+        cpu[$c]=$c_ms
+      fi
+    done
   done
-  for x in "${times[@]}"; do
-    printf ' %10s' "$(awk -v a="$t" -v b="$x" 'BEGIN { printf "%.2f", a / b }')"
+  printf '%-9s' "$w"
+  for c in "${cmds[@]}"; do printf ' %8s' "${best[$c]} (${cpu[$c]:--})"; done
+  for p in "${peers[@]}"; do
+    printf ' %10s' "$(awk -v a="${best[vm]}" -v b="${best[$p]}" 'BEGIN { printf "%.2f", a / b }')"
+    [ -z "${cpu[vm]:-}" ] || printf ' (%s)' "$(awk -v a="${cpu[vm]}" -v b="${cpu[$p]}" 'BEGIN { printf "%.2f", a / b }')"
   done
   echo
+  unset best cpu
 done
