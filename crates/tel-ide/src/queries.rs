@@ -455,17 +455,17 @@ pub fn hashed_component<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<Arc<Ha
 /// A definition hashed within its component: its hash and canonical bytes (what the store
 /// keeps). `None` while it, or a definition it depends on, has errors.
 ///
-/// Not a query of its own, nor is [`def_hash`]: the component's memo already stops
-/// re-hashing when a component comes out equal, and an edit that changes a hash re-runs
-/// hundreds of dependents' components — two more memos per definition to execute and
-/// verify would be pure overhead.
+/// Not a query of its own: the component's memo already stops re-hashing when a component
+/// comes out equal.
 pub fn hashed<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<Arc<HashedMember>> {
     let me = def.def(db).qualified();
     let component = hashed_component(db, def)?;
     component.members.iter().find(|m| m.name == me).cloned().map(Arc::new)
 }
 
-/// The content hash of a definition; `None` while it (or a dependency) has errors.
+/// The content hash of a definition; `None` while it (or a dependency) has errors. A query:
+/// every dependent asks for it, and finding it in the component each time costs more.
+#[salsa::tracked(returns(clone))]
 pub fn def_hash<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<CodeHash> {
     let me = def.def(db).qualified();
     let component = hashed_component(db, def)?;
