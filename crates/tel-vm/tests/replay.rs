@@ -6,7 +6,7 @@ mod support;
 
 use expect_test::expect;
 use proptest::prelude::*;
-use tel_vm::{Event, HostFile, Program, Recording, RunMeta, Trace, record, replay};
+use tel_vm::{Event, Trace, replay};
 
 /// The host the fixtures' headers document (tests/vm.rs runs them with the same).
 const FIXTURE_HOST: &str = r#"{
@@ -14,21 +14,9 @@ const FIXTURE_HOST: &str = r#"{
     "feeds": { "ETH/USD": 3000, "BTC/USD": 64000, "ETH/USD@ethereum": 3000, "ETH/USD@osmosis": 3050 }
 }"#;
 
-fn record_src(src: &str, host: &str, snapshot_every: u64) -> (Program, Recording) {
-    let program = support::load(src);
-    let file = HostFile::parse(host).unwrap();
-    let mut meta = RunMeta::new(&program);
-    meta.clock_start = file.clock_start;
-    meta.snapshot_every = snapshot_every;
-    let mut host = file.host();
-    meta.host = Some(file);
-    let rec = record(&program, meta, &mut host);
-    (program, rec)
-}
-
 /// Records, writes and reads the trace file, replays it: the report.
 fn replay_src(src: &str, host: &str, snapshot_every: u64) -> String {
-    let (program, rec) = record_src(src, host, snapshot_every);
+    let (program, rec) = support::recorded(src, host, snapshot_every);
     let trace = Trace::from_bytes(&rec.trace.to_bytes()).unwrap();
     replay(&trace, &program).to_string()
 }
@@ -48,7 +36,7 @@ fn every_fixture_replays_identically() {
         let src = std::fs::read_to_string(&path).unwrap();
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
         // Small snapshot spacing, so replay also compares machine states on the way.
-        let (program, rec) = record_src(&src, FIXTURE_HOST, 200);
+        let (program, rec) = support::recorded(&src, FIXTURE_HOST, 200);
         assert!(rec.outcome.is_ok(), "{name}: {:?}", rec.outcome);
         let trace = Trace::from_bytes(&rec.trace.to_bytes()).unwrap();
         let report = replay(&trace, &program);
@@ -92,7 +80,7 @@ const ORIGINAL: &str = r#"
 
 #[test]
 fn a_changed_program_diverges_at_the_first_event_it_does_differently() {
-    let (_, rec) = record_src(ORIGINAL, FIXTURE_HOST, 1_000_000);
+    let (_, rec) = support::recorded(ORIGINAL, FIXTURE_HOST, 1_000_000);
     let check = |changed: &str| {
         let program = support::load(changed);
         let report = replay(&rec.trace, &program);
@@ -127,7 +115,7 @@ fn a_changed_program_diverges_at_the_first_event_it_does_differently() {
 
 #[test]
 fn the_calls_of_a_run_are_regenerated_from_its_trace() {
-    let (program, rec) = record_src(ORIGINAL, FIXTURE_HOST, 1_000_000);
+    let (program, rec) = support::recorded(ORIGINAL, FIXTURE_HOST, 1_000_000);
     // The recording holds only the entry call; the rest comes from re-running it.
     let calls = |events: &[Event]| {
         events.iter().filter(|e| matches!(e, Event::FunctionCall { .. })).count()

@@ -5,7 +5,7 @@ mod support;
 
 use expect_test::expect;
 use tel_vm::trace::{Compression, EXPORT_MAGIC, MAGIC, decode_vm};
-use tel_vm::{Event, ExportedRun, HostFile, Program, RunMeta, Trace, TraceError, record, replay};
+use tel_vm::{Event, ExportedRun, HostFile, Program, Trace, TraceError, replay};
 
 const HOST: &str = r#"{
     "seed": 7,
@@ -31,19 +31,6 @@ const PROGRAM: &str = r#"
     }
 "#;
 
-/// Records `src`'s main with the host file `host`.
-fn recorded(src: &str, host: &str, snapshot_every: u64) -> (Program, tel_vm::Recording) {
-    let program = support::load(src);
-    let file = HostFile::parse(host).unwrap();
-    let mut meta = RunMeta::new(&program);
-    meta.clock_start = file.clock_start;
-    meta.snapshot_every = snapshot_every;
-    let mut host = file.host();
-    meta.host = Some(file);
-    let rec = record(&program, meta, &mut host);
-    (program, rec)
-}
-
 fn listing(program: &Program, events: &[Event]) -> String {
     let lines: Vec<String> =
         events.iter().enumerate().map(|(i, e)| format!("{i}: {}", e.describe(program))).collect();
@@ -52,7 +39,7 @@ fn listing(program: &Program, events: &[Event]) -> String {
 
 #[test]
 fn a_trace_records_every_host_interaction_and_the_outcome() {
-    let (program, rec) = recorded(PROGRAM, HOST, 1_000_000);
+    let (program, rec) = support::recorded(PROGRAM, HOST, 1_000_000);
     // The refused withdrawal ends the run; the timed-out Observe was asked its cost but not
     // performed; `now()` asks the cost of Now, which the machine answers itself.
     let listing = listing(&program, rec.trace.events());
@@ -76,14 +63,14 @@ fn a_trace_records_every_host_interaction_and_the_outcome() {
 
 #[test]
 fn the_file_format_round_trips_and_is_deterministic() {
-    let (_, rec) = recorded(PROGRAM, HOST, 1_000_000);
+    let (_, rec) = support::recorded(PROGRAM, HOST, 1_000_000);
     let bytes = rec.trace.to_bytes();
     assert_eq!(&bytes[..8], &MAGIC);
     assert_eq!(Trace::from_bytes(&bytes).unwrap(), rec.trace);
     let raw = rec.trace.to_bytes_with(Compression::None);
     assert_eq!(Trace::from_bytes(&raw).unwrap(), rec.trace);
     // The same run records the same bytes: no wall clock, no randomness, no map order.
-    let (_, again) = recorded(PROGRAM, HOST, 1_000_000);
+    let (_, again) = support::recorded(PROGRAM, HOST, 1_000_000);
     assert_eq!(again.trace.to_bytes(), bytes);
     assert_eq!(again.trace.id(), rec.trace.id());
     // The metadata comes back whole, host file included.
@@ -106,7 +93,7 @@ const LONG_LOOP: &str = "
 
 #[test]
 fn snapshots_hold_the_machine_and_resume_to_the_same_end() {
-    let (program, rec) = recorded(LONG_LOOP, "{}", 2_000);
+    let (program, rec) = support::recorded(LONG_LOOP, "{}", 2_000);
     let snaps: Vec<(usize, u64)> = rec
         .trace
         .events()
@@ -177,7 +164,7 @@ fn records(raw: &[u8]) -> Vec<std::ops::Range<usize>> {
 
 #[test]
 fn an_altered_trace_is_refused_with_the_first_bad_event() {
-    let (_, rec) = recorded(PROGRAM, HOST, 1_000_000);
+    let (_, rec) = support::recorded(PROGRAM, HOST, 1_000_000);
     let raw = rec.trace.to_bytes_with(Compression::None);
     let recs = records(&raw);
     assert_eq!(recs.len(), rec.trace.events().len());
@@ -223,7 +210,7 @@ fn a_long_trace_is_chained_in_blocks_and_an_altered_block_link_is_found() {
         }}",
         xs.join(", ")
     );
-    let (_, rec) = recorded(&src, "{}", 1_000_000_000);
+    let (_, rec) = support::recorded(&src, "{}", 1_000_000_000);
     let raw = rec.trace.to_bytes_with(Compression::None);
     assert_eq!(Trace::from_bytes(&raw).unwrap(), rec.trace);
     // The metadata, then the block links (at least three blocks of 16 KiB here).
@@ -242,7 +229,7 @@ fn a_long_trace_is_chained_in_blocks_and_an_altered_block_link_is_found() {
 
 #[test]
 fn every_single_byte_change_of_a_trace_file_is_refused() {
-    let (_, rec) = recorded(
+    let (_, rec) = support::recorded(
         r#"fn main() -> Int ! {Observe, Log} { perform Log("x"); perform Observe("ETH/USD") }"#,
         HOST,
         1_000_000,
@@ -262,7 +249,7 @@ fn every_single_byte_change_of_a_trace_file_is_refused() {
 
 #[test]
 fn files_that_are_not_traces_get_clear_errors() {
-    let (_, rec) = recorded(r#"fn main() -> Int { 1 }"#, "{}", 1_000_000);
+    let (_, rec) = support::recorded(r#"fn main() -> Int { 1 }"#, "{}", 1_000_000);
     let bytes = rec.trace.to_bytes();
     let errs: Vec<String> = [
         b"PNG\x89 not a trace".to_vec(),
@@ -291,7 +278,7 @@ fn files_that_are_not_traces_get_clear_errors() {
 #[test]
 fn an_exported_run_carries_its_definitions_and_replays_alone() {
     let (defs, _) = support::stored(PROGRAM);
-    let (_, rec) = recorded(PROGRAM, HOST, 1_000_000);
+    let (_, rec) = support::recorded(PROGRAM, HOST, 1_000_000);
     let export = ExportedRun::new(rec.trace.clone(), &defs);
     // Only what the entry point reaches: main, price and the prelude's host effects it uses.
     let mut names: Vec<_> = export.defs.values().filter_map(|d| d.name.clone()).collect();

@@ -42,3 +42,18 @@ pub fn load(src: &str) -> Program {
     let (defs, main) = stored(src);
     Program::load(&defs, main).expect("loads")
 }
+
+/// Records `src`'s `main` under the host file `host` (JSON), snapshotting every
+/// `snapshot_every` instructions: what the trace and replay tests start from.
+#[allow(dead_code)] // each test binary compiles this module; only some record
+pub fn recorded(src: &str, host: &str, snapshot_every: u64) -> (Program, tel_vm::Recording) {
+    let program = load(src);
+    let file = tel_vm::hostfile::HostFile::parse(host).unwrap();
+    let mut meta = tel_vm::trace::RunMeta::new(&program);
+    meta.clock_start = file.clock_start;
+    meta.snapshot_every = snapshot_every;
+    let mut host = file.host();
+    meta.host = Some(file);
+    let rec = tel_vm::trace::record(&program, meta, &mut host);
+    (program, rec)
+}
