@@ -1,11 +1,17 @@
 //! `tel`: the TEL toolchain on the command line. Every subcommand is a thin layer over the
 //! same engine the language server uses (`tel-ide`), so the CLI and the editor never disagree.
 
+mod build;
 mod check;
+mod dap;
+mod debug;
+mod fmt;
 mod hash;
 mod load;
 mod render;
+mod riscv;
 mod run;
+mod schema;
 mod store;
 mod trace;
 
@@ -62,6 +68,18 @@ enum Command {
     Memo(trace::MemoArgs),
     /// The language server over stdin/stdout, for editors (docs/lsp.md).
     Lsp,
+    /// Format files in the canonical layout (docs/formatting.md).
+    Fmt(fmt::FmtArgs),
+    /// The debug adapter (DAP) over stdin/stdout or TCP, for editors (docs/debugging.md).
+    Dap(dap::DapArgs),
+    /// Debug a run in the terminal: step forward and back, jump, compare (docs/debugging.md).
+    Debug(debug::DebugArgs),
+    /// Compile a function to RISC-V and run it on the embedded emulator (docs/riscv.md).
+    Riscv(riscv::RiscvArgs),
+    /// Schemas: diff two versions, migrate state, upgrade a paused run (docs/schema.md).
+    Schema(schema::SchemaArgs),
+    /// Write the program's content-addressed artifact into the codebase (docs/schema.md).
+    Build(build::BuildArgs),
 }
 
 /// Exit statuses shared by every subcommand.
@@ -96,6 +114,12 @@ fn main() -> ExitCode {
         Command::Lsp => {
             tel_lsp::run_stdio().map(|()| exit::OK).map_err(|e| format!("tel lsp: {e}"))
         }
+        Command::Fmt(args) => fmt::run(args),
+        Command::Dap(args) => dap::run(args),
+        Command::Debug(args) => debug::run(args),
+        Command::Riscv(args) => riscv::run(args),
+        Command::Schema(args) => schema::run(args),
+        Command::Build(args) => build::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

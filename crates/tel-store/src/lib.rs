@@ -15,6 +15,7 @@ pub mod memo;
 mod model;
 mod repository;
 pub mod schema;
+pub mod snapshots;
 mod store;
 pub mod synthetic;
 pub mod traces;

@@ -14,6 +14,7 @@
 
 pub mod ast;
 mod builder;
+pub mod format;
 mod grammar;
 pub mod lexer;
 mod line_index;

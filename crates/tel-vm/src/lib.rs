@@ -11,6 +11,7 @@ pub mod resources;
 pub mod sandbox;
 pub mod show;
 pub mod trace;
+pub mod travel;
 pub mod value;
 pub mod vm;
 

@@ -2,7 +2,9 @@
 //! semantic tokens, folding): one module each, answering in text ranges; the LSP layer
 //! converts. What a name means is decided in one place, [`target`].
 
+pub mod code_actions;
 pub mod code_lens;
+pub mod completion;
 pub mod dependents;
 pub mod document_symbols;
 pub mod folding;
@@ -13,6 +15,7 @@ pub mod references;
 pub mod rename;
 pub mod render;
 pub mod semantic_tokens;
+pub mod signature_help;
 pub mod store;
 pub mod target;
 pub mod workspace_symbols;

@@ -1,0 +1,1 @@
+//! An RV32IM emulator with a memory bus, fuel, snapshots and an undo log

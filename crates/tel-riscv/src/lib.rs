@@ -1,0 +1,1 @@
+//! TEL core IR compiled to RV32IM machine code, run on rv-emu

@@ -1,0 +1,1 @@
+//! Schema diff, evolution rules, automatic state migration and safe states

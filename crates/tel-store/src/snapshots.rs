@@ -1,0 +1,1 @@
+//! Persisted VM snapshots of paused runs (being built).

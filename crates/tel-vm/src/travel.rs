@@ -1,0 +1,1 @@
+//! Snapshots and the time-travel navigator (being built).
