@@ -8,6 +8,7 @@
 //! Each `tel store …` command is one call on [`Store`], returning a report that displays as
 //! the command's text output and serializes as its `--json` output.
 
+pub mod artifacts;
 mod error;
 pub mod hash_text;
 pub mod location;

@@ -21,6 +21,7 @@ pub struct Migration {
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "code and names", sql: V1 },
     Migration { version: 2, name: "run traces and memo cache", sql: V2 },
+    Migration { version: 3, name: "debug sessions, snapshots and program artifacts", sql: V3 },
 ];
 
 /// The format version this library writes and reads.
@@ -233,3 +234,51 @@ pub fn migrate(
     }
     Ok(before)
 }
+
+const V3: &str = r#"
+-- A debug session that can be paused in one process and resumed in another: what it ran
+-- (`setup`, tel-vm's encoding of the program, arguments, host and limits) and where it
+-- stands. `position` (the global step index) is the only column that changes.
+CREATE TABLE sessions (
+    id         TEXT PRIMARY KEY COLLATE NOCASE
+               CHECK (length(id) BETWEEN 8 AND 52 AND NOT id GLOB '*[^0-9a-v]*'),
+    entry      TEXT NOT NULL COLLATE NOCASE
+               CHECK (length(entry) = 52 AND NOT entry GLOB '*[^0-9a-v]*'),
+    entry_name TEXT,                       -- metadata: the entry point's name when known
+    created    INTEGER NOT NULL,           -- unix seconds
+    position   INTEGER NOT NULL CHECK (position >= 0),
+    setup      BLOB NOT NULL CHECK (length(setup) > 0)
+);
+CREATE TRIGGER sessions_setup_never_changes BEFORE UPDATE OF id, entry, created, setup ON sessions
+BEGIN SELECT RAISE(ABORT, 'tel-store: a session''s setup never changes'); END;
+
+-- VM snapshots of a session, by global step index. A snapshot is either whole (`base` NULL)
+-- or the difference against the snapshot at position `base` of the same session, so only
+-- what changed is stored. Rows never change; they go with their session.
+CREATE TABLE snapshots (
+    session    TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    position   INTEGER NOT NULL CHECK (position >= 0),
+    base       INTEGER CHECK (base IS NULL OR base < position),
+    bytes      BLOB NOT NULL CHECK (length(bytes) > 0),
+    PRIMARY KEY (session, position)
+) WITHOUT ROWID;
+CREATE TRIGGER snapshots_never_change BEFORE UPDATE ON snapshots
+BEGIN SELECT RAISE(ABORT, 'tel-store: a snapshot never changes'); END;
+
+-- Compiled program artifacts (`tel build`), keyed by the hash of their manifest: the
+-- program's entry hashes, dependency hashes, effect dependency DAG, schema hash, evolution
+-- rules and compatible versions, as canonical JSON. Never updated, never deleted.
+CREATE TABLE artifacts (
+    hash       TEXT PRIMARY KEY COLLATE NOCASE
+               CHECK (length(hash) = 52 AND NOT hash GLOB '*[^0-9a-v]*'),
+    program    TEXT NOT NULL,              -- the program's name from tel.toml
+    version    TEXT,                       -- its version from tel.toml, when given
+    created    INTEGER NOT NULL,           -- unix seconds
+    manifest   TEXT NOT NULL CHECK (json_valid(manifest))
+);
+CREATE INDEX artifacts_by_program ON artifacts(program, created);
+CREATE TRIGGER artifacts_never_change BEFORE UPDATE ON artifacts
+BEGIN SELECT RAISE(ABORT, 'tel-store: a stored artifact never changes'); END;
+CREATE TRIGGER artifacts_never_deleted BEFORE DELETE ON artifacts
+BEGIN SELECT RAISE(ABORT, 'tel-store: a stored artifact is never deleted'); END;
+"#;

@@ -111,7 +111,7 @@ fn a_newer_format_is_refused_with_upgrade_advice() {
         .unwrap();
     drop(f.store);
     let err = Store::open(&path).err().unwrap();
-    expect![[r#"$DIR/.tel/codebase.sqlite was written by a newer tel (codebase format 99; this tel reads up to 2): upgrade tel"#]]
+    expect!["$DIR/.tel/codebase.sqlite was written by a newer tel (codebase format 99; this tel reads up to 3): upgrade tel"]
         .assert_eq(&shown(&err, f.dir.path()));
 }
 
@@ -125,10 +125,9 @@ fn migrations_bring_an_older_codebase_up_to_date() {
     let mut list: Vec<Migration> = schema::MIGRATIONS.iter().map(|m| Migration { ..*m }).collect();
     list.push(Migration {
         version: current + 1,
-        name: "vm snapshots",
-        sql: "CREATE TABLE snapshots (run TEXT NOT NULL REFERENCES traces(id),
-                                      step INTEGER NOT NULL, state BLOB NOT NULL,
-                                      PRIMARY KEY (run, step)) WITHOUT ROWID;",
+        name: "run labels",
+        sql: "CREATE TABLE run_labels (run TEXT NOT NULL REFERENCES traces(id),
+                                       label TEXT NOT NULL, PRIMARY KEY (run, label)) WITHOUT ROWID;",
     });
     let mut conn = rusqlite::Connection::open(&path).unwrap();
     assert_eq!(schema::migrate(&mut conn, &list, 0).unwrap(), schema::Found::Codebase(current));
@@ -141,7 +140,15 @@ fn migrations_bring_an_older_codebase_up_to_date() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(names, ["code and names", "run traces and memo cache", "vm snapshots"]);
+    assert_eq!(
+        names,
+        [
+            "code and names",
+            "run traces and memo cache",
+            "debug sessions, snapshots and program artifacts",
+            "run labels"
+        ]
+    );
     drop(conn);
     // This library, one version behind, now refuses the file.
     assert!(matches!(
