@@ -1,0 +1,1 @@
+//! Compiled program artifacts (`tel build`; being built).
