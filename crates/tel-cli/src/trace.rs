@@ -13,16 +13,7 @@ use tel_vm::{Program, StoredDef};
 use crate::exit;
 use crate::run::{Stop, codebase_for, stopped, value_json};
 
-/// Characters of a run id: 16 base32hex digits are 80 bits of the trace's head hash.
-pub const RUN_ID_LEN: usize = 16;
-
-/// A run's id: the start of the base32hex text of its trace's head hash (the last link of
-/// the hash chain, which commits to the metadata and every event). Same run, same id.
-pub fn run_id(trace: &Trace) -> String {
-    let mut id = tel_hash::CodeHash(trace.head()).to_base32hex();
-    id.truncate(RUN_ID_LEN);
-    id
-}
+pub use tel_ide::run::run_id;
 
 #[derive(Args)]
 pub struct TraceArgs {

@@ -12,8 +12,10 @@ pub mod debug_info;
 mod diagnostics;
 pub mod features;
 pub mod fixture;
+pub mod load;
 pub mod project;
 mod queries;
+pub mod run;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
