@@ -1,0 +1,125 @@
+-- The plugin's pure parts, in headless Neovim: reading `tel run --json`, rendering
+-- `tel/history`, flattening `tel/timeline` and the two sides of `tel/compareStates`
+-- (the same shapes the VS Code extension's unit tests use). Run by editors/test.sh.
+local passed, failed = 0, 0
+local function test(name, f)
+  local ok, err = xpcall(f, debug.traceback)
+  if ok then
+    passed = passed + 1
+    io.stdout:write('ok - ' .. name .. '\n')
+  else
+    failed = failed + 1
+    io.stdout:write('not ok - ' .. name .. '\n' .. tostring(err) .. '\n')
+  end
+end
+local function eq(a, b)
+  if not vim.deep_equal(a, b) then
+    error(('expected %s\n     got %s'):format(vim.inspect(b), vim.inspect(a)), 2)
+  end
+end
+
+local tel = require('tel')
+local dap = require('tel.dap')
+
+test('read_run: the value after the Log lines', function()
+  local doc = vim.json.encode({
+    value = 3,
+    shown = '3',
+    run_id = 'h13lhe8a1tq50f7c',
+    effects = { { effect = 'Log', args = { 'paid' }, at_ms = 250 }, { effect = 'Deposit', args = { 'alice', 25 }, at_ms = 250 } },
+  })
+  eq(tel.read_run(0, doc, ''), {
+    ok = true,
+    summary = '3',
+    lines = { '[log @250ms] paid', '[Deposit @250ms] ["alice",25]', '= 3 (run h13lhe8a1tq50f7c)' },
+  })
+end)
+
+test('read_run: a runtime error with its stack, and a refusal', function()
+  local doc = vim.json.encode({
+    run_id = 'x',
+    effects = {},
+    error = { message = 'division by zero', stack = { { name = 'div::ratio', hash = 'aq9e7fggabc', file = 'div.tel', line = 1, column = 35 } } },
+  })
+  eq(tel.read_run(3, doc, ''), {
+    ok = false,
+    summary = 'division by zero',
+    lines = { 'error: division by zero (run x)', '  at div::ratio #aq9e7fgg div.tel:1:35' },
+  })
+  local r = tel.read_run(1, '', 'error: cannot run a.tel: 2 error(s) in 1 file(s)\n')
+  eq({ r.ok, r.summary }, { false, 'cannot run a.tel: 2 error(s) in 1 file(s)' })
+end)
+
+test('render_history: tel store history’s form', function()
+  eq(
+    tel.render_history({
+      name = 'pricing::gross',
+      events = {
+        { seq = 2, at = 1795325462, action = 'rename', name = 'pricing::gross', old_name = 'shop::with_tax', hash = '7ajt4gqm3973', reason = 'tel store rename' },
+        { seq = 1, at = 1795325291, action = 'bind', name = 'shop::with_tax', hash = '3vmgi0maxx', reason = vim.NIL },
+      },
+    }),
+    {
+      '// history of pricing::gross, newest first',
+      '2026-11-22 05:31:02Z  rename  shop::with_tax -> pricing::gross (#7ajt4gqm)  [tel store rename]',
+      '2026-11-22 05:28:11Z  bind    shop::with_tax #3vmgi0ma',
+    }
+  )
+end)
+
+test('timeline: nesting by calls and returns, occurrences numbered', function()
+  local entries = dap.flatten({
+    entries = {
+      { position = 9, kind = 'return', name = 'pay' },
+      { position = 0, kind = 'call', name = 'main' },
+      { position = 3, kind = 'call', name = 'pay' },
+      { position = 5, kind = 'effect', name = 'Deposit', args = { 'alice', 10 } },
+      { position = 12, kind = 'effect', name = 'Deposit', args = { 'bob', 20 } },
+    },
+  })
+  eq(
+    vim.tbl_map(function(e)
+      return { e.position, e.level, e.occurrence }
+    end, entries),
+    { { 0, 0 }, { 3, 1 }, { 5, 2, 1 }, { 12, 1, 2 } }
+  )
+end)
+
+test('compare: old and new values side by side, sorted', function()
+  local left, right = dap.diff_sides({
+    changes = { { kind = 'local', frame = 'main', name = 'total', old = 1, new = 3 }, { kind = 'balance', name = 'alice', old = 0, new = 25 } },
+  }, 10, 200)
+  eq(left, { '// state at position 10', 'balance alice = 0', 'local main.total = 1' })
+  eq(right, { '// state at position 200', 'balance alice = 25', 'local main.total = 3' })
+  local same = dap.diff_sides({ changes = {} }, 3, 4)
+  eq(same, { 'nothing changed between positions 3 and 4' })
+end)
+
+test('commands and the lens commands are registered', function()
+  for _, c in ipairs({ 'TelRun', 'TelStore', 'TelHistory', 'TelHash', 'TelTimeline', 'TelJump', 'TelJumpEffect', 'TelCompare', 'TelFork' }) do
+    assert(vim.fn.exists(':' .. c) == 2, c)
+  end
+  for _, c in ipairs({ 'tel.showReferences', 'tel.debug', 'tel.run', 'tel.storeAdd', 'tel.showHistory' }) do
+    assert(vim.lsp.commands[c], c)
+  end
+  assert(vim.lsp.config.tel, 'lsp/tel.lua is not on the runtimepath')
+  eq(vim.lsp.config.tel.filetypes, { 'tel' })
+  eq(vim.lsp.config.tel.root_markers, { 'tel.toml' })
+end)
+
+test('a missing binary is a clear error naming the fix', function()
+  tel.setup({ server_path = '/nowhere/tel', enable = false })
+  local bin, err = tel.binary()
+  eq(bin, nil)
+  assert(err:find('server_path is "/nowhere/tel"', 1, true), err)
+  tel.setup({ server_path = nil, enable = false })
+  local saved = vim.env.PATH
+  vim.env.PATH = '/nonexistent'
+  bin, err = tel.binary()
+  vim.env.PATH = saved
+  eq(bin, nil)
+  assert(err:find('not on PATH', 1, true) and err:find('cargo install', 1, true), err)
+end)
+
+io.stdout:write(('%d passed, %d failed\n'):format(passed, failed))
+vim.cmd(failed == 0 and 'qall!' or 'cquit! 1')
