@@ -255,7 +255,6 @@ fn main() -> Account ! {Deposit, Log} {
 }
 
 #[test]
-#[ignore = "needs entry points with parameters in tel-vm"]
 fn args_are_decoded_against_the_entry_points_parameters() {
     let env = Env::new();
     env.write(
@@ -270,8 +269,14 @@ fn main() -> Int { 0 }
 "#,
     );
     let args = r#"[[{"asset": "ETH", "qty": 2}, {"asset": "BTC", "qty": 5}], 10]"#;
-    let out = env.tel(&["run", "args.tel", "--entry", "total", "--args", args]);
+    let trace = env.dir.path().join("args.trace");
+    let trace = trace.to_str().unwrap();
+    let out = env.tel(&["run", "args.tel", "--entry", "total", "--args", args, "--trace", trace]);
     assert_eq!((out.code, out.stdout.as_str()), (0, "17\n"), "{}", out.both());
+    // The arguments are part of the trace: the run replays with them.
+    let replayed = env.tel(&["replay", trace]);
+    assert_eq!(replayed.code, 0, "{}", replayed.both());
+    assert!(replayed.stdout.ends_with("events: identical\n"), "{}", replayed.both());
 
     let refused = |args: &[&str]| {
         let mut all = vec!["run", "args.tel"];
@@ -282,7 +287,7 @@ fn main() -> Int { 0 }
         env.shown(&out.stderr)
     };
     expect![[r#"
-        error: total takes 2 argument(s): pass them with --args '[…]' (a JSON array)
+        error: args::total takes 2 argument(s): pass them with --args '[…]' (a JSON array)
     "#]]
     .assert_eq(&refused(&["--entry", "total"]));
     expect![[r#"
@@ -294,7 +299,7 @@ fn main() -> Int { 0 }
     "#]]
     .assert_eq(&refused(&["--entry", "nope"]));
     expect![[r#"
-        error: Order is a type, not a function: only a function can be run
+        error: args::Order is a type, not a function: only a function can be run
     "#]]
     .assert_eq(&refused(&["--entry", "Order"]));
 }

@@ -50,8 +50,8 @@ pub enum LoadError {
     Unresolved { def: CodeHash, name: SmolStr },
     #[error("{0} is not a function")]
     NotAFunction(String),
-    #[error("the entry point {0} takes parameters; only a function without parameters can be run")]
-    EntryHasParams(String),
+    #[error("the entry point {name} takes {expected} argument(s), and {found} were given")]
+    EntryArgs { name: String, expected: u32, found: usize },
     #[error("{def} reads local {index}, which is not in scope")]
     BadLocal { def: String, index: u32 },
     #[error("{def} calls {callee} with {argc} arguments")]
@@ -340,6 +340,23 @@ pub struct Program {
 }
 
 impl Program {
+    /// Checks that `args` fit the entry point: one value per parameter (their types are the
+    /// caller's business: `json::decode_args` checks them against the signature).
+    pub fn check_entry_args(&self, args: &[crate::Value]) -> Result<(), LoadError> {
+        let code = &self.codes[self.entry_code as usize];
+        if args.len() == code.arity as usize {
+            return Ok(());
+        }
+        Err(LoadError::EntryArgs {
+            name: self
+                .names
+                .get(&self.entry)
+                .map_or_else(|| self.entry.to_string(), |n| n.to_string()),
+            expected: code.arity,
+            found: args.len(),
+        })
+    }
+
     /// Loads `entry` and everything it refers to, transitively, and compiles the functions.
     pub fn load(
         defs: &HashMap<CodeHash, StoredDef>,
@@ -442,12 +459,8 @@ impl Program {
             }
         }
         let entry_name = describe(defs, &entry);
-        match &loaded[0].1 {
-            CoreDef::Fn { params, .. } if !params.is_empty() => {
-                return Err(LoadError::EntryHasParams(entry_name));
-            }
-            CoreDef::Fn { .. } => {}
-            _ => return Err(LoadError::NotAFunction(entry_name)),
+        if !matches!(&loaded[0].1, CoreDef::Fn { .. }) {
+            return Err(LoadError::NotAFunction(entry_name));
         }
         let placeholder = Code::new(String::new(), entry, None, false, 0);
         program.codes = vec![placeholder; fn_code.len()];

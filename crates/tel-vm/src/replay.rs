@@ -10,7 +10,7 @@ use crate::host::{Host, HostError};
 use crate::program::{HostEffect, Program};
 use crate::trace::{Event, Trace, encode_vm};
 use crate::value::Value;
-use crate::vm::{Status, Vm};
+use crate::vm::{RuntimeError, Status, Vm};
 use std::fmt;
 use tel_hash::CodeHash;
 
@@ -285,7 +285,19 @@ fn drive(trace: &Trace, program: &Program, observe: bool) -> (Option<Divergence>
     if observe {
         host.out = Some(vec![events[0].clone()]);
     }
-    let mut vm = meta.start(program);
+    let mut vm = match meta.try_start(program) {
+        Ok(vm) => vm,
+        // Recorded as an error right after the call (`record` refuses the same way).
+        Err(e) => {
+            let e = RuntimeError::Trap { message: e.to_string(), at: Default::default() };
+            return match events.get(1) {
+                Some(Event::Error { error }) if *error == e && events.len() == 2 => {
+                    (None, if observe { events.to_vec() } else { Vec::new() })
+                }
+                _ => diverged(1, host.expected(1), format!("error: {e}")),
+            };
+        }
+    };
     let snapshots = events.iter().enumerate().filter_map(|(i, e)| match e {
         Event::Snapshot { steps, vm, .. } => Some((i, *steps, vm)),
         _ => None,

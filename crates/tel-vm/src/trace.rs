@@ -77,9 +77,15 @@ impl RunMeta {
         }
     }
 
-    /// The machine this run starts from.
+    /// The machine this run starts from; refused when the arguments do not fit the entry.
+    pub fn try_start(&self, program: &Program) -> Result<Vm, crate::LoadError> {
+        Vm::with_args(program, self.limits, self.clock_start, self.args.clone())
+    }
+
+    /// The machine a run starts from, for a run whose arguments are known to fit its entry
+    /// (`record` and `replay` check them with [`RunMeta::try_start`]).
     pub fn start(&self, program: &Program) -> Vm {
-        Vm::new(program, self.limits, self.clock_start)
+        self.try_start(program).unwrap_or_else(|_| Vm::new(program, self.limits, self.clock_start))
     }
 }
 
@@ -1051,13 +1057,24 @@ pub struct Recording {
 /// Runs `program` from the start `meta` describes, with `host` answering its effects (wrap
 /// it in a sandbox or a memo cache first, as the run needs), and records the trace.
 pub fn record(program: &Program, meta: RunMeta, host: &mut dyn Host) -> Recording {
-    let mut vm = meta.start(program);
     let mut rec = Recorder { inner: host, chain: Chain::new(&meta), pending: None };
     rec.chain.push(&EventRef::FunctionCall {
         hash: &meta.entry,
         name: meta.entry_name.as_deref(),
         args: &meta.args,
     });
+    let mut vm = match meta.try_start(program) {
+        Ok(vm) => vm,
+        Err(e) => {
+            let e = RuntimeError::Trap { message: e.to_string(), at: Default::default() };
+            rec.chain.push(&EventRef::Error { error: &e });
+            let mut chain = rec.chain;
+            chain.close_block();
+            let vm = Vm::new(program, meta.limits, meta.clock_start);
+            let trace = Trace { meta, chain, events: std::sync::OnceLock::new() };
+            return Recording { trace, vm, outcome: Err(e) };
+        }
+    };
     let every = meta.snapshot_every.max(1);
     let mut steps = every;
     let outcome = loop {

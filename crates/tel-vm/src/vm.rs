@@ -540,6 +540,24 @@ const SLICE: u64 = 1 << 16;
 
 impl Vm {
     /// A machine about to run `program`'s entry point with the clock at `clock_start`.
+    /// A machine about to run the program's entry point with `args` as its parameters.
+    pub fn with_args(
+        program: &Program,
+        limits: Limits,
+        clock_start: i64,
+        args: Vec<Value>,
+    ) -> Result<Vm, crate::LoadError> {
+        program.check_entry_args(&args)?;
+        let mut vm = Vm::new(program, limits, clock_start);
+        // The entry frame's slots start at 0: its parameters are the first of them.
+        for arg in args {
+            vm.stack.push(arg);
+        }
+        Ok(vm)
+    }
+
+    /// A machine about to run the program's entry point, which takes no parameters (else
+    /// see [`Vm::with_args`]).
     pub fn new(program: &Program, limits: Limits, clock_start: i64) -> Vm {
         let frame = CodeFrame {
             code: program.entry_code,

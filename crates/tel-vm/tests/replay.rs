@@ -79,6 +79,25 @@ const ORIGINAL: &str = r#"
 "#;
 
 #[test]
+fn an_entry_point_runs_and_replays_with_its_arguments() {
+    let program =
+        support::load("fn main(x: Int, y: Int) -> Int ! {Log} { perform Log(\"f\"); x * y }");
+    let record = |args: Vec<tel_vm::Value>| {
+        let mut meta = tel_vm::trace::RunMeta::new(&program);
+        meta.args = args;
+        tel_vm::trace::record(&program, meta, &mut tel_vm::TestHost::new(0))
+    };
+    let rec = record(vec![tel_vm::Value::Int(6), tel_vm::Value::Int(7)]);
+    assert_eq!(rec.outcome, Ok(tel_vm::Value::Int(42)));
+    assert_eq!(replay(&rec.trace, &program).to_string(), "replayed 3 events: identical");
+    // Arguments that do not fit are an error of the run, recorded and replayed as such.
+    let rec = record(vec![tel_vm::Value::Int(6)]);
+    expect!["the entry point main takes 2 argument(s), and 1 were given in the entry point"]
+        .assert_eq(&rec.outcome.as_ref().unwrap_err().to_string());
+    assert_eq!(replay(&rec.trace, &program).to_string(), "replayed 2 events: identical");
+}
+
+#[test]
 fn a_changed_program_diverges_at_the_first_event_it_does_differently() {
     let (_, rec) = support::recorded(ORIGINAL, FIXTURE_HOST, 1_000_000);
     let check = |changed: &str| {

@@ -320,7 +320,14 @@ fn loading_checks_dependencies() {
     );
     let (defs, _) = stored("fn f(x: Int) -> Int { x }\nfn main() -> Int { 1 }");
     let f = defs.iter().find(|(_, d)| d.name.as_deref() == Some("f")).map(|(h, _)| *h).unwrap();
-    assert!(matches!(Program::load(&defs, f), Err(LoadError::EntryHasParams(_))));
+    // An entry point with parameters loads; its arguments must fit when it starts.
+    let program = Program::load(&defs, f).unwrap();
+    assert_eq!(
+        Vm::with_args(&program, limits(), 0, vec![]).err(),
+        Some(LoadError::EntryArgs { name: "f".into(), expected: 1, found: 0 })
+    );
+    let mut vm = Vm::with_args(&program, limits(), 0, vec![Value::Int(41)]).unwrap();
+    assert_eq!(vm.run_to_end(&program, &mut TestHost::new(0)), Ok(Value::Int(41)));
 }
 
 /// A fixture's result, then its log and events, one per line.
