@@ -226,6 +226,22 @@ test('rename keeps the hash and moves the codebase name', function()
   contains(buf_text(history), 'bind    fees::taker_fee #' .. H.hash:sub(1, 8), 'history')
 end)
 
+test('inlay hints appear in a file the rename edited while it was hidden', function()
+  vim.cmd.edit(proj .. '/main.tel')
+  local main = vim.api.nvim_get_current_buf()
+  local S = pos_of(main, '^fn submit', 'submit')
+  local h = assert(tel.hash_of(main, S))
+  wait_for('an inlay hint with ' .. h.short .. ' in main.tel', function()
+    vim.cmd.redraw()
+    for _, hint in ipairs(hint_labels(main)) do
+      if hint.line == S[1] and hint.label:find(h.short, 1, true) then
+        return true
+      end
+    end
+    return false
+  end)
+end)
+
 test(':TelHash echoes the hash and copies it', function()
   vim.api.nvim_set_current_buf(fees)
   vim.api.nvim_win_set_cursor(0, { P[1] + 1, P[2] })

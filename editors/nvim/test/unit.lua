@@ -18,6 +18,9 @@ local function eq(a, b)
   end
 end
 
+-- Notifications (":TelFork" reports its answer) would only clutter the output.
+vim.notify = function() end
+
 local tel = require('tel')
 local dap = require('tel.dap')
 
@@ -93,6 +96,78 @@ test('compare: old and new values side by side, sorted', function()
   eq(right, { '// state at position 200', 'balance alice = 25', 'local main.total = 3' })
   local same = dap.diff_sides({ changes = {} }, 3, 4)
   eq(same, { 'nothing changed between positions 3 and 4' })
+end)
+
+-- `tel dap` is not built yet and nvim-dap comes from no registry, so the commands' UI is
+-- driven here through tel.dap.request with the answers the adapter is specified to give.
+local function with_adapter(answers, f)
+  local saved = dap.request
+  local sent = {}
+  dap.request = function(method, params, on_result)
+    table.insert(sent, { method, params })
+    if on_result then
+      on_result(answers[method])
+    end
+  end
+  local ok, err = pcall(f, sent)
+  dap.request = saved
+  if not ok then
+    error(err, 0)
+  end
+end
+
+test(':TelTimeline lists entries; <CR> jumps the session there', function()
+  with_adapter({
+    ['tel/timeline'] = {
+      entries = {
+        { position = 0, kind = 'call', name = 'main::main', hash = 'jfl58rc0abc', source = { path = '/p/main.tel' }, line = 24 },
+        { position = 7, kind = 'effect', name = 'Deposit', args = { 'alice', 25 }, source = { path = '/p/main.tel' }, line = 26 },
+      },
+    },
+  }, function(sent)
+    vim.cmd('TelTimeline')
+    local buf = vim.fn.bufnr('tel://timeline')
+    eq(vim.api.nvim_buf_get_lines(buf, 0, -1, false), {
+      '     0  main::main #jfl58rc0',
+      '     7    #1 Deposit("alice", 25)',
+    })
+    eq(#vim.fn.getqflist(), 2)
+    eq(vim.fn.getqflist()[2].lnum, 26)
+    vim.api.nvim_set_current_win(vim.fn.bufwinid(buf))
+    vim.api.nvim_win_set_cursor(0, { 2, 0 })
+    vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes('<CR>', true, false, true), 'x', false)
+    eq(sent[#sent], { 'tel/jumpToPosition', { position = 7 } })
+    vim.cmd('TelJumpEffect Deposit 2')
+    eq(sent[#sent], { 'tel/jumpToEffect', { effect = 'Deposit', occurrence = 2 } })
+    vim.cmd('only')
+  end)
+end)
+
+test(':TelCompare shows the two states as a diff', function()
+  with_adapter({
+    ['tel/compareStates'] = { changes = { { kind = 'balance', name = 'alice', old = 0, new = 25 } } },
+  }, function(sent)
+    vim.cmd('TelCompare 10 200')
+    eq(sent[1], { 'tel/compareStates', { from = 10, to = 200 } })
+    local wins = vim.api.nvim_tabpage_list_wins(0)
+    eq(#wins, 2)
+    local names, diff = {}, {}
+    for _, w in ipairs(wins) do
+      table.insert(names, vim.api.nvim_buf_get_name(vim.api.nvim_win_get_buf(w)):match('tel://.*'))
+      table.insert(diff, vim.wo[w].diff)
+    end
+    eq(names, { 'tel://state@10', 'tel://state@200' })
+    eq(diff, { true, true })
+    eq(vim.api.nvim_buf_get_lines(vim.fn.bufnr('tel://state@200'), 0, -1, false), { '// state at position 200', 'balance alice = 25' })
+    vim.cmd('tabclose')
+  end)
+end)
+
+test(':TelFork sends the position and the override', function()
+  with_adapter({}, function(sent)
+    vim.cmd('TelFork 12 {"effect": "Observe", "occurrence": 1, "result": 3100}')
+    eq(sent[1], { 'tel/fork', { position = 12, override = { effect = 'Observe', occurrence = 1, result = 3100 } } })
+  end)
 end)
 
 test('commands and the lens commands are registered', function()

@@ -236,20 +236,11 @@ function M.compare(from, to)
   M.request('tel/compareStates', { from = from, to = to }, function(answer)
     local left, right = M.diff_sides(answer, from, to)
     local tel = require('tel')
-    vim.cmd('tabnew')
-    local lb = tel.scratch(('state@%d'):format(from), left)
-    vim.cmd('only')
+    local lb = tel.scratch_buffer(('state@%d'):format(from), left)
+    local rb = tel.scratch_buffer(('state@%d'):format(to), right)
+    vim.cmd('tab sbuffer ' .. lb)
     vim.cmd('diffthis')
-    vim.cmd('vsplit')
-    local rb = vim.fn.bufnr('tel://' .. ('state@%d'):format(to))
-    if rb == -1 then
-      rb = vim.api.nvim_create_buf(true, true)
-      vim.api.nvim_buf_set_name(rb, 'tel://' .. ('state@%d'):format(to))
-    end
-    vim.api.nvim_win_set_buf(0, rb)
-    vim.bo[rb].modifiable = true
-    vim.api.nvim_buf_set_lines(rb, 0, -1, false, right)
-    vim.bo[rb].modifiable = false
+    vim.cmd('vertical rightbelow sbuffer ' .. rb)
     vim.cmd('diffthis')
     return lb, rb
   end)

@@ -91,13 +91,25 @@ function M.on_status(client_id, params)
 end
 
 function M.on_attach(client, bufnr)
+  local group = vim.api.nvim_create_augroup('tel_buffer_' .. bufnr, { clear = true })
   if M.options.inlay_hints.hashes or M.options.inlay_hints.letTypes then
     vim.lsp.inlay_hint.enable(true, { bufnr = bufnr })
+    -- Neovim refreshes hints only in visible buffers (on workspace/inlayHint/refresh): a
+    -- buffer edited while hidden (a rename in another file) asks again when shown.
+    vim.api.nvim_create_autocmd('BufWinEnter', {
+      group = group,
+      buffer = bufnr,
+      callback = function()
+        if vim.lsp.inlay_hint.is_enabled({ bufnr = bufnr }) then
+          vim.lsp.inlay_hint.enable(true, { bufnr = bufnr })
+        end
+      end,
+    })
   end
   if M.options.codelens and client:supports_method('textDocument/codeLens') then
     vim.lsp.codelens.refresh({ bufnr = bufnr })
     vim.api.nvim_create_autocmd({ 'BufEnter', 'InsertLeave', 'BufWritePost' }, {
-      group = vim.api.nvim_create_augroup('tel_codelens_' .. bufnr, { clear = true }),
+      group = group,
       buffer = bufnr,
       callback = function()
         vim.lsp.codelens.refresh({ bufnr = bufnr })
@@ -157,8 +169,8 @@ function M.hash_of(bufnr, pos)
   return M.request('tel/hashOf', params, bufnr)
 end
 
---- A scratch buffer named `tel://NAME` holding `lines`, shown in a split; returns it.
-function M.scratch(name, lines, filetype)
+--- A scratch buffer named `tel://NAME` holding `lines` (made or refilled); returns it.
+function M.scratch_buffer(name, lines, filetype)
   local bufname = 'tel://' .. name
   local buf = vim.fn.bufnr(bufname)
   if buf == -1 then
@@ -172,8 +184,17 @@ function M.scratch(name, lines, filetype)
   if filetype then
     vim.bo[buf].filetype = filetype
   end
+  return buf
+end
+
+--- The same, shown in a split below (the cursor stays where it was); returns it.
+function M.scratch(name, lines, filetype)
+  local buf = M.scratch_buffer(name, lines, filetype)
   if vim.fn.bufwinid(buf) == -1 then
+    -- Shown below, with the cursor left where it was.
+    local win = vim.api.nvim_get_current_win()
     vim.cmd('botright sbuffer ' .. buf)
+    vim.api.nvim_set_current_win(win)
   end
   return buf
 end
