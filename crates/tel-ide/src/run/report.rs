@@ -201,3 +201,48 @@ pub fn error_json(code: &Code, sources: Option<&Analysis>, e: &RuntimeError) -> 
     }
     out
 }
+
+/// A run as an editor shows it: one line for a message, and the full text for a log.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// `treasury::main → 42 (run 0123…, 1234 steps)`, or the error's first line.
+    pub headline: String,
+    pub ok: bool,
+    /// The value in TEL syntax, when the run returned one.
+    pub value: Option<String>,
+    /// The TEL stack trace, when the run stopped with an error.
+    pub stack_trace: Option<String>,
+    /// The lines the program logged, in order.
+    pub logs: Vec<String>,
+    pub run_id: String,
+    pub steps: u64,
+    /// Where the run was kept, warnings.
+    pub notes: Vec<String>,
+}
+
+/// Sums up a finished run; `sources` place the frames of a stack trace.
+pub fn summary(code: &Code, run: &super::Finished, sources: Option<&Analysis>) -> Summary {
+    let name = code.name(&code.entry);
+    let steps = run.vm.usage.fuel;
+    let (headline, value, stack) = match &run.outcome {
+        Ok(v) => {
+            let shown = tel_vm::show::show(&run.program, v);
+            let headline = format!("{name} → {shown} (run {}, {steps} steps)", run.run_id);
+            (headline, Some(shown), None)
+        }
+        Err(e) => {
+            let headline = format!("{name} stopped: {} (run {})", error_message(e), run.run_id);
+            (headline, None, Some(stack_trace(code, sources, e)))
+        }
+    };
+    Summary {
+        headline,
+        ok: run.outcome.is_ok(),
+        value,
+        stack_trace: stack,
+        logs: log_lines(&run.program, run.exported.trace.events()),
+        run_id: run.run_id.clone(),
+        steps,
+        notes: run.notes.clone(),
+    }
+}
