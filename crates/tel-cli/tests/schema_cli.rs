@@ -1,0 +1,625 @@
+//! `tel schema diff`, `tel schema migrate` and `tel build` end to end, through the real
+//! binary: exit statuses, the table and the JSON, refusals naming the rule or the first
+//! mismatch, migration functions from tel.toml, versions read from the codebase, output
+//! written atomically and the old state never touched, artifacts kept and found again.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use expect_test::expect;
+use serde_json::{Value, json};
+
+const TEL: &str = env!("CARGO_BIN_EXE_tel");
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn fixture(rel: &str) -> String {
+    repo().join("fixtures").join(rel).display().to_string()
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// A temporary folder to run in.
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env { dir: tempfile::tempdir().unwrap() }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path(rel)).unwrap()
+    }
+
+    fn tel(&self, args: &[&str]) -> Out {
+        self.tel_with(args, &[])
+    }
+
+    fn tel_with(&self, args: &[&str], env: &[(&str, &Path)]) -> Out {
+        let mut cmd = Command::new(TEL);
+        cmd.args(args).current_dir(self.dir.path()).env_remove("TEL_CODEBASE").env("NO_COLOR", "1");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        Out {
+            code: out.status.code().expect("tel exits, it is not killed"),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        }
+    }
+
+    /// `text` with the temp folder and the repository as `$DIR` and `$REPO`, and hashes
+    /// (` #` and 8 or 52 base32hex digits) as `#<hash>`: they move with the hash format.
+    fn shown(&self, text: &str) -> String {
+        let text = text
+            .replace(&self.dir.path().display().to_string(), "$DIR")
+            .replace(&repo().display().to_string(), "$REPO");
+        mask_hashes(&text)
+    }
+
+    /// The hash `tel hash --json` gives definition `name` of `file`.
+    fn hash_of(&self, file: &str, name: &str) -> String {
+        let out = self.tel(&["hash", "--json", file]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let defs: Value = serde_json::from_str(&out.stdout).unwrap();
+        defs.as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {file}"))["hash"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The names of the files in the folder (no temporary files may be left behind).
+    fn listing(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+fn mask_hashes(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('#') {
+        out.push_str(&rest[..=i]);
+        rest = &rest[i + 1..];
+        let n = rest.chars().take_while(|c| matches!(c, '0'..='9' | 'a'..='v')).count();
+        if n == 8 || n == 52 {
+            out.push_str("<hash>");
+            rest = &rest[n..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+// ------------------------------------------------------------------------ diff
+
+#[test]
+fn the_vault_diff_is_automatic_and_accepted() {
+    let env = Env::new();
+    let out = env.tel(&[
+        "schema",
+        "diff",
+        &fixture("valid/schema_v1.tel"),
+        &fixture("valid/schema_v2.tel"),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    expect![[r#"
+        vault::Vault #<hash> -> vault::Vault #<hash>
+
+        change               path            old   new      stored state
+        remove-unused-field  legacy_flag     Bool  -        dropped
+        add-optional-field   note            -     String?  gets None
+        add-default-field    risk_tolerance  -     Int = 5  gets 5
+
+        verdict: automatic (3 changes, stored state evolves without a migration)
+        accepted (no tel.toml: every change class allowed)
+    "#]]
+    .assert_eq(&env.shown(&out.stdout));
+    assert_eq!(out.stderr, "");
+
+    let out = env.tel(&[
+        "schema",
+        "diff",
+        "--json",
+        &fixture("valid/schema_v1.tel"),
+        &fixture("valid/schema_v2.tel"),
+    ]);
+    assert_eq!(out.code, 0);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "automatic");
+    assert_eq!(v["accepted"], true);
+    assert_eq!(v["old"]["name"], "vault::Vault");
+    assert_eq!(v["old"]["hash"].as_str().unwrap().len(), 52);
+    assert_eq!(v["violations"], json!([]));
+    assert_eq!(
+        v["changes"][0],
+        json!({"path": "legacy_flag", "field": "legacy_flag", "class": "remove-unused-field",
+               "automatic": true, "old": "Bool", "new": null, "state": "dropped"})
+    );
+}
+
+#[test]
+fn changes_outside_the_rules_are_refused_naming_the_rule() {
+    let env = Env::new();
+    let out =
+        env.tel(&["schema", "diff", &fixture("valid/schema_v1.tel"), &fixture("schema/strict")]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let shown = env.shown(&out.stdout);
+    let tail = &shown[shown.find("verdict").unwrap()..];
+    expect![[r#"
+        verdict: automatic (3 changes, stored state evolves without a migration)
+        refused ($REPO/fixtures/schema/strict/tel.toml, allowed: add-optional-field):
+          `legacy_flag`: remove-unused-field is not allowed by [schema.evolution] allowed in $REPO/fixtures/schema/strict/tel.toml (allowed: add-optional-field)
+          `risk_tolerance`: add-default-field is not allowed by [schema.evolution] allowed in $REPO/fixtures/schema/strict/tel.toml (allowed: add-optional-field)
+    "#]]
+    .assert_eq(tail);
+
+    let out = env.tel(&[
+        "schema",
+        "diff",
+        "--json",
+        &fixture("valid/schema_v1.tel"),
+        &fixture("schema/strict/vault.tel"),
+    ]);
+    assert_eq!(out.code, 1);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["accepted"], false);
+    assert_eq!(v["rules"]["allowed"], json!(["add-optional-field"]));
+    let rules: Vec<(&str, &str)> = v["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["field"].as_str().unwrap(), x["rule"].as_str().unwrap()))
+        .collect();
+    assert_eq!(rules, [("legacy_flag", "not-allowed"), ("risk_tolerance", "not-allowed")]);
+}
+
+#[test]
+fn removing_a_field_the_program_reads_needs_a_migration() {
+    let env = Env::new();
+    let out = env.tel(&[
+        "schema",
+        "diff",
+        &fixture("schema/used/vault.tel"),
+        &fixture("valid/schema_v2.tel"),
+    ]);
+    assert_eq!(out.code, 1);
+    expect![[r#"
+        vault::Vault #<hash> -> vault::Vault #<hash>
+
+        change              path            old   new      stored state
+        remove-used-field   legacy_flag     Bool  -        needs a migration (the program reads it)
+                            read by vault::is_legacy
+        add-optional-field  note            -     String?  gets None
+        add-default-field   risk_tolerance  -     Int = 5  gets 5
+
+        verdict: needs-migration (1 of 3 changes needs a migration function fn(Old) -> New)
+        refused (no tel.toml: every change class allowed):
+          `legacy_flag`: remove-used-field needs a migration function fn(#<hash>) -> #<hash>, and there is no tel.toml to list one in ([schema] migrations)
+    "#]]
+    .assert_eq(&env.shown(&out.stdout));
+}
+
+#[test]
+fn versions_are_named_clearly_or_refused() {
+    let env = Env::new();
+    let quotes = fixture("schema/rename/quotes.tel");
+    let out = env.tel(&["schema", "diff", &quotes, &quotes]);
+    assert_eq!(out.code, 1);
+    expect![[r#"
+        error: $REPO/fixtures/schema/rename/quotes.tel: 2 schemas (quotes::QuoteV1, quotes::QuoteV2); name one: $REPO/fixtures/schema/rename/quotes.tel::QuoteV1
+    "#]]
+    .assert_eq(&env.shown(&out.stderr));
+    let out = env.tel(&["schema", "diff", &format!("{quotes}::Nope"), &quotes]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("no schema named `Nope`"), "{}", out.stderr);
+    let out = env.tel(&["schema", "diff", "missing.tel", &quotes]);
+    assert_eq!(out.code, 2);
+    assert_eq!(out.stderr, "error: missing.tel: no such file or folder\n");
+    // The same file on both sides: identical.
+    let q1 = format!("{quotes}::QuoteV1");
+    let out = env.tel(&["schema", "diff", &q1, &q1]);
+    assert_eq!(out.code, 0);
+    assert!(out.stdout.contains("verdict: identical"), "{}", out.stdout);
+    // A hash without a codebase.
+    let out = env.tel(&["schema", "diff", "#abcd1234", &quotes]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("there is no codebase to read it from"), "{}", out.stderr);
+}
+
+// ------------------------------------------------------------------------ migrate
+
+#[test]
+fn automatic_migration_writes_the_new_state_atomically_and_leaves_the_old_one() {
+    let env = Env::new();
+    let old = std::fs::read(fixture("schema/states/vault_v1.json")).unwrap();
+    env.write("state.json", std::str::from_utf8(&old).unwrap());
+    let before = std::fs::metadata(env.path("state.json")).unwrap().modified().unwrap();
+    // An earlier output is replaced whole.
+    env.write("new.json", "an older file, longer than what replaces it ....................................................................................................................................................");
+    let out = env.tel(&[
+        "schema",
+        "migrate",
+        "--from",
+        &fixture("valid/schema_v1.tel"),
+        "--to",
+        &fixture("valid/schema_v2.tel"),
+        "--state",
+        "state.json",
+        "--out",
+        "new.json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    expect![[r#"
+        state.json (vault::Vault #<hash>) migrated to vault::Vault #<hash> (3 automatic change(s)): new.json
+    "#]]
+    .assert_eq(&env.shown(&out.stderr));
+    assert_eq!(
+        env.read("new.json"),
+        std::fs::read_to_string(fixture("schema/states/vault_v2.json")).unwrap()
+    );
+    assert_eq!(std::fs::read(env.path("state.json")).unwrap(), old);
+    assert_eq!(std::fs::metadata(env.path("state.json")).unwrap().modified().unwrap(), before);
+    assert_eq!(env.listing(), ["new.json", "state.json"], "no temporary file is left");
+
+    // Without --out, the new state goes to standard output.
+    let out = env.tel(&[
+        "schema",
+        "migrate",
+        "--from",
+        &fixture("schema/orders/v1.tel"),
+        "--to",
+        &fixture("schema/orders/v2.tel"),
+        "--state",
+        &fixture("schema/states/book_v1.json"),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, std::fs::read_to_string(fixture("schema/states/book_v2.json")).unwrap());
+}
+
+#[test]
+fn state_not_matching_the_old_version_is_refused_with_the_first_mismatch() {
+    let env = Env::new();
+    env.write("new.json", "kept");
+    let out = env.tel(&[
+        "schema",
+        "migrate",
+        "--from",
+        &fixture("schema/orders/v1.tel"),
+        "--to",
+        &fixture("schema/orders/v2.tel"),
+        "--state",
+        &fixture("schema/states/book_v1_mismatch.json"),
+        "--out",
+        "new.json",
+    ]);
+    assert_eq!(out.code, 1);
+    expect![[r#"
+        error: $REPO/fixtures/schema/states/book_v1_mismatch.json does not match book::Book #<hash>: $.orders[3].price: expected an integer (64-bit), found a string
+    "#]]
+    .assert_eq(&env.shown(&out.stderr));
+    assert_eq!(env.read("new.json"), "kept", "a refused migration writes nothing");
+    assert_eq!(env.listing(), ["new.json"]);
+
+    env.write("broken.json", "{ \"owner\": ");
+    let out = env.tel(&[
+        "schema",
+        "migrate",
+        "--from",
+        &fixture("valid/schema_v1.tel"),
+        "--to",
+        &fixture("valid/schema_v2.tel"),
+        "--state",
+        "broken.json",
+    ]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.starts_with("error: broken.json: not JSON: EOF while parsing"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_old_state_file_is_never_the_output_and_bad_paths_are_usage_errors() {
+    let env = Env::new();
+    env.write(
+        "state.json",
+        &std::fs::read_to_string(fixture("schema/states/vault_v1.json")).unwrap(),
+    );
+    let args = |out: &'static str| -> Vec<String> {
+        [
+            "schema",
+            "migrate",
+            "--from",
+            &fixture("valid/schema_v1.tel"),
+            "--to",
+            &fixture("valid/schema_v2.tel"),
+            "--state",
+            "state.json",
+            "--out",
+            out,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let run = |a: Vec<String>| env.tel(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let out = run(args("./state.json"));
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("is the state file itself: the old state is never modified"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        env.read("state.json"),
+        std::fs::read_to_string(fixture("schema/states/vault_v1.json")).unwrap()
+    );
+    let out = run(args("no/such/folder/new.json"));
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.starts_with("error: cannot write no/such/folder/new.json: "),
+        "{}",
+        out.stderr
+    );
+    let out =
+        env.tel(&["schema", "migrate", "--from", "a.tel", "--to", "b.tel", "--state", "none.json"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.starts_with("error: none.json: cannot read: "), "{}", out.stderr);
+}
+
+#[test]
+fn a_migration_refused_by_the_rules_writes_nothing() {
+    let env = Env::new();
+    let out = env.tel(&[
+        "schema",
+        "migrate",
+        "--from",
+        &fixture("valid/schema_v1.tel"),
+        "--to",
+        &fixture("schema/strict"),
+        "--state",
+        &fixture("schema/states/vault_v1.json"),
+        "--out",
+        "new.json",
+    ]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains(
+            "is refused ($REPO/fixtures/schema/strict/tel.toml, allowed: add-optional-field):"
+                .replace("$REPO", &repo().display().to_string())
+                .as_str()
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("`legacy_flag`: remove-unused-field is not allowed"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(env.listing(), Vec::<String>::new());
+}
+
+/// A project holding both quote versions, with `up` and `down` listed as migrations.
+fn quotes_project() -> Env {
+    let env = Env::new();
+    env.write("quotes.tel", &std::fs::read_to_string(fixture("schema/rename/quotes.tel")).unwrap());
+    env.write("tel.toml", "[program]\nname = \"quotes\"\nversion = \"0.2.0\"\n");
+    let up = env.hash_of("quotes.tel", "up");
+    let down = env.hash_of("quotes.tel", "down");
+    env.write(
+        "tel.toml",
+        &format!(
+            "[program]\nname = \"quotes\"\nversion = \"0.2.0\"\nschema = \"quotes::QuoteV2\"\n\n\
+             [schema]\nmigrations = [\"#{}\", \"#{}\"]\n",
+            &up[..10],
+            &down[..10]
+        ),
+    );
+    env
+}
+
+#[test]
+fn migration_functions_from_tel_toml_run_in_the_sandbox_both_ways() {
+    let env = quotes_project();
+    env.write("q1.json", &std::fs::read_to_string(fixture("schema/states/quote_v1.json")).unwrap());
+    let out = env.tel(&["schema", "diff", "quotes.tel::QuoteV1", "quotes.tel::QuoteV2"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let shown = env.shown(&out.stdout);
+    assert!(
+        shown.contains("migration: quotes::up #<hash> covers the changes that need one"),
+        "{shown}"
+    );
+    assert!(shown.ends_with("accepted (tel.toml: every change class allowed)\n"), "{shown}");
+
+    let up = ["schema", "migrate", "--from", "quotes.tel::QuoteV1", "--to", "quotes.tel::QuoteV2"];
+    let out = env.tel(&[&up[..], &["--state", "q1.json", "--out", "q2.json"]].concat());
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(env.shown(&out.stderr).contains("(by quotes::up #<hash>)"), "{}", out.stderr);
+    let q2: Value = serde_json::from_str(&env.read("q2.json")).unwrap();
+    assert_eq!(q2, json!({"asset": "ETH", "cost": 3100, "tier": "legacy"}));
+
+    let down =
+        ["schema", "migrate", "--from", "quotes.tel::QuoteV2", "--to", "quotes.tel::QuoteV1"];
+    let out = env.tel(&[&down[..], &["--state", "q2.json", "--out", "back.json"]].concat());
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(env.read("back.json"), env.read("q1.json"), "down(up(q)) == q");
+}
+
+#[test]
+fn a_bad_tel_toml_is_refused_with_its_place() {
+    let env = quotes_project();
+    env.write("tel.toml", "[program]\nname = \"quotes\"\nversion = \"0.2.0\"\n[schema.evolution]\nallowed = [\"add-anything\"]\n");
+    let out = env.tel(&["schema", "diff", "quotes.tel::QuoteV1", "quotes.tel::QuoteV2"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.starts_with(
+            "error: tel.toml:5:12: [schema.evolution] allowed: `add-anything` is not a change class"
+        ),
+        "{}",
+        out.stderr
+    );
+    env.write("tel.toml", "[program]\nname = \"quotes\"\nversion = \"0.2.0\"\n[schema]\nmigrations = [\"#vvvvvvvv\"]\n");
+    let out = env.tel(&["schema", "diff", "quotes.tel::QuoteV1", "quotes.tel::QuoteV2"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("tel.toml:5:15: #vvvvvvvv is not a definition of the program"),
+        "{}",
+        out.stderr
+    );
+}
+
+// ------------------------------------------------------------------------ the codebase
+
+#[test]
+fn a_version_kept_in_the_codebase_is_named_by_hash() {
+    let env = Env::new();
+    let codebase = env.path("cb.sqlite");
+    let with = [("TEL_CODEBASE", codebase.as_path())];
+    env.write("v1.tel", &std::fs::read_to_string(fixture("schema/used/vault.tel")).unwrap());
+    let out = env.tel_with(&["store", "add", "v1.tel"], &with);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let old = env.hash_of("v1.tel", "Vault");
+    let out = env.tel_with(
+        &["schema", "diff", &format!("#{}", &old[..8]), &fixture("valid/schema_v2.tel")],
+        &with,
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    // The stored program's functions count: `is_legacy` depends on the old version.
+    assert!(out.stdout.contains("read by vault::is_legacy"), "{}", out.stdout);
+    assert!(out.stdout.starts_with("vault::Vault #"), "{}", out.stdout);
+
+    let out =
+        env.tel_with(&["schema", "diff", "#vvvvvvvv", &fixture("valid/schema_v2.tel")], &with);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stderr, "error: no definition matches #vvvvvvvv\n");
+    let is_legacy = env.hash_of("v1.tel", "is_legacy");
+    let out = env.tel_with(
+        &["schema", "diff", &format!("#{}", &is_legacy[..8]), &fixture("valid/schema_v2.tel")],
+        &with,
+    );
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.ends_with("vault::is_legacy is a fn, not a schema\n"), "{}", out.stderr);
+}
+
+#[test]
+fn build_keeps_a_content_addressed_artifact_and_finds_compatible_versions() {
+    let env = Env::new();
+    for m in ["fees", "main", "oracle", "orders", "state", "tel.toml"] {
+        let name = if m == "tel.toml" { m.to_owned() } else { format!("{m}.tel") };
+        let text = std::fs::read_to_string(fixture(&format!("projects/exchange/{name}"))).unwrap();
+        env.write(&name, &text);
+    }
+    let out = env.tel(&["build"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let first = out.stdout.trim().to_owned();
+    assert!(first.starts_with('#') && first.len() == 53, "{first}");
+    expect![[r#"
+        exchange 0.1.0: 20 definitions and the artifact kept in $DIR/.tel/codebase.sqlite
+    "#]]
+    .assert_eq(&env.shown(&out.stderr));
+    // Built again: the same artifact.
+    let out = env.tel(&["build", "--json"]);
+    assert_eq!(out.code, 0);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(format!("#{}", v["hash"].as_str().unwrap()), first);
+    assert_eq!(v["new"], false);
+    assert_eq!(v["manifest"]["program"]["name"], "exchange");
+    assert_eq!(v["manifest"]["schema"]["name"], "state::Book");
+    assert_eq!(v["manifest"]["evolution"]["allowed"].as_array().unwrap().len(), 9);
+    let old_schema = v["manifest"]["schema"]["hash"].as_str().unwrap().to_owned();
+
+    // Version 0.2.0 adds an optional field: the 0.1.0 state upgrades automatically.
+    let state = env
+        .read("state.tel")
+        .replace(
+            "    venue: String = \"tel-dex\",\n",
+            "    venue: String = \"tel-dex\",\n    memo: String?,\n",
+        )
+        .replace("venue: \"tel-dex\" }", "venue: \"tel-dex\", memo: None }")
+        .replace(
+            "            venue: b.venue,\n",
+            "            venue: b.venue,\n            memo: b.memo,\n",
+        );
+    env.write("state.tel", &state);
+    env.write("tel.toml", &env.read("tel.toml").replace("0.1.0", "0.2.0"));
+    let out = env.tel(&["build", "--json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["new"], true);
+    assert_eq!(v["manifest"]["compatible"], json!([{"schema": old_schema, "migration": null}]));
+    assert_ne!(format!("#{}", v["hash"].as_str().unwrap()), first);
+    // The old version is in the codebase: diff against it by hash.
+    let out = env.tel(&["schema", "diff", &format!("#{}", &old_schema[..8]), "."]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("add-optional-field  memo"), "{}", out.stdout);
+}
+
+#[test]
+fn build_refuses_what_is_not_a_buildable_program() {
+    let env = Env::new();
+    let out = env.tel(&["build"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("no tel.toml here or in any parent folder"), "{}", out.stderr);
+
+    env.write("tel.toml", "[program]\nname = \"lib\"\nversion = \"0.1.0\"\n");
+    env.write("lib.tel", "module lib\npub fn one() -> Int { 1 }\n");
+    let out = env.tel(&["build"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("no function main in module main"), "{}", out.stderr);
+
+    env.write("main.tel", "module main\nfn main() -> Int { 1 }\n");
+    env.write(
+        "tel.toml",
+        "[program]\nname = \"lib\"\nversion = \"0.1.0\"\nschema = \"lib::Nope\"\n",
+    );
+    let out = env.tel(&["build"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("[program] schema `lib::Nope` names no schema of the project"),
+        "{}",
+        out.stderr
+    );
+
+    env.write(
+        "tel.toml",
+        "[program]\nname = \"lib\"\nversion = \"0.1.0\"\nsafe-state = \"maybe\"\n",
+    );
+    let out = env.tel(&["build"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        env.shown(&out.stderr).contains("tel.toml:4:14: [program] safe-state `maybe`"),
+        "{}",
+        out.stderr
+    );
+}
