@@ -131,14 +131,7 @@ pub fn migrate(
         let mut code = new_code.clone();
         code.extend(old_code);
         let what = format!("the migration {}", code.name(f));
-        let out = eval::call(
-            &code,
-            *f,
-            &value,
-            &Type::Named(Ref::Hash(old.hash)),
-            &Type::Named(Ref::Hash(new.hash)),
-            &what,
-        )?;
+        let out = eval::call(&code, *f, value, &what)?;
         (out, Method::Function { function: *f, name: new_code.name(f) })
     } else if evolution.diff.verdict == Verdict::NeedsMigration || evolution.plan.needs_migration()
     {
