@@ -115,6 +115,41 @@ fn optional(kind: SyntaxKind) -> bool {
     matches!(kind, COMMA | SEMICOLON)
 }
 
+/// The input's tokens and comments in text order.
+struct InputTokens<'t, 's> {
+    toks: &'t tokens::Tokens<'s>,
+    sig: usize,
+    trivia: usize,
+}
+
+impl Iterator for InputTokens<'_, '_> {
+    type Item = tokens::Tok;
+
+    fn next(&mut self) -> Option<tokens::Tok> {
+        while self.trivia < self.toks.trivia.len()
+            && self.toks.trivia[self.trivia].kind == WHITESPACE
+        {
+            self.trivia += 1;
+        }
+        let comment = self.toks.trivia.get(self.trivia);
+        match (self.toks.sig.get(self.sig), comment) {
+            (Some(s), Some(c)) if c.start > s.start => {
+                self.sig += 1;
+                Some(*s)
+            }
+            (_, Some(c)) => {
+                self.trivia += 1;
+                Some(self.toks.comment_text(*c))
+            }
+            (Some(s), None) => {
+                self.sig += 1;
+                Some(*s)
+            }
+            (None, None) => None,
+        }
+    }
+}
+
 /// The guard behind the promise that formatting never changes the program: the output,
 /// lexed again, has the input's tokens and comments in order (whitespace aside), with
 /// exactly the commas and semicolons the layout meant to add or drop. Cheap (a lexer
@@ -127,71 +162,54 @@ fn check_same_program(
     dropped_semicolons: usize,
     added_commas: usize,
 ) -> Result<(), TextRange> {
-    // the input, tokens and comments merged back into text order
-    let mut input = Vec::with_capacity(toks.sig.len() + toks.trivia.len() / 4);
-    let mut i = 0;
-    let comments = || toks.trivia.iter().filter(|t| t.kind != WHITESPACE);
-    let mut trivia = comments().peekable();
-    while i < toks.sig.len() || trivia.peek().is_some() {
-        let take_comment = match (toks.sig.get(i), trivia.peek()) {
-            (Some(s), Some(c)) => c.start < s.start,
-            (None, Some(_)) => true,
-            _ => false,
-        };
-        if take_comment {
-            let c = trivia.next().copied();
-            input.extend(c.map(|c| toks.comment_text(c)));
-        } else {
-            input.push(toks.sig[i]);
-            i += 1;
-        }
-    }
-
-    let (lexed, errors) = crate::lexer::lex(out);
-    let first_range = |n: usize| {
-        input.get(n).map_or(TextRange::empty(TextSize::of(source)), |t| {
-            TextRange::at(t.start.into(), t.len.into())
-        })
+    let range = |t: Option<tokens::Tok>| match t {
+        Some(t) => TextRange::at(t.start.into(), t.len.into()),
+        None => TextRange::empty(TextSize::of(source)),
     };
+    let (lexed, errors) = crate::lexer::lex(out);
     if !errors.is_empty() {
-        return Err(first_range(0));
+        return Err(range(toks.sig.first().copied()));
     }
+    let mut input = InputTokens { toks, sig: 0, trivia: 0 };
+    let (mut in_commas, mut in_semicolons, mut out_commas, mut out_semicolons) = (0, 0, 0, 0);
+    let mut count = |kind: SyntaxKind| match kind {
+        COMMA => in_commas += 1,
+        SEMICOLON => in_semicolons += 1,
+        _ => {}
+    };
     let mut offset = 0usize;
-    let mut output = Vec::with_capacity(input.len());
     for t in &lexed {
         let text = &out[offset..offset + t.len as usize];
         offset += t.len as usize;
-        if t.kind != WHITESPACE {
-            output.push((t.kind, if t.kind == BLOCK_COMMENT { text } else { text.trim_end() }));
-        }
-    }
-    let count = |kind: SyntaxKind, of: &mut dyn Iterator<Item = SyntaxKind>| {
-        of.filter(|k| *k == kind).count()
-    };
-    let in_commas = count(COMMA, &mut input.iter().map(|t| t.kind));
-    let in_semis = count(SEMICOLON, &mut input.iter().map(|t| t.kind));
-    let out_commas = count(COMMA, &mut output.iter().map(|t| t.0));
-    let out_semis = count(SEMICOLON, &mut output.iter().map(|t| t.0));
-    let mut a = input.iter().enumerate().filter(|(_, t)| !optional(t.kind));
-    let mut b = output.iter().filter(|(k, _)| !optional(*k));
-    loop {
-        match (a.next(), b.next()) {
-            (None, None) => break,
-            (Some((n, t)), Some(&(kind, text))) => {
+        match t.kind {
+            WHITESPACE => continue,
+            COMMA => out_commas += 1,
+            SEMICOLON => out_semicolons += 1,
+            _ => {
+                let expected = input.by_ref().find(|i| {
+                    count(i.kind);
+                    !optional(i.kind)
+                });
+                let Some(expected) = expected else { return Err(range(None)) };
                 // `as` is lexed as an identifier and made a keyword by the parser
-                let expected = if t.kind == AS_KW { IDENT } else { t.kind };
-                if expected != kind || toks.text(*t) != text {
-                    return Err(first_range(n));
+                let kind = if expected.kind == AS_KW { IDENT } else { expected.kind };
+                let text = if t.kind == BLOCK_COMMENT { text } else { text.trim_end() };
+                if kind != t.kind || toks.text(expected) != text {
+                    return Err(range(Some(expected)));
                 }
             }
-            (Some((n, _)), None) => return Err(first_range(n)),
-            (None, Some(_)) => return Err(first_range(input.len())),
         }
     }
+    for rest in input {
+        if !optional(rest.kind) {
+            return Err(range(Some(rest)));
+        }
+        count(rest.kind);
+    }
     if in_commas + added_commas != out_commas + dropped_commas
-        || in_semis != out_semis + dropped_semicolons
+        || in_semicolons != out_semicolons + dropped_semicolons
     {
-        return Err(first_range(0));
+        return Err(range(toks.sig.first().copied()));
     }
     Ok(())
 }

@@ -112,9 +112,24 @@ fn shape(text: &str) -> String {
 fn check(name: &str, text: &str) -> String {
     let out = format(text).unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
     let again = format(&out).unwrap_or_else(|e| panic!("{name}: output refused: {e}\n{out}"));
+    if again != out {
+        std::fs::write("/tmp/once.tel", &out).unwrap();
+        std::fs::write("/tmp/twice.tel", &again).unwrap();
+        std::fs::write("/tmp/input.tel", text).unwrap();
+    }
     assert!(again == out, "{name}: not idempotent\n--- once:\n{out}\n--- twice:\n{again}");
     let (before, after) = (shape(text), shape(&out));
-    assert!(before == after, "{name}: the program changed\n--- input:\n{text}\n--- output:\n{out}");
+    if before != after {
+        let first = before.lines().zip(after.lines()).position(|(a, b)| a != b).unwrap_or(0);
+        let around = |s: &str| {
+            s.lines().skip(first.saturating_sub(3)).take(6).collect::<Vec<_>>().join("\n")
+        };
+        panic!(
+            "{name}: the program changed\n--- input:\n{text}\n--- output:\n{out}\n--- tree before:\n{}\n--- tree after:\n{}",
+            around(&before),
+            around(&after)
+        );
+    }
     assert!(!out.contains(" \n"), "{name}: trailing whitespace");
     out
 }
@@ -294,6 +309,10 @@ fn respace(text: &str, choices: &[u8], newlines: bool, comments: bool) -> String
         }
         if comments && next() % 7 == 0 {
             let comment = COMMENTS[next() % COMMENTS.len()];
+            // `/` then `/*` would lex as `//`
+            if gap.is_empty() {
+                gap = " ".to_owned();
+            }
             gap = format!("{gap}{comment}{}", if comment.ends_with('\n') { "" } else { " " });
         }
         out += &gap;
@@ -311,7 +330,10 @@ fn samples() -> Vec<String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    // PROPTEST_CASES=5000 for a longer search
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(64)
+    ))]
 
     /// Any whitespace, any comments: still the same program, still idempotent.
     #[test]

@@ -3,15 +3,20 @@
 //!
 //! Layout code emits (or drops) every significant token in order; the builder emits the
 //! comments of the gap before each one:
-//! - *trailing* comments (on the line of the previous token) right after that token, at
-//!   the first command that is not a group end — so a comment after `)` stays outside the
-//!   argument list's group, and one after the last element comes after its trailing comma;
+//! - *trailing* comments (on the line of the previous token) right after that token, just
+//!   before the next text, space or line break — past any group and indentation brackets
+//!   and a trailing comma. If the layout then breaks the line after the comment, the next
+//!   run sees a line break after it and puts a hard break at that very place, inside the
+//!   same (already broken) groups and at the same indentation: the output is the same.
+//!   So a comment after `)` stays outside the argument list's group, and one after the
+//!   last element comes after its trailing comma;
 //! - *leading* comments (on lines of their own) just before the token, but before any
 //!   group that opens right there — so a comment above a statement does not force the
 //!   statement's groups to break.
 //!
-//! Line comments are always followed by a line break; blank lines around leading comments
-//! are kept (at most one). Whether a comment trails or leads is reproduced in the output,
+//! Line comments are always followed by a line break; a block comment trailing a token is
+//! part of that token's line, and whether a break follows it is the layout's decision.
+//! Blank lines around leading comments are kept (at most one). Whether a comment trails or leads is reproduced in the output,
 //! so formatting the output again places every comment the same way.
 
 use super::doc::{Cmd, Doc, Group, GroupKind};
@@ -46,7 +51,7 @@ impl<'t, 's> Builder<'t, 's> {
         Builder {
             toks,
             // about two commands per token
-            cmds: Vec::with_capacity(toks.len() * 2 + 16),
+            cmds: Vec::with_capacity(toks.len() * 3 + 16),
             groups: Vec::new(),
             cursor: 0,
             trailing_pending: None,
@@ -73,7 +78,10 @@ impl<'t, 's> Builder<'t, 's> {
     }
 
     pub(crate) fn push(&mut self, cmd: Cmd) {
-        if !matches!(cmd, Cmd::End | Cmd::IfBreakComma) {
+        // only text, spaces and lines place a trailing comment: group and indentation
+        // brackets between it and them do not (see the module documentation)
+        if !matches!(cmd, Cmd::Begin(_) | Cmd::End | Cmd::Indent | Cmd::Dedent | Cmd::IfBreakComma)
+        {
             self.flush_trailing();
         }
         self.cmds.push(cmd);
@@ -98,7 +106,8 @@ impl<'t, 's> Builder<'t, 's> {
         let Some(&tok) = self.toks.sig.get(self.cursor) else { return };
         debug_assert_eq!(tok.kind, kind, "layout and tree disagree at token {}", self.cursor);
         self.comments_before();
-        self.cmds.push(Cmd::Text { start: tok.start, len: tok.len });
+        let cmd = self.toks.text_cmd(tok);
+        self.cmds.push(cmd);
         self.advance();
     }
 
@@ -127,8 +136,8 @@ impl<'t, 's> Builder<'t, 's> {
     }
 
     fn text(&mut self, tok: Tok) {
-        let tok = self.toks.comment_text(tok);
-        self.cmds.push(Cmd::Text { start: tok.start, len: tok.len });
+        let cmd = self.toks.text_cmd(self.toks.comment_text(tok));
+        self.cmds.push(cmd);
     }
 
     fn flush_trailing(&mut self) {
@@ -144,7 +153,9 @@ impl<'t, 's> Builder<'t, 's> {
             }
             self.text(c.tok);
         }
-        if last.is_line() || gap.separator_newlines > 0 {
+        // a line break after a trailing block comment is the layout's to decide: kept, the
+        // next run could not tell it from one the layout made
+        if last.is_line() {
             self.cmds.push(Cmd::HardLine);
         } else if gap.leading.is_empty() && gap.space_after {
             self.cmds.push(Cmd::Space);
@@ -228,8 +239,7 @@ impl<'t, 's> Builder<'t, 's> {
     }
 
     fn text_into(&self, out: &mut Vec<Cmd>, tok: Tok) {
-        let tok = self.toks.comment_text(tok);
-        out.push(Cmd::Text { start: tok.start, len: tok.len });
+        out.push(self.toks.text_cmd(self.toks.comment_text(tok)));
     }
 }
 

@@ -20,8 +20,15 @@ const NEVER: u32 = u32::MAX;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Cmd {
-    /// `len` bytes of the source at `start` (a token or a comment).
+    /// `len` bytes of the source at `start`: a token or a comment, in ASCII and on one
+    /// line, so its width is `len`.
     Text {
+        start: u32,
+        len: u32,
+    },
+    /// Any other text: with characters beyond ASCII (in a string or a comment), or a
+    /// block comment spanning lines.
+    Wide {
         start: u32,
         len: u32,
     },
@@ -53,6 +60,11 @@ pub(crate) enum GroupKind {
     Normal,
     /// Always broken.
     Forced,
+    /// Always broken because the author broke it (an object-like list with a line break
+    /// after its opening bracket). Where an operator chain measures what follows a
+    /// line, it counts as the width it would have flat, as it did when the break was the
+    /// layout's: so the chain breaks the same way in both runs.
+    Kept,
     /// Flat if it fits; else, if everything up to the first possible break inside the
     /// last element fits, the group's own lines stay flat and its own indentation is not
     /// applied, so the last element (a lambda with a block, a record) breaks in place:
@@ -68,18 +80,33 @@ pub(crate) struct Group {
     pub(crate) kind: GroupKind,
     /// Index of the matching [`Cmd::End`].
     end: u32,
-    /// Width when flat, or [`NEVER`] when it contains a hard break.
+    /// Width when flat, or [`NEVER`] when it contains a hard break or a kept group.
     flat: u32,
+    /// Width when flat with kept groups flat too, or [`NEVER`] when it contains a hard break.
+    natural: u32,
     /// Width of the text after the group up to the next possible line break.
     after: u32,
     /// For [`GroupKind::Hug`]: width from the group's start to the first possible line
     /// break inside its last element, or [`NEVER`].
     hug: u32,
+    /// Width from the start of the group, and from its hug point, to the first possible
+    /// line break.
+    head: u32,
+    hug_rest: u32,
 }
 
 impl Group {
     pub(crate) fn new(kind: GroupKind) -> Group {
-        Group { kind, end: 0, flat: NEVER, after: 0, hug: NEVER }
+        Group {
+            kind,
+            end: 0,
+            flat: NEVER,
+            natural: NEVER,
+            after: 0,
+            hug: NEVER,
+            head: 0,
+            hug_rest: NEVER,
+        }
     }
 }
 
@@ -108,9 +135,9 @@ impl Doc<'_> {
         &self.source[start as usize..(start + len) as usize]
     }
 
-    /// Width of a text command up to its first line break, and whether it has one (a
-    /// block comment spanning lines).
-    fn text_measure(&self, start: u32, len: u32) -> (u32, bool) {
+    /// Width of a [`Cmd::Wide`] text up to its first line break, and whether it has one
+    /// (a block comment spanning lines).
+    fn wide_measure(&self, start: u32, len: u32) -> (u32, bool) {
         let text = self.text(start, len);
         match text.find('\n') {
             Some(nl) => (text_width(&text[..nl]), true),
@@ -118,46 +145,69 @@ impl Doc<'_> {
         }
     }
 
-    /// Fills in every group's widths: one backward pass for the distance from each
-    /// command to the next possible line break, one forward pass for flat widths.
-    fn measure(&mut self) -> Vec<u32> {
-        let n = self.cmds.len();
-        let mut rest = vec![0u32; n + 1];
+    /// Fills in every group's widths: a backward pass for the distances to the next
+    /// possible line break, a forward pass for flat widths.
+    fn measure(&mut self) {
+        // width from the current command to the next possible line break
+        let mut rest = 0u32;
         let mut line_follows = true;
-        for i in (0..n).rev() {
-            rest[i] = match self.cmds[i] {
-                Cmd::Text { start, len } => {
+        // per group open in the backward walk: `after` and the rest at its hug point
+        let mut open: Vec<(u32, u32)> = Vec::new();
+        for i in (0..self.cmds.len()).rev() {
+            match self.cmds[i] {
+                Cmd::Text { len, .. } => {
                     line_follows = false;
-                    let (w, multiline) = self.text_measure(start, len);
-                    if multiline { w } else { w.saturating_add(rest[i + 1]) }
+                    rest = rest.saturating_add(len);
+                }
+                Cmd::Wide { start, len } => {
+                    line_follows = false;
+                    let (w, multiline) = self.wide_measure(start, len);
+                    rest = if multiline { w } else { w.saturating_add(rest) };
                 }
                 // a space before a line break is never printed
-                Cmd::Space if line_follows => rest[i + 1],
+                Cmd::Space if line_follows => {}
                 Cmd::Space | Cmd::IfBreakComma => {
                     line_follows = false;
-                    rest[i + 1].saturating_add(1)
+                    rest = rest.saturating_add(1);
                 }
                 Cmd::Line | Cmd::SoftLine | Cmd::HardLine | Cmd::BlankLine => {
                     line_follows = true;
-                    0
+                    rest = 0;
                 }
-                Cmd::Begin(_) | Cmd::End | Cmd::Indent | Cmd::Dedent | Cmd::HugPoint => rest[i + 1],
-            };
+                Cmd::End => open.push((rest, NEVER)),
+                Cmd::Begin(g) => {
+                    let group = &mut self.groups[g as usize];
+                    if let Some((after, hug_rest)) = open.pop() {
+                        group.after = after;
+                        group.hug_rest = hug_rest;
+                    }
+                    group.head = rest;
+                }
+                Cmd::HugPoint => {
+                    if let Some(top) = open.last_mut() {
+                        top.1 = rest;
+                    }
+                }
+                Cmd::Indent | Cmd::Dedent => {}
+            }
         }
 
         struct Open {
             group: u32,
             start: u64,
-            broken: bool,
+            /// Holds a hard break; holds a kept group.
+            hard: bool,
+            kept: bool,
         }
         let mut stack: Vec<Open> = Vec::new();
         // running flat width of everything so far (u64: never overflows)
         let mut at: u64 = 0;
-        for i in 0..n {
+        for i in 0..self.cmds.len() {
             let mut hard = false;
             match self.cmds[i] {
-                Cmd::Text { start, len } => {
-                    let (w, multiline) = self.text_measure(start, len);
+                Cmd::Text { len, .. } => at += u64::from(len),
+                Cmd::Wide { start, len } => {
+                    let (w, multiline) = self.wide_measure(start, len);
                     at += u64::from(w);
                     hard = multiline;
                 }
@@ -165,53 +215,52 @@ impl Doc<'_> {
                 Cmd::SoftLine | Cmd::IfBreakComma | Cmd::Indent | Cmd::Dedent => {}
                 Cmd::HardLine | Cmd::BlankLine => hard = true,
                 Cmd::Begin(g) => {
-                    let forced = self.groups[g as usize].kind == GroupKind::Forced;
-                    stack.push(Open { group: g, start: at, broken: forced });
+                    let kind = self.groups[g as usize].kind;
+                    let (hard, kept) = (kind == GroupKind::Forced, kind == GroupKind::Kept);
+                    stack.push(Open { group: g, start: at, hard, kept });
                 }
                 Cmd::End => {
                     if let Some(open) = stack.pop() {
                         let group = &mut self.groups[open.group as usize];
                         group.end = i as u32;
-                        group.after = rest[i + 1];
-                        group.flat = if open.broken {
-                            NEVER
-                        } else {
-                            u32::try_from(at - open.start).unwrap_or(NEVER)
-                        };
-                        if open.broken
-                            && let Some(parent) = stack.last_mut()
-                        {
-                            parent.broken = true;
+                        let width = u32::try_from(at - open.start).unwrap_or(NEVER);
+                        group.natural = if open.hard { NEVER } else { width };
+                        group.flat = if open.hard || open.kept { NEVER } else { width };
+                        if let Some(parent) = stack.last_mut() {
+                            parent.hard |= open.hard;
+                            parent.kept |= open.kept;
                         }
                     }
                 }
                 Cmd::HugPoint => {
                     if let Some(open) = stack.last() {
                         let group = &mut self.groups[open.group as usize];
-                        group.hug = if open.broken {
+                        group.hug = if open.hard || open.kept || group.hug_rest == NEVER {
                             NEVER
                         } else {
-                            u32::try_from(at - open.start).unwrap_or(NEVER).saturating_add(rest[i])
+                            u32::try_from(at - open.start)
+                                .unwrap_or(NEVER)
+                                .saturating_add(group.hug_rest)
                         };
                     }
                 }
             }
             if hard && let Some(open) = stack.last_mut() {
-                open.broken = true;
+                open.hard = true;
             }
         }
-        rest
     }
 
     /// Width of what follows the fill line at `i`, up to the fill group's next line or
     /// its end (then including what comes after the group).
-    fn fill_segment(&self, i: usize, rest: &[u32], fill: u32) -> u32 {
+    fn fill_segment(&self, i: usize, fill: u32) -> u32 {
         let mut width = 0u32;
         let mut j = i + 1;
         while j < self.cmds.len() {
             match self.cmds[j] {
-                Cmd::Text { start, len } => {
-                    let (w, multiline) = self.text_measure(start, len);
+                Cmd::Text { len, .. } => width = width.saturating_add(len),
+                Cmd::Wide { start, len } => {
+                    let (w, multiline) = self.wide_measure(start, len);
                     width = width.saturating_add(w);
                     if multiline {
                         return width;
@@ -221,10 +270,10 @@ impl Doc<'_> {
                 Cmd::Line | Cmd::SoftLine | Cmd::HardLine | Cmd::BlankLine => return width,
                 Cmd::Begin(g) => {
                     let group = &self.groups[g as usize];
-                    if group.flat == NEVER {
-                        return width.saturating_add(rest[j]);
+                    if group.natural == NEVER {
+                        return width.saturating_add(group.head);
                     }
-                    width = width.saturating_add(group.flat);
+                    width = width.saturating_add(group.natural);
                     j = group.end as usize;
                 }
                 Cmd::End => {
@@ -239,7 +288,7 @@ impl Doc<'_> {
 
     /// The text, and how many trailing commas it gained (for the caller's check).
     pub(crate) fn print(mut self) -> (String, usize) {
-        let rest = self.measure();
+        self.measure();
         let mut commas = 0;
         let mut p = Printer {
             out: String::with_capacity(self.source.len() + self.source.len() / 8),
@@ -256,7 +305,8 @@ impl Doc<'_> {
             let mode = modes.last().map_or(Mode::Break, |f| f.mode);
             let indent = *indents.last().unwrap_or(&0);
             match self.cmds[i] {
-                Cmd::Text { start, len } => p.text(self.text(start, len)),
+                Cmd::Text { start, len } => p.ascii(self.text(start, len)),
+                Cmd::Wide { start, len } => p.text(self.text(start, len)),
                 Cmd::Space => p.space(),
                 Cmd::Line | Cmd::SoftLine => {
                     let soft = self.cmds[i] == Cmd::SoftLine;
@@ -268,7 +318,7 @@ impl Doc<'_> {
                             let lead = u32::from(!soft);
                             p.column()
                                 .saturating_add(lead)
-                                .saturating_add(self.fill_segment(i, &rest, fill))
+                                .saturating_add(self.fill_segment(i, fill))
                                 <= MAX_WIDTH
                         }
                     };
@@ -330,7 +380,7 @@ impl Doc<'_> {
                 }
                 Cmd::IfBreakComma => {
                     if mode == Mode::Break {
-                        p.text(",");
+                        p.ascii(",");
                         commas += 1;
                     }
                 }
@@ -400,13 +450,34 @@ impl Printer {
         self.space = false;
     }
 
+    /// Text known to be ASCII and on one line.
+    fn ascii(&mut self, text: &str) {
+        self.flush();
+        self.out.push_str(text);
+        self.col += text.len() as u32;
+    }
+
     fn text(&mut self, text: &str) {
+        self.flush();
+        self.out.push_str(text);
+        match text.rfind('\n') {
+            Some(nl) => self.col = text_width(&text[nl + 1..]),
+            None => self.col += text_width(text),
+        }
+    }
+
+    /// Writes the line breaks or the space owed before the next text.
+    fn flush(&mut self) {
         if self.newlines > 0 {
+            const SPACES: &str = "                                                                ";
             for _ in 0..self.newlines {
                 self.out.push('\n');
             }
-            for _ in 0..self.newline_indent {
-                self.out.push(' ');
+            let mut indent = self.newline_indent as usize;
+            while indent > 0 {
+                let n = indent.min(SPACES.len());
+                self.out.push_str(&SPACES[..n]);
+                indent -= n;
             }
             self.col = self.newline_indent;
             self.newlines = 0;
@@ -416,10 +487,5 @@ impl Printer {
         }
         self.space = false;
         self.started = true;
-        self.out.push_str(text);
-        match text.rfind('\n') {
-            Some(nl) => self.col = text_width(&text[nl + 1..]),
-            None => self.col += text_width(text),
-        }
     }
 }

@@ -237,9 +237,12 @@ impl Builder<'_, '_> {
         for k in kids(root) {
             let kind = k.kind();
             if let Some(prev) = previous {
-                let blank = prev == FN_ITEM
-                    || kind == FN_ITEM
-                    || self.toks.separator_newlines(self.cursor()) >= 2;
+                // a function is set apart by blank lines, except where a comment stands
+                // between the items: there the author's blank lines decide
+                let g = self.cursor();
+                let blank = self.toks.separator_newlines(g) >= 2
+                    || ((prev == FN_ITEM || kind == FN_ITEM)
+                        && !self.toks.gap_has_plain_leading(g));
                 self.push(if blank { Cmd::BlankLine } else { Cmd::HardLine });
             }
             self.el(k, Pos::Stmt);
@@ -291,7 +294,10 @@ impl Builder<'_, '_> {
                 self.space();
             }
             match k {
-                El::Tok(SEMICOLON) if drops_semicolon => self.drop_tok(),
+                // unless a doc comment before it would then document the next item
+                El::Tok(SEMICOLON) if drops_semicolon && !self.toks.gap_has_doc(self.cursor()) => {
+                    self.drop_tok()
+                }
                 El::Tok(open) if is_opener(open) && !(open == LT && parent != GENERIC_ARGS) => {
                     let style =
                         list_style(n, parent, self.toks.separator_newlines(self.cursor() + 1));
@@ -312,6 +318,13 @@ impl Builder<'_, '_> {
         let kind = match style.group {
             ListGroup::Inline => return self.inline_list(kids, open, close),
             ListGroup::Own(kind) => kind,
+        };
+        // nothing inside: `()`, `[]`, `{}` force no break
+        let empty = matches!(kids.clone().next(), Some(El::Tok(k)) if k == close);
+        let kind = if empty && self.toks.gap_is_bare(self.cursor() + 1) {
+            GroupKind::Normal
+        } else {
+            kind
         };
         let hug = kind == GroupKind::Hug;
         self.begin(kind);
@@ -416,7 +429,12 @@ impl Builder<'_, '_> {
     /// with statements are always broken; a block holding only an expression may stay on
     /// one line if it fits.
     fn block(&mut self, n: &GreenNodeData, forced: bool) {
-        let kind = if forced || has_statements(n) { GroupKind::Forced } else { GroupKind::Normal };
+        let empty = kids(n).count() == 2 && self.toks.gap_is_bare(self.cursor() + 1);
+        let kind = if (forced && !empty) || has_statements(n) {
+            GroupKind::Forced
+        } else {
+            GroupKind::Normal
+        };
         self.begin(kind);
         self.block_body(n);
         self.end();
@@ -648,7 +666,7 @@ fn if_needs_break(n: &GreenNodeData) -> bool {
 
 fn list_style(n: &GreenNodeData, parent: SyntaxKind, newlines_after_open: u32) -> ListStyle {
     // an object-like list the author broke stays broken, as prettier does for objects
-    let object = if newlines_after_open > 0 { GroupKind::Forced } else { GroupKind::Normal };
+    let object = if newlines_after_open > 0 { GroupKind::Kept } else { GroupKind::Normal };
     let (group, pad, blank_lines) = match parent {
         ARG_LIST => {
             let kind = if hugs_last_argument(n) { GroupKind::Hug } else { GroupKind::Normal };

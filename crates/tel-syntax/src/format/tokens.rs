@@ -4,6 +4,7 @@
 
 use rowan::{GreenNodeData, NodeOrToken};
 
+use super::doc::Cmd;
 use crate::SyntaxKind::{self, *};
 
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +23,8 @@ pub(crate) struct Tokens<'s> {
     /// `gap_end[g]`: end (in `trivia`) of the trivia before significant token `g`; the
     /// last entry closes the gap before the end of the file.
     gap_end: Vec<u32>,
+    /// Whether gap `g` holds a comment (most hold whitespace only).
+    commented: Vec<bool>,
 }
 
 /// A comment in a gap, with the whitespace around it.
@@ -65,7 +68,9 @@ impl<'s> Tokens<'s> {
             sig: Vec::with_capacity(source.len() / 4),
             trivia: Vec::with_capacity(source.len() / 8),
             gap_end: Vec::with_capacity(source.len() / 4),
+            commented: Vec::with_capacity(source.len() / 4),
         };
+        let mut commented = false;
         let mut offset = 0u32;
         // iterative: deep trees must not overflow the stack here
         let mut stack = vec![root.children()];
@@ -82,16 +87,28 @@ impl<'s> Tokens<'s> {
                     let tok = Tok { kind, start: offset, len };
                     offset += len;
                     if kind.is_trivia() {
+                        commented |= kind != WHITESPACE;
                         t.trivia.push(tok);
                     } else {
                         t.sig.push(tok);
                         t.gap_end.push(t.trivia.len() as u32);
+                        t.commented.push(std::mem::take(&mut commented));
                     }
                 }
             }
         }
         t.gap_end.push(t.trivia.len() as u32);
+        t.commented.push(commented);
         t
+    }
+
+    /// The command printing `tok`: [`Cmd::Text`] unless it needs measuring.
+    pub(crate) fn text_cmd(&self, tok: Tok) -> Cmd {
+        let (start, len) = (tok.start, tok.len);
+        // identifiers, keywords, numbers and punctuation are ASCII by construction
+        let plain = !matches!(tok.kind, STRING | COMMENT | DOC_COMMENT | BLOCK_COMMENT | ERROR)
+            || (self.text(tok).is_ascii() && !self.text(tok).contains('\n'));
+        if plain { Cmd::Text { start, len } } else { Cmd::Wide { start, len } }
     }
 
     pub(crate) fn text(&self, tok: Tok) -> &'s str {
@@ -117,9 +134,20 @@ impl<'s> Tokens<'s> {
             .map_or(0, |t| newlines(self.text(*t)))
     }
 
+    /// Whether a comment other than a doc comment stands on a line of its own in the gap
+    /// before token `g`.
+    pub(crate) fn gap_has_plain_leading(&self, g: usize) -> bool {
+        self.commented[g] && self.gap(g).leading.iter().any(|c| c.tok.kind != DOC_COMMENT)
+    }
+
+    /// Whether the gap before token `g` holds a doc comment.
+    pub(crate) fn gap_has_doc(&self, g: usize) -> bool {
+        self.commented[g] && self.gap_trivia(g).iter().any(|t| t.kind == DOC_COMMENT)
+    }
+
     /// Whether the gap before token `g` has no comments.
     pub(crate) fn gap_is_bare(&self, g: usize) -> bool {
-        self.gap_trivia(g).iter().all(|t| t.kind == WHITESPACE)
+        !self.commented[g]
     }
 
     pub(crate) fn gap(&self, g: usize) -> Gap {
