@@ -211,7 +211,7 @@ fn new_definitions(source: &Source, hashes: &[CodeHash]) -> Vec<NewDefinition> {
             let core = &source.code.defs[&d.hash].def;
             NewDefinition {
                 hash: d.hash,
-                component: d.member.clone(),
+                component: d.member,
                 kind: d.def.kind,
                 name: d.def.qualified(),
                 canonical: d.bytes.clone(),
