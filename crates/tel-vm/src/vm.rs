@@ -533,6 +533,46 @@ pub struct Vm {
     /// The fuel used before the running slice, and the slice's length.
     #[serde(skip)]
     meter: (u64, u64),
+    #[serde(skip)]
+    pause: Pause,
+}
+
+/// A debugger's requests (see [`Vm::pause_on_host_effects`] and [`Vm::run_watched`]): not
+/// part of what a state is.
+#[derive(Clone, Copy, Debug, Default)]
+struct Pause {
+    /// Stop after an instruction that asked the host.
+    on_host: bool,
+    /// The running slice must end after the current instruction.
+    paused: bool,
+}
+
+impl PartialEq for Pause {
+    fn eq(&self, _: &Pause) -> bool {
+        true
+    }
+}
+
+impl Eq for Pause {}
+
+/// A frame as a debugger sees it ([`Vm::frame_info`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameInfo {
+    /// Code unit `code` of the program, about to run op `pc` (a caller's `pc` is past its
+    /// call); its slots start at `base` on the value stack. `clause`: it runs a handler clause.
+    Code { code: u32, pc: u32, base: u32, clause: bool },
+    /// `map`, `filter` or `fold` between two calls of its function: `next` elements of `len`
+    /// handed out so far.
+    Loop { builtin: Builtin, next: usize, len: usize },
+}
+
+/// An installed handler or deadline, as a debugger sees it ([`Vm::mark_info`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkInfo {
+    /// Handler table `table` of code unit `code`, installed by frame `frame` (0 = outermost).
+    Handle { code: u32, table: u32, frame: usize },
+    /// A `within` whose deadline (virtual ms) is `deadline`, installed by frame `frame`.
+    Within { deadline: i64, frame: usize },
 }
 
 /// Instructions run between two checks of the slow limits.
@@ -581,7 +621,64 @@ impl Vm {
             grants: Grants::default(),
             budget: Budget::default(),
             meter: (0, 0),
+            pause: Pause::default(),
         }
+    }
+
+    /// Makes [`Vm::run`] return `Status::Running` right after any instruction that asked the
+    /// host something (an effect performed or refused, a `Now`, an effect a deadline
+    /// abandoned), so a debugger learns the instruction count of every host effect. Not part
+    /// of the saved state.
+    pub fn pause_on_host_effects(&mut self, on: bool) {
+        self.pause.on_host = on;
+    }
+
+    /// The frames, outermost first.
+    pub fn frame_info(&self) -> impl ExactSizeIterator<Item = FrameInfo> + '_ {
+        self.frames.iter().map(|f| match f {
+            Frame::Code(f) => {
+                FrameInfo::Code { code: f.code, pc: f.pc, base: f.base, clause: f.clause.is_some() }
+            }
+            Frame::Loop(l) => {
+                let (builtin, xs) = match &l.kind {
+                    Loop::Map { xs, .. } => (Builtin::Map, xs),
+                    Loop::Filter { xs, .. } => (Builtin::Filter, xs),
+                    Loop::Fold { xs, .. } => (Builtin::Fold, xs),
+                };
+                FrameInfo::Loop { builtin, next: l.next, len: xs.len() }
+            }
+        })
+    }
+
+    /// The number of frames (code and loop frames).
+    #[inline]
+    pub fn depth(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// The innermost frame's code unit and the op it runs next, when it is a code frame.
+    #[inline]
+    pub fn top(&self) -> Option<(u32, u32)> {
+        match self.frames.last() {
+            Some(Frame::Code(f)) => Some((f.code, f.pc)),
+            _ => None,
+        }
+    }
+
+    /// The value stack: every frame's slots and operands, from the bottom.
+    pub fn stack(&self) -> &[Value] {
+        &self.stack[0..]
+    }
+
+    /// The handlers and deadlines visible to the running code, outermost first (those a
+    /// running handler clause set aside are not visible).
+    pub fn mark_info(&self) -> impl ExactSizeIterator<Item = MarkInfo> + '_ {
+        self.marks.iter().map(|m| match m.kind {
+            MarkKind::Handle { table, .. } => {
+                MarkInfo::Handle { code: m.code, table, frame: m.frame }
+            }
+            MarkKind::Within { deadline, .. } => MarkInfo::Within { deadline, frame: m.frame },
+        })
     }
 
     /// Runs the machine under `grant` (from now on, until it finishes): its use is charged
@@ -730,12 +827,37 @@ impl Vm {
         host: &mut dyn Host,
         steps: u64,
     ) -> Result<Status, RuntimeError> {
+        self.run_with(program, host, steps, None)
+    }
+
+    /// [`Vm::run`] one instruction at a time, asking `stop` after each whether to stop there
+    /// (it sees the machine; `usage.fuel` counts the instructions run so far). A debugger's
+    /// way to find the first instruction where something holds; much slower than `run`, whose
+    /// path it leaves as it is.
+    pub fn run_watched(
+        &mut self,
+        program: &Program,
+        host: &mut dyn Host,
+        steps: u64,
+        stop: &mut dyn FnMut(&Vm) -> bool,
+    ) -> Result<Status, RuntimeError> {
+        self.run_with(program, host, steps, Some(stop))
+    }
+
+    fn run_with(
+        &mut self,
+        program: &Program,
+        host: &mut dyn Host,
+        steps: u64,
+        watch: Option<&mut dyn FnMut(&Vm) -> bool>,
+    ) -> Result<Status, RuntimeError> {
         self.check_program(program)?;
         if let Some(v) = &self.result {
             return Ok(Status::Done(v.clone()));
         }
+        self.pause.paused = false;
         let observe = host.observes_calls();
-        let r = self.run_slices(program, host, observe, steps);
+        let r = self.run_slices(program, host, observe, steps, watch);
         match r {
             Ok(Status::Running) => Ok(Status::Running),
             Ok(done) => {
@@ -756,15 +878,20 @@ impl Vm {
         host: &mut dyn Host,
         observe: bool,
         steps: u64,
+        mut watch: Option<&mut dyn FnMut(&Vm) -> bool>,
     ) -> Result<Status, RuntimeError> {
         let mut left = steps;
         while left > 0 {
             let slice = left.min(self.plan(program)?).min(SLICE);
             let mut fuel = slice;
             let start = std::time::Instant::now();
-            self.meter = (self.usage.fuel, slice);
-            let r = self.interp(program, host, observe, &mut fuel);
-            self.usage.fuel = self.meter.0 + (slice - fuel);
+            let before = self.usage.fuel;
+            self.meter = (before, slice);
+            let r = match watch.as_deref_mut() {
+                None => self.interp(program, host, observe, &mut fuel),
+                Some(stop) => self.interp_each(program, host, observe, &mut fuel, stop),
+            };
+            self.usage.fuel = before + (slice - fuel);
             self.usage.wall_us += start.elapsed().as_micros() as u64;
             left -= slice - fuel;
             if let Some(v) = r? {
@@ -775,8 +902,41 @@ impl Vm {
                 return Err(self.error(program, fault));
             }
             self.settle().map_err(|f| self.error(program, f))?;
+            if self.pause.paused {
+                self.pause.paused = false;
+                break;
+            }
         }
         Ok(Status::Running)
+    }
+
+    /// [`Vm::interp`] one instruction at a time, with `stop` asked after each; a stop ends
+    /// the slice as a pause does. Kept out of line: only a debugger's runs take it.
+    #[inline(never)]
+    #[cold]
+    fn interp_each(
+        &mut self,
+        program: &Program,
+        host: &mut dyn Host,
+        observe: bool,
+        fuel: &mut u64,
+        stop: &mut dyn FnMut(&Vm) -> bool,
+    ) -> Result<Option<Value>, RuntimeError> {
+        while *fuel > 0 {
+            let mut one = 1;
+            self.meter = (self.usage.fuel, 1);
+            let r = self.interp(program, host, observe, &mut one);
+            self.usage.fuel = self.meter.0 + (1 - one);
+            *fuel -= 1 - one;
+            if let Some(v) = r? {
+                return Ok(Some(v));
+            }
+            if self.pause.paused || stop(self) {
+                self.pause.paused = true;
+                return Ok(None);
+            }
+        }
+        Ok(None)
     }
 
     /// A state runs only against the program it was started with: closures and frames hold
@@ -1055,6 +1215,10 @@ impl Vm {
                         {
                             return Ok(Some(v));
                         }
+                        // `now()` asks the host through a call.
+                        if self.pause.paused {
+                            return Ok(None);
+                        }
                         continue 'frame;
                     }
                     Op::CallBuiltin { builtin, argc } => {
@@ -1066,6 +1230,9 @@ impl Vm {
                             self.call_value(program, host, observe, f, at, at, false)?
                         {
                             return Ok(Some(v));
+                        }
+                        if self.pause.paused {
+                            return Ok(None);
                         }
                         continue 'frame;
                     }
@@ -1082,6 +1249,9 @@ impl Vm {
                         self.set_pc(pc);
                         let at = self.stack.len() - argc as usize;
                         self.perform(program, host, code.effects[effect as usize], at)?;
+                        if self.pause.paused {
+                            return Ok(None);
+                        }
                         continue 'frame;
                     }
                     Op::Abort => {
@@ -1539,6 +1709,7 @@ impl Vm {
                 .map_or_else(|| format!("#{}", effect.short()), |n| n.to_string());
             return Err(fail(self, Fault::Trap(format!("unhandled effect {name}"))));
         };
+        self.pause.paused = self.pause.on_host;
         let cost = match (op, &self.stack[at..]) {
             (HostEffect::Sleep, [Value::Duration(d)]) if *d < 0 => {
                 let msg = format!("Sleep with a negative duration ({d}ms)");
