@@ -121,3 +121,82 @@ fn only_comments_and_empty() {
     "#]],
     );
 }
+
+// Cases the property tests once found not idempotent, pinned.
+
+#[test]
+fn an_empty_list_written_across_lines_forces_nothing() {
+    check(
+        "fn f(n: Int) -> List<Int> { if n > 0 { [\n] } else { [n] } }",
+        expect![[r#"
+            fn f(n: Int) -> List<Int> {
+                if n > 0 { [] } else { [n] }
+            }
+        "#]],
+    );
+}
+
+#[test]
+fn a_break_after_a_trailing_block_comment_is_the_layouts() {
+    check(
+        "fn f() -> Bool { g(aaaaaaaaaaaaaaaaaaaa) /* why */\n == hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh }",
+        expect![[r#"
+            fn f() -> Bool {
+                g(aaaaaaaaaaaaaaaaaaaa) /* why */
+                    == hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh
+            }
+        "#]],
+    );
+}
+
+#[test]
+fn a_semicolon_after_a_doc_comment_stays() {
+    // dropped, the `;` would let `/// d` document `f`
+    check(
+        "type A = Int /// d\n;\nfn f() {}",
+        expect![[r#"
+        type A = Int
+        /// d
+        ;
+
+        fn f() {}
+    "#]],
+    );
+}
+
+#[test]
+fn a_kept_list_in_an_operator_chain_breaks_the_chain_as_a_long_one_would() {
+    let long = "fn f() -> List<Int> { aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa ++ bbbbbbbbbbbbbbbbbbbbbbbbbb ++ [cccccccccccccccccc, dddddddddddddddddddd] }";
+    let kept = long.replace("++ [", "++ [\n");
+    let a = format(long).unwrap();
+    let b = format(&kept).unwrap();
+    expect![[r#"
+        fn f() -> List<Int> {
+            aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa ++ bbbbbbbbbbbbbbbbbbbbbbbbbb
+                ++ [
+                    cccccccccccccccccc,
+                    dddddddddddddddddddd,
+                ]
+        }
+    "#]]
+    .assert_eq(&b);
+    // the chain breaks before the list in both; only the list's own layout differs
+    assert_eq!(a.lines().nth(1), b.lines().nth(1));
+}
+
+#[test]
+fn functions_are_set_apart_unless_a_comment_stands_between() {
+    check(
+        "fn a() {}\nfn b() {}\n// about c\nfn c() {}\ntype T = Int\ntype U = Int",
+        expect![[r#"
+            fn a() {}
+
+            fn b() {}
+            // about c
+            fn c() {}
+
+            type T = Int
+            type U = Int
+        "#]],
+    );
+}
