@@ -200,3 +200,19 @@ fn functions_are_set_apart_unless_a_comment_stands_between() {
         "#]],
     );
 }
+
+#[test]
+fn crlf_byte_order_mark_and_wide_characters() {
+    // CRLF becomes LF, the mark goes, and `é` counts as one column
+    check(
+        "\u{FEFF}fn f() -> String { // café\r\n    \"caf\u{e9} \u{1F600}\" }\r\n",
+        expect![[r#"
+            fn f() -> String { // café
+                "café 😀"
+            }
+        "#]],
+    );
+    let long = format!("fn f() -> String {{ g(\"{}\", x) }}", "é".repeat(80));
+    let out = format(&long).unwrap();
+    assert!(out.lines().nth(1).unwrap().ends_with(", x)"), "{out}");
+}
