@@ -75,7 +75,7 @@ impl Analysis {
 
 /// Where a definition's signature ends: before the body or the `{` of an enum or schema,
 /// else at the end of the item.
-fn signature_end(item: &SyntaxNode) -> TextSize {
+pub(super) fn signature_end(item: &SyntaxNode) -> TextSize {
     let mut end = item.text_range().end();
     let mut last_significant = None;
     for element in item.children_with_tokens() {

@@ -20,7 +20,9 @@ pub mod store;
 pub mod target;
 pub mod workspace_symbols;
 
+pub use code_actions::{Assist, AssistKind};
 pub use code_lens::{Lens, LensConfig, LensKind};
+pub use completion::{CompletionItem, CompletionKind};
 pub use document_symbols::{Symbol, SymbolKind};
 pub use folding::{Fold, FoldKind};
 pub use goto_definition::Destination;
@@ -28,6 +30,7 @@ pub use hover::HoverResult;
 pub use inlay_hints::{InlayConfig, InlayHint, InlayKind};
 pub use rename::RenameEdit;
 pub use semantic_tokens::{SemanticToken, TokenKind};
-pub use store::{StoreInfo, StoreStatus};
+pub use signature_help::SignatureHelp;
+pub use store::{BatchError, StoreInfo, StoreStatus};
 pub use target::{FileRange, Found, NavTarget, Reference, Target};
 pub use workspace_symbols::WorkspaceSymbol;
