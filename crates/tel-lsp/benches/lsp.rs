@@ -4,8 +4,9 @@
 //! - initial analysis: `initialize` until every file is checked and hashed (`tel/status`);
 //! - a keystroke inside a body: `didChange` until the file's fresh diagnostics are published,
 //!   and until the whole project is re-checked and re-hashed (`tel/status`);
-//! - hover, inlay hints (a screenful) and code lenses (the whole file): round trips,
-//!   50th and 99th percentile;
+//! - hover, inlay hints (a screenful), code lenses (the whole file) and completion (a name,
+//!   a field, an effect): round trips, 50th and 99th percentile; and completion asked right
+//!   after the keystroke that typed `quote.`, while the server is checking it;
 //! - the server's resident memory at the end (and its peak).
 //!
 //! Run: `cargo bench -p tel-lsp --bench lsp` (the release binary is built first).
@@ -233,6 +234,62 @@ fn main() {
         assert!(r.as_array().is_some_and(|a| a.len() >= FUNCTIONS_PER_MODULE));
     }
     report("code lenses (whole file)", &mut lenses);
+
+    // Completion in a quiet file, in turn: a name being typed in an expression (locals,
+    // items, imports, builtins), a field after `quote.`, an effect after `perform `.
+    let mut completion_targets = Vec::new();
+    for (l, line_text) in text.lines().enumerate() {
+        for (marker, skip) in [("total + previous", 2), ("quote.price", 6), ("perform Log", 8)] {
+            if let Some(c) = line_text.find(marker) {
+                completion_targets.push((l, c + skip, marker));
+            }
+        }
+    }
+    let mut completions = Vec::new();
+    for i in 0..SAMPLES + 20 {
+        let (l, c, marker) = completion_targets[i % completion_targets.len()];
+        let start = Instant::now();
+        let r = client
+            .call("textDocument/completion", json!({"textDocument": doc, "position": pos(l, c)}));
+        if i >= 20 {
+            completions.push(start.elapsed());
+        }
+        let items = r["items"].as_array().map_or(0, Vec::len);
+        assert!(items > 0, "no completion for {marker} at {l}:{c}");
+    }
+    report("completion", &mut completions);
+
+    // Typing `quote.` on a new line of a body and asking at once, while the server checks the
+    // edit: the text does not parse, and completion must not wait for the checking.
+    let insert_line = text.lines().position(|l| l.contains("let bounded = ")).unwrap() + 1;
+    let mut typed = Vec::new();
+    for i in 0..KEYSTROKES * 2 {
+        version += 1;
+        let start = Instant::now();
+        client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version},
+                   "contentChanges": [{"range": {"start": pos(insert_line, 0), "end": pos(insert_line, 0)},
+                                       "text": "    quote.\n"}]}),
+        );
+        let r = client.call(
+            "textDocument/completion",
+            json!({"textDocument": doc, "position": pos(insert_line, 10)}),
+        );
+        typed.push(start.elapsed());
+        let labels: Vec<&str> =
+            r["items"].as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
+        assert_eq!(labels, ["asset", "price"], "round {i}");
+        version += 1;
+        client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version},
+                   "contentChanges": [{"range": {"start": pos(insert_line, 0), "end": pos(insert_line + 1, 0)},
+                                       "text": ""}]}),
+        );
+        client.wait_quiescent();
+    }
+    report("keystroke + completion (`quote.`)", &mut typed);
 
     let (rss, peak) = rss_kib(client.pid());
     println!(

@@ -114,7 +114,7 @@ pub async fn run(
 async fn log_error(client: &Client, e: HandlerError) {
     let message = match e {
         HandlerError::ContentModified => return,
-        HandlerError::InvalidParams(m) | HandlerError::Internal(m) => m,
+        HandlerError::InvalidParams(m) | HandlerError::Internal(m) | HandlerError::Failed(m) => m,
     };
     eprintln!("tel-lsp: {message}");
     client.log_message(lsp::MessageType::ERROR, message).await;

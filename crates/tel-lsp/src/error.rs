@@ -12,9 +12,15 @@ pub enum HandlerError {
     InvalidParams(String),
     /// A failure of the server itself (a panic, a store that cannot be read).
     Internal(String),
+    /// A well-formed request that could not be done, with the reason (a command refused:
+    /// the definition has errors, the codebase refused the batch). LSP's `RequestFailed`.
+    Failed(String),
 }
 
 pub type HandlerResult<T> = Result<T, HandlerError>;
+
+/// LSP's `RequestFailed` error code.
+pub const REQUEST_FAILED: i64 = -32803;
 
 impl From<Cancelled> for HandlerError {
     fn from(_: Cancelled) -> Self {
@@ -36,6 +42,11 @@ impl HandlerError {
             HandlerError::Internal(message) => {
                 Error { code: ErrorCode::InternalError, message: message.into(), data: None }
             }
+            HandlerError::Failed(message) => Error {
+                code: ErrorCode::ServerError(REQUEST_FAILED),
+                message: message.into(),
+                data: None,
+            },
         }
     }
 

@@ -7,13 +7,14 @@ use serde_json::json;
 use tel_hir::DefRef;
 use tel_ide::features::Target;
 use tel_ide::features::{
-    Destination, FoldKind, InlayConfig, InlayKind, LensConfig, LensKind, StoreInfo,
+    Destination, FoldKind, InlayConfig, InlayKind, LensConfig, LensKind, StoreInfo, StoreStatus,
     SymbolKind as TelSymbolKind, TokenKind, semantic_tokens::modifiers,
 };
 use tel_ide::{FileId, LineIndex, TextRange, TextSize};
 use tower_lsp_server::ls_types::*;
 
 use crate::convert::{self, Encoding};
+use crate::editing;
 use crate::error::{HandlerError, HandlerResult};
 use crate::world::Snapshot;
 
@@ -41,6 +42,32 @@ pub fn capabilities(encoding: Encoding) -> ServerCapabilities {
             prepare_provider: Some(true),
             work_done_progress_options: Default::default(),
         })),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(vec![".".into(), ":".into(), "#".into()]),
+            completion_item: Some(CompletionOptionsCompletionItem {
+                label_details_support: Some(true),
+            }),
+            ..Default::default()
+        }),
+        signature_help_provider: Some(SignatureHelpOptions {
+            trigger_characters: Some(vec!["(".into(), ",".into()]),
+            retrigger_characters: None,
+            work_done_progress_options: Default::default(),
+        }),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(vec![
+                CodeActionKind::QUICKFIX,
+                CodeActionKind::new(editing::STORE_ACTION_KIND),
+            ]),
+            work_done_progress_options: Default::default(),
+            resolve_provider: Some(false),
+        })),
+        execute_command_provider: Some(ExecuteCommandOptions {
+            commands: vec![editing::STORE_ADD.into()],
+            work_done_progress_options: Default::default(),
+        }),
+        document_formatting_provider: Some(OneOf::Left(true)),
+        document_range_formatting_provider: Some(OneOf::Left(true)),
         semantic_tokens_provider: Some(SemanticTokensServerCapabilities::SemanticTokensOptions(
             SemanticTokensOptions {
                 legend: legend(),
@@ -54,11 +81,11 @@ pub fn capabilities(encoding: Encoding) -> ServerCapabilities {
 }
 
 /// The code store, locked for one request.
-fn store(snap: &Snapshot) -> Option<MutexGuard<'_, tel_store::Store>> {
+pub(crate) fn store(snap: &Snapshot) -> Option<MutexGuard<'_, tel_store::Store>> {
     snap.store.as_ref().map(|s| s.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
-fn position_of(
+pub(crate) fn position_of(
     snap: &Snapshot,
     p: &TextDocumentPositionParams,
 ) -> HandlerResult<(FileId, TextSize)> {
@@ -142,9 +169,17 @@ pub fn code_lenses(
                 command: "tel.showReferences".into(),
                 arguments: Some(vec![json!(uri), json!(range.start)]),
             },
-            // Running and storing are server commands this server does not execute yet
-            // (docs/lsp.md, "Not yet"): no lens offers them.
-            LensKind::Run | LensKind::Store(_) => continue,
+            // Running is a server command this server does not execute yet (docs/lsp.md,
+            // "Not yet"): no lens offers it.
+            LensKind::Run => continue,
+            LensKind::Store(status) => {
+                let Some(hash) = snap.analysis.hash_of(file, &lens.def)? else { continue };
+                let old = match &status {
+                    StoreStatus::Changed { old } => Some(old),
+                    _ => None,
+                };
+                editing::store_lens(&uri, name, &hash, old)
+            }
             LensKind::Debug => Command {
                 title: "⏵ Debug".into(),
                 command: "tel.debug".into(),

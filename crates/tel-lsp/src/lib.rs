@@ -8,6 +8,7 @@ mod config;
 mod convert;
 pub mod custom;
 mod diagnostics;
+pub mod editing;
 mod error;
 mod handlers;
 mod server;

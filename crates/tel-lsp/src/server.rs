@@ -23,7 +23,7 @@ use crate::convert::Encoding;
 use crate::error::{HandlerError, HandlerResult};
 use crate::world::{Snapshot, uri_to_path};
 use crate::writer::{Events, Task, WriterHandle};
-use crate::{custom, diagnostics, handlers};
+use crate::{custom, diagnostics, editing, handlers};
 
 /// How long the server waits for the client to answer one of its requests.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -410,6 +410,54 @@ impl LanguageServer for Backend {
             });
         }
         Ok(renamed.edit)
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        self.run("textDocument/completion", params, editing::completion).await
+    }
+
+    async fn signature_help(&self, params: SignatureHelpParams) -> Result<Option<SignatureHelp>> {
+        self.run("textDocument/signatureHelp", params, editing::signature_help).await
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        self.run("textDocument/codeAction", params, editing::code_actions).await
+    }
+
+    async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
+        self.run("textDocument/formatting", params, editing::formatting).await
+    }
+
+    async fn range_formatting(
+        &self,
+        params: DocumentRangeFormattingParams,
+    ) -> Result<Option<Vec<TextEdit>>> {
+        self.run("textDocument/rangeFormatting", params, editing::range_formatting).await
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        match params.command.as_str() {
+            editing::STORE_ADD => {
+                let stored = self
+                    .run("workspace/executeCommand", params.arguments, editing::store_add)
+                    .await?;
+                // The codebase changed under the engine: status, lenses and `#hash`
+                // references are read again (and the views refreshed once checked).
+                self.writer.send(Task::StoreChanged);
+                let client = self.client.clone();
+                let message = stored.message;
+                tokio::spawn(async move {
+                    client.log_message(MessageType::INFO, message.clone()).await;
+                    client.show_message(MessageType::INFO, message).await;
+                });
+                Ok(Some(stored.report))
+            }
+            other => Err(HandlerError::InvalidParams(format!(
+                "unknown command `{other}` (this server executes {})",
+                editing::STORE_ADD
+            ))
+            .into_jsonrpc()),
+        }
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {

@@ -81,6 +81,8 @@ pub struct Snapshot {
     pub config: Arc<Config>,
     pub encoding: Encoding,
     pub store: Option<StoreHandle>,
+    /// Where the codebase is (or would be created): `tel.storeAdd` writes there.
+    pub codebase_path: Option<PathBuf>,
 }
 
 impl Snapshot {

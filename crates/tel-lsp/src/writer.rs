@@ -44,6 +44,8 @@ pub enum Task {
         changes: Vec<FileEvent>,
     },
     Config(Config),
+    /// The server itself wrote to the codebase (`tel.storeAdd`): read it again.
+    StoreChanged,
     Snapshot(tokio::sync::oneshot::Sender<Snapshot>),
 }
 
@@ -147,6 +149,12 @@ impl<E: Events> Workspace<E> {
                 Task::Change { uri, version, changes } => self.change(&uri, version, changes),
                 Task::Close { uri } => self.close(&uri),
                 Task::Watched { changes } => self.watched(changes),
+                Task::StoreChanged => {
+                    self.codebase_path =
+                        self.codebase_path.clone().or_else(|| self.find_codebase());
+                    self.attach_codebase();
+                    true
+                }
                 Task::Config(config) => {
                     let changed = *self.config != config;
                     self.config = Arc::new(config);
@@ -167,6 +175,7 @@ impl<E: Events> Workspace<E> {
             config: self.config.clone(),
             encoding: self.encoding,
             store: self.store.clone(),
+            codebase_path: self.codebase_path.clone(),
         }
     }
 
