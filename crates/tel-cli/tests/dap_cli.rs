@@ -1200,3 +1200,79 @@ fn the_adapter_serves_over_tcp() {
     let _ = child.wait();
     let _ = std::io::stdout().flush();
 }
+
+#[test]
+fn a_stored_definition_by_hash_with_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tel.toml"), "[program]\nname = \"t\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("args.tel"),
+        "type Order = { asset: String, qty: Int }\n\nfn total(orders: List<Order>, fee: Int) -> Int {\n    fold(orders, fee, |acc: Int, o: Order| acc + o.qty)\n}\n",
+    )
+    .unwrap();
+    let tel = |args: &[&str]| {
+        let out = Command::new(TEL)
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("TEL_CODEBASE")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    tel(&["store", "add", "args.tel"]);
+    let hashes: Json = serde_json::from_str(&tel(&["hash", "args.tel", "--json"])).unwrap();
+    let total = hashes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"].as_str().unwrap().ends_with("total"))
+        .unwrap()["hash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut s = spawn();
+    launch(
+        &mut s,
+        json!({
+            "program": format!("#{}", &total[..10]),
+            "args": [[{ "asset": "ETH", "qty": 2 }, { "asset": "BTC", "qty": 5 }], 10],
+            "cwd": dir.path().display().to_string(),
+        }),
+    );
+    start(&mut s);
+    // The project around `cwd` still defines the code: frames are placed in its sources.
+    let st = ok(s.request("stackTrace", json!({ "threadId": 1 })).unwrap());
+    let frame = &st["stackFrames"][0];
+    assert!(frame["source"]["path"].as_str().unwrap().ends_with("args.tel"), "{frame}");
+    assert_eq!(frame["line"], 4);
+    assert_eq!(evaluate(&mut s, "fee"), "10");
+    assert_eq!(evaluate(&mut s, "orders[1].qty"), "5");
+    let stopped = step(&mut s, "continue");
+    assert_eq!(stopped["reason"], "end");
+    check(stopped["description"].as_str().unwrap(), expect!["the run returned 17"]);
+    let e = error(s.request("launch", json!({ "program": "#zz" })).unwrap());
+    assert_eq!(e, "a program is already being debugged in this session");
+}
+
+#[test]
+fn a_breakpoint_at_the_first_instruction_stops_a_run_started_without_stop_on_entry() {
+    let mut s = spawn();
+    let program = fixture("treasury.tel");
+    launch(&mut s, json!({ "program": program, "stopOnEntry": false }));
+    // Line 75: `let balances: Map<String, Int> = empty_map();`, main's first statement.
+    let set = ok(s
+        .request("setBreakpoints", json!({ "source": { "path": program }, "lines": [75] }))
+        .unwrap());
+    assert_eq!(set["breakpoints"][0]["verified"], true);
+    let stopped = start(&mut s);
+    assert_eq!(stopped["reason"], "breakpoint");
+    assert_eq!(position(&mut s), 0);
+    // Nothing runs between two requests: a pause while stopped has nothing to stop.
+    ok(s.request("pause", json!({ "threadId": 1 })).unwrap());
+    let stopped = step(&mut s, "continue");
+    assert_eq!(stopped["reason"], "end");
+    let stopped = step(&mut s, "reverseContinue");
+    assert_eq!(stopped["reason"], "breakpoint");
+    assert_eq!(position(&mut s), 0);
+}

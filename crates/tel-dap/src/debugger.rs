@@ -310,8 +310,9 @@ fn absolute(cwd: &Path, p: &Path) -> PathBuf {
 }
 
 impl Debugger {
-    /// Loads the program (sources or codebase), records its run and prepares to navigate it
-    /// (or resumes a stored session). The position is 0.
+    /// Loads the program (sources or codebase), records its run and prepares to navigate it,
+    /// at position 0; or resumes a stored session, at the position it was kept at. The run's
+    /// configuration is built as `tel run` builds it (tel_ide::run's settings and loading).
     pub fn launch(spec: &LaunchSpec) -> Result<Debugger, LaunchError> {
         let cwd = match &spec.cwd {
             Some(c) => c.clone(),
@@ -403,7 +404,7 @@ impl Debugger {
                         bytes: s.bytes.into(),
                     })
                     .collect();
-                let mut nav = Navigator::resume(
+                let nav = Navigator::resume(
                     program.clone(),
                     &code.defs,
                     &setup,
@@ -412,7 +413,6 @@ impl Debugger {
                 )
                 .map_err(|e| format!("session {}: {e}", info.id))?;
                 notes.push(format!("resumed session {} at position {}", info.id, info.position));
-                nav.goto(info.position).map_err(|e| e.to_string())?;
                 nav
             }
             None => {

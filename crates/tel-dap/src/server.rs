@@ -909,6 +909,10 @@ impl Session {
     fn report(&mut self, s: Stopped) {
         self.frames = None;
         self.refs.clear();
+        // A fork or a switch changes the navigator a `pause` must reach.
+        if let Some(d) = &self.debugger {
+            *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(d.interrupt_handle());
+        }
         for line in &s.output {
             self.output("stdout", &format!("{line}\n"));
         }
