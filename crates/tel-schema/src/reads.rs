@@ -62,6 +62,29 @@ impl Reads {
         reads
     }
 
+    /// Adds the reads of `other`. Scanning functions one at a time and merging gives the
+    /// same reads as scanning them together: an editor keeps one scan per function and
+    /// merges, so editing one body rescans only that body.
+    pub fn extend(&mut self, other: &Reads) {
+        for (k, fs) in &other.typed {
+            self.typed.entry(k.clone()).or_default().extend(fs.iter().cloned());
+        }
+        for (k, fs) in &other.untyped {
+            self.untyped.entry(k.clone()).or_default().extend(fs.iter().cloned());
+        }
+        for (k, fs) in &other.whole {
+            self.whole.entry(*k).or_default().extend(fs.iter().cloned());
+        }
+        self.opaque.extend(other.opaque.iter().cloned());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.typed.is_empty()
+            && self.untyped.is_empty()
+            && self.whole.is_empty()
+            && self.opaque.is_empty()
+    }
+
     /// The functions that read field `field` of the record type `owner` (`None`: a
     /// structural record, which only untyped reads can reach), sorted. Whole-value uses
     /// are marked as such (`vault::dump (uses whole values)`).
