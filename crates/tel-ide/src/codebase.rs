@@ -28,7 +28,7 @@ impl Codebase {
         Codebase { store: Mutex::new(store) }
     }
 
-    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+    pub(crate) fn store(&self) -> std::sync::MutexGuard<'_, Store> {
         // A panic while holding the lock leaves the connection usable: reads are transactions.
         self.store.lock().unwrap_or_else(|e| e.into_inner())
     }

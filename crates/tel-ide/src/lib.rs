@@ -16,6 +16,7 @@ pub mod load;
 pub mod project;
 mod queries;
 pub mod run;
+pub mod schema_check;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -73,6 +74,7 @@ pub const PRELUDE_PATH: &str = "<prelude>";
 
 impl AnalysisHost {
     fn new(db: RootDatabase) -> Self {
+        schema_check::init(&db);
         let path = PathBuf::from(PRELUDE_PATH);
         let prelude = SourceFile::builder(path.clone(), tel_hir::PRELUDE_SOURCE.to_owned(), None)
             .path_durability(Durability::HIGH)
@@ -105,6 +107,7 @@ impl AnalysisHost {
         root: Option<PathBuf>,
         files: Vec<(PathBuf, String)>,
     ) -> Vec<FileId> {
+        self.read_manifest(root.as_deref());
         let inputs: Vec<SourceFile> = files
             .iter()
             .map(|(path, text)| {
@@ -255,6 +258,7 @@ impl Analysis {
                 }
             });
             let mut out: Vec<Diagnostic> = syntax.chain(semantic).collect();
+            out.extend(schema_check::diagnostics(db, file, project, input));
             out.sort_by_key(|d| (d.range.start(), d.severity));
             out
         })

@@ -40,7 +40,10 @@ impl Analysis {
         self.with_db(|db| {
             let store = *store;
             let ctx = FileCtx::new(self, db, file);
-            let found = ctx.token_at(offset).and_then(|t| ctx.classify(&t))?;
+            let token = ctx.token_at(offset)?;
+            // A schema or schema field: its change class against the stored version.
+            let evolution = crate::schema_check::hover(&ctx, &token);
+            let Some(found) = ctx.classify(&token) else { return evolution.map(|e| e.alone()) };
             let markup = match &found.target {
                 Target::Def(DefRef::Def(def), kind) => self.hover_def(&ctx, def, *kind, store),
                 Target::Def(DefRef::Hash(hash), kind) => hover_stored(&ctx, hash, *kind, store),
@@ -93,6 +96,7 @@ impl Analysis {
                 Target::BuiltinType(t) => format!("```tel\n{t}\n```\nbuiltin type"),
                 Target::Module(m) => format!("```tel\nmodule {m}\n```"),
             };
+            let markup = crate::schema_check::EvolutionHover::append(markup, evolution);
             Some(HoverResult { range: found.range, markup })
         })
     }
