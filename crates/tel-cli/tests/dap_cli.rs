@@ -1276,3 +1276,41 @@ fn a_breakpoint_at_the_first_instruction_stops_a_run_started_without_stop_on_ent
     assert_eq!(stopped["reason"], "breakpoint");
     assert_eq!(position(&mut s), 0);
 }
+
+#[test]
+fn a_step_is_a_step_unless_a_breakpoint_cuts_it_short() {
+    let mut s = spawn();
+    let program = fixture("treasury.tel");
+    launch(&mut s, json!({ "program": program }));
+    // `fee`'s two statements, lines 16 and 17; `withdraw` calls it on line 52.
+    ok(s.request("setBreakpoints", json!({ "source": { "path": program }, "lines": [17, 52] }))
+        .unwrap());
+    start(&mut s);
+    let stopped = step(&mut s, "continue");
+    assert_eq!(
+        (stopped["reason"].as_str(), stopped["hitBreakpointIds"][0].as_i64()),
+        (Some("breakpoint"), Some(2))
+    );
+    // Over the call of `fee`: the breakpoint inside it stops the step.
+    let stopped = step(&mut s, "next");
+    assert_eq!(stopped["reason"], "breakpoint");
+    let top = ok(s.request("stackTrace", json!({ "threadId": 1, "levels": 1 })).unwrap());
+    assert_eq!(
+        (top["stackFrames"][0]["name"].as_str().unwrap(), top["stackFrames"][0]["line"].as_i64()),
+        ("treasury::fee #lbgcdpoe", Some(17))
+    );
+    let stopped = step(&mut s, "stepOut");
+    assert_eq!(stopped["reason"], "step");
+    // Back over the call of `fee`: its breakpoint cuts the step short (as reverse-next
+    // does in gdb).
+    let stopped = step(&mut s, "stepBack");
+    assert_eq!(stopped["reason"], "breakpoint");
+    step(&mut s, "stepOut");
+    // Without it, back onto line 52 and its breakpoint: where the step back stops anyway.
+    ok(s.request("setBreakpoints", json!({ "source": { "path": program }, "lines": [52] }))
+        .unwrap());
+    let stopped = step(&mut s, "stepBack");
+    assert_eq!(stopped["reason"], "step");
+    let top = ok(s.request("stackTrace", json!({ "threadId": 1, "levels": 1 })).unwrap());
+    assert_eq!(top["stackFrames"][0]["line"], 52);
+}

@@ -768,7 +768,8 @@ impl Debugger {
         let mut filter = |view: &View<'_>, id: BreakpointId| {
             accept(bps, ids, hits, &program, map, &notes, view, id)
         };
-        let stop = match m {
+        let from = t.nav.position();
+        let mut stop = match m {
             Motion::Continue => t.nav.continue_forward(Some(&mut filter)),
             Motion::ReverseContinue => t.nav.reverse_continue(Some(&mut filter)),
             Motion::Step { kind, granularity, back } => {
@@ -779,6 +780,23 @@ impl Debugger {
             Motion::RestartFrame(n) => t.nav.restart_frame(n),
         }
         .map_err(|e| e.to_string())?;
+        // A step that ends on a breakpoint where it would have stopped anyway is a step: the
+        // breakpoint did not cut it short.
+        if let (Motion::Step { kind, granularity, back }, StopReason::Breakpoint(_)) =
+            (&m, &stop.reason)
+        {
+            let err = |e: tel_vm::travel::TravelError| e.to_string();
+            t.nav.goto(from).map_err(err)?;
+            let plain = t
+                .nav
+                .step(*kind, *granularity, *back, Some(&mut |_: &View<'_>, _| false))
+                .map_err(err)?;
+            if plain.position == stop.position {
+                stop.reason = StopReason::Step;
+            } else {
+                t.nav.goto(stop.position).map_err(err)?;
+            }
+        }
         let (reason, mut description, hit) = match stop.reason {
             StopReason::Step => match m {
                 Motion::Goto(_) => (Reason::Goto, None, Vec::new()),
