@@ -59,6 +59,33 @@ enum SchemaCommand {
         #[command(flatten)]
         at: Where,
     },
+    /// Upgrade a paused run to a new schema version when it is in its safe state
+    /// (`[program] safe-state` of tel.toml); otherwise say what is pending.
+    Upgrade {
+        /// The paused run: a debug session kept in the codebase (`save` in `tel debug`), by
+        /// its id or a prefix of it (4 characters at least).
+        session: String,
+        /// The version to upgrade to (forms as for `diff`).
+        #[arg(long, value_name = "VERSION")]
+        to: String,
+        /// The running program's sources: a `.tel` file or a project folder. Its schema
+        /// (`[program] schema`) is the version the state is in; its tel.toml gives the
+        /// safe-state strategy, the timeout and the degraded state.
+        #[arg(long, value_name = "PATH", default_value = ".")]
+        program: PathBuf,
+        /// The run's stored state (never modified); without it only the decision is made.
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
+        /// Where to write the upgraded state (atomically) [default: standard output].
+        #[arg(long, value_name = "FILE", requires = "state")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        at: Where,
+        /// Print `{"session","position","strategy","run","pending","within","decision",
+        /// "upgrade","notes"}`.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]
@@ -78,6 +105,17 @@ pub fn run(args: SchemaArgs) -> Result<u8, String> {
         SchemaCommand::Diff { old, new, at, json } => diff(&old, &new, &at, json),
         SchemaCommand::Migrate { from, to, state, out, at } => {
             migrate_state(&from, &to, &state, out.as_deref(), &at)
+        }
+        SchemaCommand::Upgrade { session, to, program, state, out, at, json } => {
+            upgrade(&Upgrade {
+                session: &session,
+                to: &to,
+                program: &program,
+                state: state.as_deref(),
+                out: out.as_deref(),
+                at: &at,
+                json,
+            })
         }
     };
     Ok(result.unwrap_or_else(stopped))
@@ -541,6 +579,15 @@ fn migrate_state(
     at: &Where,
 ) -> Result<u8, Stop> {
     // The files first: a mistake there fails before any loading.
+    let state = read_state(state_path, out)?;
+    let c = check(from, to, at)?;
+    let (text, how) = migrate_checked(&c, state_path, &state)?;
+    write_state(&c, state_path, out, &text, &how)?;
+    Ok(exit::OK)
+}
+
+/// Reads and parses the state file, refusing an `--out` that names it.
+fn read_state(state_path: &Path, out: Option<&Path>) -> Result<Json, Stop> {
     let text = std::fs::read_to_string(state_path)
         .map_err(|e| Stop::Usage(format!("{}: cannot read: {e}", state_path.display())))?;
     if let Some(out) = out
@@ -551,32 +598,55 @@ fn migrate_state(
             out.display()
         )));
     }
-    let state: Json = serde_json::from_str(&text)
-        .map_err(|e| Stop::Refused(format!("{}: not JSON: {e}", state_path.display())))?;
-    let c = check(from, to, at)?;
-    if !c.violations.is_empty() {
-        let list: Vec<String> = c.violations.iter().map(|v| format!("  {}", v.message)).collect();
-        return Err(Stop::Refused(format!(
-            "the upgrade from {} to {} is refused ({}):\n{}",
-            c.old.schema.label(),
-            c.new.schema.label(),
-            rules_text(&c.rules),
-            list.join("\n")
-        )));
+    serde_json::from_str(&text)
+        .map_err(|e| Stop::Refused(format!("{}: not JSON: {e}", state_path.display())))
+}
+
+/// Refuses an evolution that breaks the rules or lacks a migration, listing why.
+fn accepted(c: &Checked) -> Result<(), Stop> {
+    if c.violations.is_empty() {
+        return Ok(());
     }
-    let migrated = migrate::migrate(&c.evolution, &c.code, &c.code, &state, c.migration.as_ref())
+    let list: Vec<String> = c.violations.iter().map(|v| format!("  {}", v.message)).collect();
+    Err(Stop::Refused(format!(
+        "the upgrade from {} to {} is refused ({}):\n{}",
+        c.old.schema.label(),
+        c.new.schema.label(),
+        rules_text(&c.rules),
+        list.join("\n")
+    )))
+}
+
+/// Migrates `state` (read from `state_path`) as `c` says: refused on a rule violation or a
+/// mismatch. The canonical text of the new state, and how it was migrated.
+fn migrate_checked(c: &Checked, state_path: &Path, state: &Json) -> Result<(String, String), Stop> {
+    accepted(c)?;
+    let migrated = migrate::migrate(&c.evolution, &c.code, &c.code, state, c.migration.as_ref())
         .map_err(|e| match e {
-        migrate::MigrateError::OldState { schema, mismatch } => {
-            Stop::Refused(format!("{} does not match {schema}: {mismatch}", state_path.display()))
-        }
-        e => Stop::Refused(e.to_string()),
-    })?;
+            migrate::MigrateError::OldState { schema, mismatch } => Stop::Refused(format!(
+                "{} does not match {schema}: {mismatch}",
+                state_path.display()
+            )),
+            e => Stop::Refused(e.to_string()),
+        })?;
     let text = tel_schema::artifact::canonical_pretty(&migrated.state);
     let how = match &migrated.method {
         Method::Identical => "the same version: nothing to change".to_owned(),
         Method::Automatic => format!("{} automatic change(s)", c.evolution.diff.changes.len()),
         Method::Function { name, function } => format!("by {name} #{}", function.short()),
     };
+    Ok((text, how))
+}
+
+/// Writes the new state to `out` atomically (else to standard output) and says so on
+/// standard error.
+fn write_state(
+    c: &Checked,
+    state_path: &Path,
+    out: Option<&Path>,
+    text: &str,
+    how: &str,
+) -> Result<(), Stop> {
     match out {
         Some(out) => {
             write_atomically(out, text.as_bytes())
@@ -590,11 +660,11 @@ fn migrate_state(
             );
         }
         None => {
-            emit(&text)?;
+            emit(text)?;
             eprintln!("{} migrated to {} ({how})", state_path.display(), c.new.schema.label());
         }
     }
-    Ok(exit::OK)
+    Ok(())
 }
 
 /// Whether two paths name one file (the second may not exist yet).
@@ -626,4 +696,310 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()>
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+// ------------------------------------------------------------------------ upgrade
+
+/// `tel schema upgrade`'s arguments.
+struct Upgrade<'a> {
+    session: &'a str,
+    to: &'a str,
+    program: &'a Path,
+    state: Option<&'a Path>,
+    out: Option<&'a Path>,
+    at: &'a Where,
+    json: bool,
+}
+
+/// Upgrades a paused run (a debug session kept in the codebase) to version `to` when
+/// `[program] safe-state` allows it at the session's position; docs/schema.md, "tel schema
+/// upgrade".
+fn upgrade(u: &Upgrade<'_>) -> Result<u8, Stop> {
+    use tel_schema::safe::{Decision, decide};
+    let state = match u.state {
+        Some(p) => Some(read_state(p, u.out)?),
+        None => None,
+    };
+    if !u.program.exists() {
+        return Err(Stop::Usage(format!("{}: no such file or folder", u.program.display())));
+    }
+    // The program and its sources, loaded as `tel debug --resume` loads them.
+    let spec = tel_dap::LaunchSpec {
+        program: u.program.display().to_string(),
+        codebase: u.at.codebase.clone(),
+        session: Some(u.session.to_owned()),
+        ..Default::default()
+    };
+    let debugger = tel_dap::Debugger::launch(&spec).map_err(|e| Stop::Refused(e.to_string()))?;
+    // A navigator of our own: reading the run moves through it, which the debugger's API
+    // does only as a front end's motions.
+    let codebase = codebase_for(u.at.codebase.as_deref(), u.program)?;
+    let store =
+        open_codebase(codebase.as_deref(), &format!("session {} is kept there", u.session))?;
+    let (info, setup, rows) = store.session(u.session).map_err(|e| Stop::Refused(e.to_string()))?;
+    let snapshots = rows
+        .into_iter()
+        .map(|s| tel_vm::travel::SavedSnapshot {
+            position: s.position,
+            base: s.base,
+            bytes: s.bytes.into(),
+        })
+        .collect();
+    let damaged =
+        |e: tel_vm::travel::TravelError| Stop::Refused(format!("session {}: {e}", info.id));
+    let mut nav = tel_vm::travel::Navigator::resume(
+        std::sync::Arc::new(debugger.program().clone()),
+        &debugger.code().defs,
+        &setup,
+        snapshots,
+        info.position,
+    )
+    .map_err(damaged)?;
+    let paused = tel_schema::safe::paused(&mut nav).map_err(damaged)?;
+
+    // The running program's tel.toml says when it is safe.
+    let manifest_path = match &u.at.manifest {
+        Some(p) => Some(p.clone()),
+        None => tel_ide::project::find_root(u.program)
+            .map(|r| r.join("tel.toml"))
+            .filter(|p| p.is_file()),
+    };
+    let manifest = match &manifest_path {
+        Some(p) => Some(Manifest::load(p).map_err(|e| Stop::Refused(e.to_string()))?),
+        None => None,
+    };
+    let strategy = manifest.as_ref().map(|m| m.safe_state).unwrap_or_default();
+    let timeout_ms = manifest.as_ref().and_then(|m| m.timeout_ms);
+    let degraded_ref = manifest.as_ref().and_then(|m| m.degraded.clone());
+    let decision = decide(
+        strategy,
+        &paused.view,
+        paused.now_ms,
+        timeout_ms,
+        degraded_ref.as_ref().map(|r| r.text()).as_deref(),
+    );
+
+    let place = |l: &Option<tel_vm::Location>| -> Json {
+        let Some(l) = l else { return Json::Null };
+        let name = match debugger.code().names.get(&l.def) {
+            Some(n) => n.clone(),
+            None => format!("#{}", l.def.short()),
+        };
+        let function = if l.lambda { format!("{name}/lambda") } else { name };
+        match debugger.sources().locate(l) {
+            Some(p) => json!({"function": function, "file": tel_dap::debugger::shown_path(&p.path),
+                              "line": p.line, "column": p.column}),
+            None => json!({"function": function, "file": null, "line": null, "column": null}),
+        }
+    };
+    let place_text = |p: &Json| -> String {
+        match (&p["function"], &p["file"]) {
+            (Json::String(f), Json::String(file)) => {
+                format!(" in {f} ({file}:{}:{})", p["line"], p["column"])
+            }
+            (Json::String(f), _) => format!(" in {f}"),
+            _ => String::new(),
+        }
+    };
+    let pending: Vec<Json> = paused
+        .pending
+        .iter()
+        .map(|p| {
+            json!({"effect": p.effect.effect, "since_ms": p.effect.since_ms, "position": p.position,
+                   "answered_ms": p.answered_ms, "place": place(&p.location)})
+        })
+        .collect();
+    let within: Vec<Json> = paused
+        .within
+        .iter()
+        .map(|w| {
+            json!({"opened_ms": w.within.opened_ms, "deadline_ms": w.within.deadline_ms,
+                   "opened_at": w.opened_at, "place": place(&w.location)})
+        })
+        .collect();
+    let mut lines = vec![format!(
+        "session {} ({}) at position {} of {}, now {} ms on the run's clock; safe-state {} ({})",
+        &info.id[..8.min(info.id.len())],
+        info.entry_name.as_deref().unwrap_or("?"),
+        paused.position,
+        paused.end,
+        paused.now_ms,
+        strategy.as_str(),
+        manifest_path
+            .as_ref()
+            .map_or("the default: no tel.toml".to_owned(), |p| p.display().to_string()),
+    )];
+    let blockers = match &decision {
+        Decision::Upgrade => Vec::new(),
+        Decision::Wait { blockers, .. }
+        | Decision::Degrade { blockers, .. }
+        | Decision::Refuse { blockers, .. } => blockers.clone(),
+    };
+    for b in &blockers {
+        use tel_schema::safe::Blocker;
+        let line = match b {
+            Blocker::PendingReturn { effect, since_ms } => {
+                let p =
+                    paused.pending.iter().zip(&pending).find(|(p, _)| &p.effect.effect == effect);
+                match p {
+                    Some((p, j)) => format!(
+                        "pending: {effect}, performed at {since_ms} ms{} at position {}, is waiting for its answer (the recording answers it at {} ms)",
+                        place_text(&j["place"]),
+                        p.position,
+                        p.answered_ms
+                    ),
+                    None => format!("pending: {b}"),
+                }
+            }
+            Blocker::OpenWithin { opened_ms, deadline_ms } => {
+                let w = paused.within.iter().zip(&within).find(|(w, _)| {
+                    w.within.opened_ms == *opened_ms && w.within.deadline_ms == *deadline_ms
+                });
+                match w {
+                    Some((w, j)) => format!(
+                        "open: a `within` block{} opened at {opened_ms} ms (position {}) runs until its deadline at {deadline_ms} ms",
+                        place_text(&j["place"]),
+                        w.opened_at
+                    ),
+                    None => format!("open: {b}"),
+                }
+            }
+            Blocker::ActiveRun { .. } => format!("active: {b}"),
+        };
+        lines.push(format!("  {line}"));
+    }
+    let mut notes: Vec<String> = Vec::new();
+    let proceed = match &decision {
+        Decision::Upgrade => {
+            lines.push(format!("safe: the run is in its safe state ({})", strategy.as_str()));
+            true
+        }
+        Decision::Wait { remaining_ms, .. } => {
+            lines.push(format!(
+                "wait: the run is not in its safe state ({}); [safe-state] timeout ({} ms) leaves {remaining_ms} ms on the run's clock before its degraded state is used",
+                strategy.as_str(),
+                timeout_ms.unwrap_or(0)
+            ));
+            false
+        }
+        Decision::Refuse { reason, .. } => {
+            lines.push(format!("refused: {reason}"));
+            false
+        }
+        Decision::Degrade { waited_ms, timeout_ms, degraded, .. } => {
+            lines.push(format!(
+                "timeout: the run waited {waited_ms} ms, past [safe-state] timeout ({timeout_ms} ms): it moves to its degraded state {degraded}, abandoning what is pending, then upgrades"
+            ));
+            notes.push(format!(
+                "degraded: timeout {timeout_ms} ms passed after {waited_ms} ms on the run's clock; degraded state {degraded}; abandoned: {}. Recorded here, not in session {}'s trace: a session's trace is its content address, and tel-vm has no trace event for a move to a degraded state",
+                blockers.iter().map(|b| b.to_string()).collect::<Vec<_>>().join("; "),
+                info.id
+            ));
+            true
+        }
+    };
+
+    let mut upgrade_json = Json::Null;
+    let mut new_state: Option<String> = None;
+    if proceed {
+        let old_spec = u.program.display().to_string();
+        let mut c = check(&old_spec, u.to, u.at)?;
+        // The degraded state first (over the old version), then the upgrade.
+        let mut current = state.clone();
+        let mut degraded_json = Json::Null;
+        if let (Decision::Degrade { .. }, Some(r)) = (&decision, &degraded_ref) {
+            let codebase = codebase_for(u.at.codebase.as_deref(), u.program)?;
+            let h = resolve_ref(r, &mut c.code, codebase.as_deref())?;
+            let old = c.old.schema.hash;
+            migrate::check_function(&c.code, &h, &old, &old).map_err(|problem| {
+                Stop::Refused(format!(
+                    "{}: {} ({}) must be a pure fn(S) -> S over {}: {problem}",
+                    r.place,
+                    r.text(),
+                    c.code.name(&h),
+                    c.old.schema.label()
+                ))
+            })?;
+            let name = c.code.name(&h);
+            degraded_json = json!({"hash": h.to_base32hex(), "name": name});
+            if let (Some(s), Some(path)) = (&current, u.state) {
+                let value = migrate::check_state(&c.code, &c.old.schema, s).map_err(|m| {
+                    Stop::Refused(format!(
+                        "{} does not match {}: {m}",
+                        path.display(),
+                        c.old.schema.label()
+                    ))
+                })?;
+                let moved = tel_schema::eval::call(
+                    &c.code,
+                    h,
+                    value,
+                    &format!("the degraded state {name}"),
+                )
+                .map_err(|e| Stop::Refused(e.to_string()))?;
+                current = Some(moved);
+                lines.push(format!("degraded: {} moved to {name} #{}", path.display(), h.short()));
+            }
+        }
+        let mut how = Json::Null;
+        if let (Some(s), Some(path)) = (&current, u.state) {
+            let (text, method) = migrate_checked(&c, path, s)?;
+            if u.json && u.out.is_none() {
+                new_state = Some(text);
+            } else {
+                write_state(&c, path, u.out, &text, &method)?;
+            }
+            how = Json::String(method);
+        } else {
+            accepted(&c)?;
+        }
+        lines.push(format!(
+            "upgrade: {} -> {} ({}){}",
+            c.old.schema.label(),
+            c.new.schema.label(),
+            serde_json::to_value(c.evolution.diff.verdict)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            match (&how, u.state) {
+                (Json::String(m), _) => format!(": state migrated, {m}"),
+                (_, None) => ": allowed (no --state given: nothing migrated)".to_owned(),
+                _ => String::new(),
+            }
+        ));
+        upgrade_json = json!({
+            "from": c.evolution.diff.old,
+            "to": c.evolution.diff.new,
+            "verdict": c.evolution.diff.verdict,
+            "degraded": degraded_json,
+            "migrated": how,
+            "out": u.out.map(|p| p.display().to_string()),
+            "state": new_state.as_deref().map(serde_json::from_str::<Json>).transpose().map_err(|e| e.to_string())?,
+        });
+    }
+    if u.json {
+        let out = json!({
+            "session": info.id,
+            "entry": info.entry_name,
+            "position": paused.position,
+            "end": paused.end,
+            "clock_ms": paused.now_ms,
+            "strategy": strategy.as_str(),
+            "manifest": manifest_path.map(|p| p.display().to_string()),
+            "timeout_ms": timeout_ms,
+            "run": paused.view,
+            "pending": pending,
+            "within": within,
+            "decision": decision,
+            "upgrade": upgrade_json,
+            "notes": notes,
+        });
+        emit(&format!("{}\n", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?))?;
+    } else {
+        for n in &notes {
+            lines.push(format!("note: {n}"));
+        }
+        eprintln!("{}", lines.join("\n"));
+    }
+    Ok(if proceed { exit::OK } else { exit::FAILED })
 }

@@ -623,3 +623,200 @@ fn build_refuses_what_is_not_a_buildable_program() {
         out.stderr
     );
 }
+
+// ------------------------------------------------------------------------ upgrade
+
+/// A copy of fixtures/schema/upgrade (the running Vault program, version 1 of its schema)
+/// with `toml` added to its tel.toml's `[program]`, and a codebase for its sessions.
+fn running_vault(program: &str, safe_state: &str) -> Env {
+    let env = Env::new();
+    for f in ["vault.tel", "host.json"] {
+        let text = std::fs::read_to_string(repo().join("fixtures/schema/upgrade").join(f)).unwrap();
+        env.write(f, &text);
+    }
+    env.write(
+        "tel.toml",
+        &format!(
+            "[program]\nname = \"vault\"\nversion = \"0.1.0\"\nschema = \"vault::Vault\"\n{program}\n{safe_state}\n"
+        ),
+    );
+    env
+}
+
+impl Env {
+    fn codebase(&self) -> PathBuf {
+        self.path("codebase.sqlite")
+    }
+
+    /// Runs `tel debug .` (resuming `resume`) with `script` then `save`: the paused run
+    /// kept in the codebase. Returns the session id.
+    fn pause(&self, resume: Option<&str>, script: &str) -> String {
+        use std::io::Write;
+        let mut cmd = Command::new(TEL);
+        cmd.args(["debug", ".", "--host", "host.json"]);
+        if let Some(id) = resume {
+            cmd.args(["--resume", id]);
+        }
+        let mut child = cmd
+            .current_dir(self.dir.path())
+            .env("TEL_CODEBASE", self.codebase())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let script = format!("{script}\nsave\nquit\n");
+        child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+        text.lines()
+            .find_map(|l| l.strip_prefix("session "))
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no session kept:\n{text}"))
+            .to_owned()
+    }
+
+    fn upgrade(&self, id: &str, args: &[&str]) -> Out {
+        let v2 = fixture("valid/schema_v2.tel");
+        let mut all = vec!["schema", "upgrade", &id[..6], "--to", v2.as_str()];
+        all.extend_from_slice(args);
+        let codebase = self.codebase();
+        let out = self.tel_with(&all, &[("TEL_CODEBASE", codebase.as_path())]);
+        Out { stderr: self.shown(&out.stderr.replace(id, "ID").replace(&id[..8], "ID")), ..out }
+    }
+}
+
+#[test]
+fn a_run_paused_on_a_pending_effect_or_in_a_within_is_refused_with_the_explanation() {
+    let env = running_vault("safe-state = \"no-in-flight-operations\"", "");
+    // Right before the host answers Observe("ETH/USD").
+    let id = env.pause(None, "effect Observe 1");
+    let out = env.upgrade(&id, &[]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    expect![[r#"
+        session ID (vault::main) at position 1 of 23, now 0 ms on the run's clock; safe-state no-in-flight-operations (./tel.toml)
+          pending: Observe("ETH/USD"), performed at 0 ms in vault::main (vault.tel:22:15) at position 1, is waiting for its answer (the recording answers it at 0 ms)
+        refused: the run is not in its safe state (no-in-flight-operations) and tel.toml sets no [safe-state] timeout to wait for it
+    "#]]
+    .assert_eq(&out.stderr);
+
+    // Inside the `within`, its Observe answered: the open block alone blocks.
+    env.pause(Some(&id), "effect Observe 2\nstepi");
+    let out = env.upgrade(&id, &["--json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let j: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(j["position"], 9);
+    assert_eq!(j["decision"]["decision"], "refuse");
+    assert_eq!(
+        j["decision"]["blockers"],
+        json!([{"kind": "open-within", "opened_ms": 0, "deadline_ms": 60000}])
+    );
+    assert_eq!(j["within"][0]["place"]["function"], "vault::main");
+    assert!(j["within"][0]["opened_at"].as_u64().unwrap() < 9, "{j}");
+    assert_eq!(j["upgrade"], Value::Null);
+    // The weaker strategy does not look at `within` blocks: the same place is safe for it.
+    let weaker = running_vault("safe-state = \"no-pending-returns\"", "");
+    std::fs::copy(env.codebase(), weaker.codebase()).unwrap();
+    let out = weaker.upgrade(&id, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("safe: the run is in its safe state (no-pending-returns)"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_pending_call_younger_than_the_timeout_waits() {
+    let env =
+        running_vault("safe-state = \"no-pending-returns\"", "[safe-state]\ntimeout = \"15min\"");
+    let id = env.pause(None, "effect Observe 2");
+    let out = env
+        .upgrade(&id, &["--state", &fixture("schema/states/vault_v1.json"), "--out", "new.json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    expect![[r#"
+        session ID (vault::main) at position 8 of 23, now 0 ms on the run's clock; safe-state no-pending-returns (./tel.toml)
+          pending: Observe("BTC/USD"), performed at 0 ms in vault::main (vault.tel:25:17) at position 8, is waiting for its answer (the recording answers it at 0 ms)
+        wait: the run is not in its safe state (no-pending-returns); [safe-state] timeout (900000 ms) leaves 900000 ms on the run's clock before its degraded state is used
+    "#]]
+    .assert_eq(&out.stderr);
+    assert!(!env.path("new.json").exists());
+}
+
+#[test]
+fn a_run_paused_at_a_safe_point_upgrades_its_state() {
+    let env = running_vault("safe-state = \"no-in-flight-operations\"", "");
+    // After Log("priced") was answered, before the `within`.
+    let id = env.pause(None, "effect Log 1\nstepi");
+    let old = fixture("schema/states/vault_v1.json");
+    let before = std::fs::read_to_string(&old).unwrap();
+    let out = env.upgrade(&id, &["--state", &old, "--out", "new.json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    expect![[r#"
+        $REPO/fixtures/schema/states/vault_v1.json (vault::Vault #<hash>) migrated to vault::Vault #<hash> (3 automatic change(s)): new.json
+        session ID (vault::main) at position 4 of 23, now 0 ms on the run's clock; safe-state no-in-flight-operations (./tel.toml)
+        safe: the run is in its safe state (no-in-flight-operations)
+        upgrade: vault::Vault #<hash> -> vault::Vault #<hash> (automatic): state migrated, 3 automatic change(s)
+    "#]]
+    .assert_eq(&out.stderr);
+    assert_eq!(
+        env.read("new.json"),
+        std::fs::read_to_string(fixture("schema/states/vault_v2.json")).unwrap()
+    );
+    assert_eq!(std::fs::read_to_string(&old).unwrap(), before);
+}
+
+#[test]
+fn a_pending_call_past_the_timeout_moves_the_run_to_its_degraded_state_then_upgrades() {
+    // Without a degraded state the timeout only ends in a refusal.
+    let env =
+        running_vault("safe-state = \"no-pending-returns\"", "[safe-state]\ntimeout = \"15min\"");
+    let id = env.pause(None, "effect Sleep 1");
+    let out = env.upgrade(&id, &[]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "within the 900000 ms timeout, and tel.toml declares no [safe-state] degraded state"
+        ),
+        "{}",
+        out.stderr
+    );
+
+    let frozen = env.hash_of("vault.tel", "frozen");
+    env.write(
+        "tel.toml",
+        &format!(
+            "[program]\nname = \"vault\"\nversion = \"0.1.0\"\nschema = \"vault::Vault\"\nsafe-state = \"no-pending-returns\"\n[safe-state]\ntimeout = \"15min\"\ndegraded = \"#{}\"\n",
+            &frozen[..10]
+        ),
+    );
+    let out = env.upgrade(
+        &id,
+        &["--state", &fixture("schema/states/vault_v1.json"), "--out", "new.json", "--json"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let j: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(j["position"], 14);
+    assert_eq!(j["clock_ms"], 3_600_000, "the recording answers the Sleep an hour later");
+    assert_eq!(j["pending"][0]["effect"], "Sleep(1h)");
+    let d = &j["decision"];
+    assert_eq!(
+        (d["decision"].as_str(), d["waited_ms"].as_u64(), d["timeout_ms"].as_u64()),
+        (Some("degrade"), Some(3_600_000), Some(900_000))
+    );
+    assert_eq!(j["upgrade"]["degraded"]["name"], "vault::frozen");
+    assert_eq!(j["upgrade"]["degraded"]["hash"], frozen);
+    assert_eq!(j["upgrade"]["migrated"], "3 automatic change(s)");
+    let note = j["notes"][0].as_str().unwrap();
+    assert!(note.starts_with("degraded: timeout 900000 ms passed after 3600000 ms"), "{note}");
+    assert!(note.contains("Sleep(1h), performed at 0 ms, is waiting for its answer"), "{note}");
+    // The degraded state (no trusted price), then version 2.
+    let new: Value = serde_json::from_str(&env.read("new.json")).unwrap();
+    let mut want: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("schema/states/vault_v2.json")).unwrap(),
+    )
+    .unwrap();
+    want["last_price"] = json!(0);
+    assert_eq!(new, want);
+}

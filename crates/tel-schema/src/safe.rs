@@ -196,3 +196,139 @@ pub fn decide(
         },
     }
 }
+
+// ------------------------------------------------------------------------ paused runs
+
+/// A host effect pending in a paused run, with where it is.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PendingAt {
+    pub effect: PendingEffect,
+    /// The position (tel-vm's instruction count) where it waits.
+    pub position: u64,
+    /// The perform's place: the innermost frame's next op.
+    pub location: Option<tel_vm::Location>,
+    /// When the recording answered it, on the run's clock (an `after` waiting out a delay
+    /// is answered when the delay ends).
+    pub answered_ms: i64,
+}
+
+/// An open `within` in a paused run, with where it was opened.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WithinAt {
+    pub within: OpenWithin,
+    /// The first position at which it is installed.
+    pub opened_at: u64,
+    /// The place of the frame that installed it.
+    pub location: Option<tel_vm::Location>,
+}
+
+/// A paused run read from tel-vm's time-travel navigator at its current position.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Paused {
+    pub position: u64,
+    pub end: u64,
+    pub view: RunView,
+    /// "Now" on the run's virtual clock for [`decide`]: the clock at the position, or, when
+    /// an effect is pending, the time the recording answered it — how long the pending call
+    /// really took decides whether it outlived the timeout.
+    pub now_ms: i64,
+    pub pending: Vec<PendingAt>,
+    /// Outermost first, as in [`RunView::within`].
+    pub within: Vec<WithinAt>,
+}
+
+/// Reads `nav`'s run at its current position (the position does not change).
+///
+/// - A host effect is pending when the next instruction asks the host for it: the VM asks
+///   and receives an answer in one instruction, so "performed and not yet answered" is the
+///   machine right before that instruction (where a debugger stops on an effect). An `after`
+///   there is a pending `Sleep`.
+/// - An open `within` is a `within` mark visible at the position; it was opened at the
+///   first position of the run from which that mark (same frame, same deadline) stays
+///   installed up to here (found by bisection: a mark stays put while its block runs).
+/// - The handler stack is the visible `handle` marks.
+pub fn paused(nav: &mut tel_vm::travel::Navigator) -> Result<Paused, tel_vm::travel::TravelError> {
+    use tel_vm::trace::Event;
+    use tel_vm::travel::HandlerState;
+    let position = nav.position();
+    let end = nav.end();
+    let state = nav.inspect();
+    let finished = position == end;
+    let mut pending = Vec::new();
+    if !finished && let Some(e) = nav.effects().into_iter().find(|e| e.position == position) {
+        let args = match &nav.trace().events()[e.ordinal + 1] {
+            Event::EffectApplied { args, .. } | Event::EffectNotPerformed { args, .. } => {
+                args.clone()
+            }
+            _ => Vec::new(),
+        };
+        let program = nav.program().clone();
+        // As the trace describes effects: a string argument quoted.
+        let shown: Vec<String> = args
+            .iter()
+            .map(|v| match v {
+                tel_vm::Value::String(s) => format!("{:?}", s.as_str()),
+                v => tel_vm::show::show(&program, v),
+            })
+            .collect();
+        let answered_ms = nav.inspect_at(position + 1)?.clock;
+        pending.push(PendingAt {
+            effect: PendingEffect {
+                effect: format!("{}({})", e.effect.name(), shown.join(", ")),
+                since_ms: state.clock,
+            },
+            position,
+            location: state.location().cloned(),
+            answered_ms,
+        });
+    }
+    // `state.handlers` is innermost first, frames counted from the innermost.
+    let frames = state.frames.len();
+    let mut within = Vec::new();
+    let mut handlers = Vec::new();
+    for h in state.handlers.iter().rev() {
+        match h {
+            HandlerState::Handle { effects, .. } => {
+                handlers.push(effects.iter().map(|e| e.to_string()).collect());
+            }
+            HandlerState::Within { deadline, frame } => {
+                let outer = frames - 1 - frame;
+                let installed = |s: &tel_vm::travel::State| {
+                    s.handlers.iter().any(|h| {
+                        matches!(h, HandlerState::Within { deadline: d, frame: f }
+                            if d == deadline && s.frames.len().checked_sub(1 + f) == Some(outer))
+                    })
+                };
+                let (mut lo, mut hi) = (0, position);
+                while lo < hi {
+                    let mid = lo + (hi - lo) / 2;
+                    if installed(&nav.inspect_at(mid)?) {
+                        hi = mid;
+                    } else {
+                        lo = mid + 1;
+                    }
+                }
+                let opened_ms = nav.inspect_at(lo)?.clock;
+                within.push(WithinAt {
+                    within: OpenWithin { opened_ms, deadline_ms: *deadline },
+                    opened_at: lo,
+                    location: state.frames.get(*frame).and_then(|f| f.location.clone()),
+                });
+            }
+        }
+    }
+    let now_ms = pending.iter().map(|p| p.answered_ms).fold(state.clock, i64::max);
+    let view = RunView {
+        finished,
+        started_ms: nav.meta().clock_start,
+        frames: if finished { 0 } else { frames },
+        pending: pending.iter().map(|p| p.effect.clone()).collect(),
+        within: if finished {
+            Vec::new()
+        } else {
+            within.iter().map(|w| w.within.clone()).collect()
+        },
+        handlers: if finished { Vec::new() } else { handlers },
+    };
+    Ok(Paused { position, end, view, now_ms, pending, within })
+}
