@@ -437,3 +437,22 @@ fn signature_help_after_perform() {
         expect!["perform Audit(«note: String») -> ()"],
     );
 }
+
+#[test]
+fn every_offset_of_a_broken_file_is_answered() {
+    // Unfinished code, non-ASCII text and a short hash: completion, signature help and code
+    // actions answer at every byte offset (inside characters too, as a UTF-8 client may ask)
+    // without panicking.
+    let fixture = shop(
+        "    let s = \"é😀\" ++ item.\n    match side { Sell(n) => fee(n, #é\n    perform Log(\"ü\"",
+    );
+    let (host, file, _) = host_for(&format!("{fixture}$0"));
+    let analysis = host.analysis();
+    let len = analysis.file_text(file).len() as u32;
+    for at in 0..=len {
+        let at = TextSize::from(at);
+        analysis.completions(file, at, None).unwrap();
+        analysis.signature_help(file, at).unwrap();
+        analysis.code_actions(file, tel_ide::TextRange::empty(at), None).unwrap();
+    }
+}

@@ -170,9 +170,14 @@ impl Site {
             return nothing(Context::TopLevel);
         };
         let start = original.text_range().start();
-        let at = offset - start;
         let mut text = original.text().to_string();
-        text.insert_str(usize::from(at), PLACEHOLDER);
+        // A UTF-8 client may name a byte inside a character: complete before it.
+        let mut at = usize::from(offset - start);
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        text.insert_str(at, PLACEHOLDER);
+        let at = TextSize::from(at as u32);
         let root = tel_syntax::parse(&text).syntax_node();
         let placeholder = TextRange::at(at, TextSize::of(PLACEHOLDER));
         let Some(token) = root
@@ -804,7 +809,9 @@ impl Analysis {
             .token_at_offset(offset)
             .find(|t| t.kind() == SyntaxKind::HASH && t.text_range().start() < offset)?;
         let range = token.text_range();
-        let typed = &token.text()[1..usize::from(offset - range.start())];
+        let Some(typed) = token.text().get(1..usize::from(offset - range.start())) else {
+            return Some(Vec::new());
+        };
         let typed = typed.to_ascii_lowercase();
         if !typed.chars().all(|c| matches!(c, '0'..='9' | 'a'..='v')) {
             return Some(Vec::new());
