@@ -899,6 +899,11 @@ fn upgrade(u: &Upgrade<'_>) -> Result<u8, Stop> {
         }
     };
 
+    // The decision before what the upgrade says about the state.
+    if !u.json {
+        eprintln!("{}", lines.join("\n"));
+        lines.clear();
+    }
     let mut upgrade_json = Json::Null;
     let mut new_state: Option<String> = None;
     if proceed {
@@ -999,7 +1004,9 @@ fn upgrade(u: &Upgrade<'_>) -> Result<u8, Stop> {
         for n in &notes {
             lines.push(format!("note: {n}"));
         }
-        eprintln!("{}", lines.join("\n"));
+        if !lines.is_empty() {
+            eprintln!("{}", lines.join("\n"));
+        }
     }
     Ok(if proceed { exit::OK } else { exit::FAILED })
 }

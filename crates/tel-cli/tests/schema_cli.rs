@@ -754,9 +754,9 @@ fn a_run_paused_at_a_safe_point_upgrades_its_state() {
     let out = env.upgrade(&id, &["--state", &old, "--out", "new.json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     expect![[r#"
-        $REPO/fixtures/schema/states/vault_v1.json (vault::Vault #<hash>) migrated to vault::Vault #<hash> (3 automatic change(s)): new.json
         session ID (vault::main) at position 4 of 23, now 0 ms on the run's clock; safe-state no-in-flight-operations (./tel.toml)
         safe: the run is in its safe state (no-in-flight-operations)
+        $REPO/fixtures/schema/states/vault_v1.json (vault::Vault #<hash>) migrated to vault::Vault #<hash> (3 automatic change(s)): new.json
         upgrade: vault::Vault #<hash> -> vault::Vault #<hash> (automatic): state migrated, 3 automatic change(s)
     "#]]
     .assert_eq(&out.stderr);

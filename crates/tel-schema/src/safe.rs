@@ -3,8 +3,9 @@
 //! moves the program to its declared degraded state, after which the upgrade proceeds.
 //!
 //! The strategies read a [`RunView`]: what is pending, open and installed in a paused run.
-//! It is plain data so that any paused machine can be described by it; tel-vm's `Vm`
-//! keeps those parts private today (docs/schema.md, "What is not done yet").
+//! It is plain data so that any paused machine can be described by it; [`paused`] reads one
+//! from tel-vm's time-travel navigator (a debug session kept in the codebase), which is what
+//! `tel schema upgrade` decides on.
 
 use serde::Serialize;
 
@@ -151,7 +152,7 @@ pub enum Decision {
     /// Not yet; within the timeout. Check again after at most `remaining_ms`.
     Wait { blockers: Vec<Blocker>, remaining_ms: u64 },
     /// The oldest blocker has lasted the whole timeout: move the program to its degraded
-    /// state (abandoning what is pending), record it in the trace, then upgrade.
+    /// state (abandoning what is pending), record it, then upgrade.
     Degrade { blockers: Vec<Blocker>, waited_ms: u64, timeout_ms: u64, degraded: String },
     /// Not in the safe state, and waiting will not be tried or did not help.
     Refuse { blockers: Vec<Blocker>, reason: String },
@@ -218,7 +219,7 @@ pub struct WithinAt {
     pub within: OpenWithin,
     /// The first position at which it is installed.
     pub opened_at: u64,
-    /// The place of the frame that installed it.
+    /// Where the run was when it was opened: the first op of its block.
     pub location: Option<tel_vm::Location>,
 }
 
@@ -308,11 +309,11 @@ pub fn paused(nav: &mut tel_vm::travel::Navigator) -> Result<Paused, tel_vm::tra
                         lo = mid + 1;
                     }
                 }
-                let opened_ms = nav.inspect_at(lo)?.clock;
+                let opened = nav.inspect_at(lo)?;
                 within.push(WithinAt {
-                    within: OpenWithin { opened_ms, deadline_ms: *deadline },
+                    within: OpenWithin { opened_ms: opened.clock, deadline_ms: *deadline },
                     opened_at: lo,
-                    location: state.frames.get(*frame).and_then(|f| f.location.clone()),
+                    location: opened.location().cloned(),
                 });
             }
         }
