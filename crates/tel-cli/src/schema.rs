@@ -723,20 +723,24 @@ fn upgrade(u: &Upgrade<'_>) -> Result<u8, Stop> {
     if !u.program.exists() {
         return Err(Stop::Usage(format!("{}: no such file or folder", u.program.display())));
     }
+    // The session first: a missing codebase is a usage error, an unknown id a refusal.
+    let codebase = codebase_for(u.at.codebase.as_deref(), u.program)?;
+    let store =
+        open_codebase(codebase.as_deref(), &format!("session {} is kept there", u.session))?;
+    let (info, setup, rows) = store.session(u.session).map_err(|e| match e {
+        tel_store::snapshots::SessionError::InvalidId { .. } => Stop::Usage(e.to_string()),
+        e => Stop::Refused(e.to_string()),
+    })?;
     // The program and its sources, loaded as `tel debug --resume` loads them.
     let spec = tel_dap::LaunchSpec {
         program: u.program.display().to_string(),
         codebase: u.at.codebase.clone(),
-        session: Some(u.session.to_owned()),
+        session: Some(info.id.clone()),
         ..Default::default()
     };
     let debugger = tel_dap::Debugger::launch(&spec).map_err(|e| Stop::Refused(e.to_string()))?;
     // A navigator of our own: reading the run moves through it, which the debugger's API
     // does only as a front end's motions.
-    let codebase = codebase_for(u.at.codebase.as_deref(), u.program)?;
-    let store =
-        open_codebase(codebase.as_deref(), &format!("session {} is kept there", u.session))?;
-    let (info, setup, rows) = store.session(u.session).map_err(|e| Stop::Refused(e.to_string()))?;
     let snapshots = rows
         .into_iter()
         .map(|s| tel_vm::travel::SavedSnapshot {

@@ -820,3 +820,55 @@ fn a_pending_call_past_the_timeout_moves_the_run_to_its_degraded_state_then_upgr
     want["last_price"] = json!(0);
     assert_eq!(new, want);
 }
+
+#[test]
+fn under_the_default_strategy_only_a_finished_run_is_safe() {
+    // No safe-state in tel.toml: no-active-operators.
+    let env = running_vault("", "");
+    let id = env.pause(None, "effect Log 1\nstepi");
+    let out = env.upgrade(&id, &["--json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let j: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(j["strategy"], "no-active-operators");
+    assert_eq!(
+        j["decision"]["blockers"],
+        json!([{"kind": "active-run", "since_ms": 0, "frames": 1, "handlers": 0}])
+    );
+    // At the end of the run nothing is pending, open or running.
+    env.pause(Some(&id), "continue");
+    let out = env.upgrade(&id, &["--json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let j: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!((j["position"].as_u64(), j["run"]["finished"].as_bool()), (Some(23), Some(true)));
+    assert_eq!(j["decision"], json!({"decision": "upgrade"}));
+    assert_eq!(j["upgrade"]["verdict"], "automatic");
+    assert_eq!(j["upgrade"]["migrated"], Value::Null, "no --state: nothing migrated");
+}
+
+#[test]
+fn sessions_that_are_not_there_are_refused_or_usage_errors() {
+    let env = running_vault("", "");
+    let v2 = fixture("valid/schema_v2.tel");
+    // No codebase at all.
+    let out = env.tel(&["schema", "upgrade", "abcd1234", "--to", &v2]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("there is no codebase to read it from"), "{}", out.stderr);
+    let id = env.pause(None, "effect Log 1");
+    let codebase = env.codebase();
+    let with = [("TEL_CODEBASE", codebase.as_path())];
+    let other = if id.starts_with('0') { "1111" } else { "0000" };
+    let out = env.tel_with(&["schema", "upgrade", other, "--to", &v2], &with);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no debug session 0000")
+            || out.stderr.contains("no debug session 1111"),
+        "{}",
+        out.stderr
+    );
+    let out = env.tel_with(&["schema", "upgrade", "xyz!", "--to", &v2], &with);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("invalid session id `xyz!`"), "{}", out.stderr);
+    // --out needs --state.
+    let out = env.tel_with(&["schema", "upgrade", &id[..6], "--to", &v2, "--out", "x.json"], &with);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+}
