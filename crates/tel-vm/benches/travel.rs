@@ -5,7 +5,8 @@
 //! counting allocator. docs/debugging.md reports the figures.
 //!
 //! `cargo bench -p tel-vm --bench travel`; `TRAVEL_EVERY=65536` overrides the snapshot
-//! spacing, `TRAVEL_SAMPLES` the number of random positions.
+//! interval, `TRAVEL_SPACING` the steps per stored byte, `TRAVEL_SAMPLES` the number of random
+//! positions, `TRAVEL_PROGRAM=churn` runs the worst case for snapshots instead.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -87,16 +88,42 @@ fn main() -> Int ! {Deposit, Log} {
 }
 "#;
 
+/// The worst case for snapshots: a map of 2 000 balances rewritten all the time, so a delta is
+/// nearly a whole state (`TRAVEL_PROGRAM=churn`).
+const CHURN: &str = r#"
+fn fill(i: Int, m: Map<Int, Int>) -> Map<Int, Int> {
+    if i >= 2_000 { m } else { fill(i + 1, insert(m, i, i)) }
+}
+
+fn churn(i: Int, n: Int, m: Map<Int, Int>) -> Int {
+    if i >= n {
+        len(m)
+    } else {
+        let k = (i * 7919) % 2_000;
+        let v = match get(m, k) { Some(v) => v, None => 0 };
+        churn(i + 1, n, insert(m, k, v + i))
+    }
+}
+
+fn main() -> Int {
+    churn(0, 588_000, fill(0, empty_map()))
+}
+"#;
+
 fn limits() -> Limits {
     Limits { wall_ms: u64::MAX, ..Limits::default() }
 }
 
 fn config() -> Config {
-    let every = std::env::var("TRAVEL_EVERY").ok().and_then(|v| v.parse().ok());
-    match every {
-        Some(every) => Config { every, effect_gap: every / 4, ..Config::default() },
-        None => Config::default(),
+    let var = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
+    let mut config = Config::default();
+    if let Some(every) = var("TRAVEL_EVERY") {
+        config = Config { every, effect_gap: every / 4, ..config };
     }
+    if let Some(spacing) = var("TRAVEL_SPACING") {
+        config.spacing = spacing;
+    }
+    config
 }
 
 /// SplitMix64: random positions, the same on every run.
@@ -127,7 +154,7 @@ fn timed(mut setup: impl FnMut(), mut op: impl FnMut()) -> (Duration, Duration) 
     (first, times.fold(first, Duration::min))
 }
 
-const REPEAT: usize = 3;
+const REPEAT: usize = 5;
 
 fn report(what: &str, d: Vec<(Duration, Duration)>) {
     let (first, best): (Vec<Duration>, Vec<Duration>) = d.into_iter().unzip();
@@ -144,8 +171,22 @@ fn percentiles(mut d: Vec<Duration>) -> String {
     format!("p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms", at(0.5), at(0.99), at(1.0))
 }
 
+#[inline(never)]
+fn measured_step_back(nav: &mut Navigator) {
+    black_box(nav.step_back().unwrap());
+}
+
+#[inline(never)]
+fn measured_jump(nav: &mut Navigator, p: u64) {
+    black_box(nav.goto(p).unwrap());
+}
+
 fn bench(c: &mut Criterion) {
-    let (defs, main) = support::stored(PROGRAM);
+    let source = match std::env::var("TRAVEL_PROGRAM").as_deref() {
+        Ok("churn") => CHURN,
+        _ => PROGRAM,
+    };
+    let (defs, main) = support::stored(source);
     let program = Arc::new(Program::load(&defs, main).unwrap());
     let mut meta = RunMeta::new(&program);
     meta.limits = limits();
@@ -194,6 +235,17 @@ fn bench(c: &mut Criterion) {
 
     let samples = std::env::var("TRAVEL_SAMPLES").ok().and_then(|v| v.parse().ok()).unwrap_or(400);
     let targets = positions(samples, nav.end());
+    if std::env::var("TRAVEL_COUNT").is_ok() {
+        // Under callgrind, one dump per measured operation: instruction counts, which the
+        // machine's other work does not change (docs/debugging.md gives the command).
+        let mut nav = nav;
+        for &p in &targets {
+            nav.goto(p).unwrap();
+            measured_step_back(&mut nav);
+            measured_jump(&mut nav, p);
+        }
+        return;
+    }
     let (mut back, mut jumps, mut back_over, mut restores) = (vec![], vec![], vec![], vec![]);
     // `nav` is used by both closures of `timed`, one at a time.
     let nav = std::cell::RefCell::new(nav);

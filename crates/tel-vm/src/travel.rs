@@ -58,7 +58,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Config {
-        Config { every: 1 << 17, effect_gap: 1 << 15, spacing: 2 }
+        Config { every: 1 << 16, effect_gap: 1 << 14, spacing: 2 }
     }
 }
 
@@ -990,6 +990,9 @@ impl Navigator {
             let lo = self.snaps.list[i].position.max(hi.saturating_sub(window));
             let mut vm = self.restore(i)?;
             self.replay(&mut vm, lo, None)?;
+            // The window's start, kept to replay to the position found. Once the watched
+            // machine is dropped it holds its values alone again, as a restored one would.
+            let start = vm.clone();
             let mut best = stop(self, &vm).map(|r| (lo, r));
             let this = &*self;
             this.replay(
@@ -1002,8 +1005,11 @@ impl Navigator {
                     false
                 }),
             )?;
+            drop(vm);
             if let Some((position, reason)) = best {
-                self.goto(position)?;
+                let mut vm = start;
+                self.replay(&mut vm, position, None)?;
+                (self.vm, self.pos) = (vm, position);
                 return Ok(Stop { position, reason });
             }
             window = window.saturating_mul(WINDOW_GROWTH);
