@@ -63,7 +63,9 @@ pub fn capabilities(encoding: Encoding) -> ServerCapabilities {
             resolve_provider: Some(false),
         })),
         execute_command_provider: Some(ExecuteCommandOptions {
-            commands: vec![editing::STORE_ADD.into()],
+            // `tel.debug` and `tel.showHistory` are the client's (a debug session, a view of
+            // `tel/history`): the server executes what changes or runs something.
+            commands: vec![editing::STORE_ADD.into(), crate::running::RUN.into()],
             work_done_progress_options: Default::default(),
         }),
         document_formatting_provider: Some(OneOf::Left(true)),
@@ -169,9 +171,11 @@ pub fn code_lenses(
                 command: "tel.showReferences".into(),
                 arguments: Some(vec![json!(uri), json!(range.start)]),
             },
-            // Running is a server command this server does not execute yet (docs/lsp.md,
-            // "Not yet"): no lens offers it.
-            LensKind::Run => continue,
+            LensKind::Run => Command {
+                title: "▶ Run".into(),
+                command: crate::running::RUN.into(),
+                arguments: Some(vec![json!({ "uri": uri, "name": name })]),
+            },
             LensKind::Store(status) => {
                 let Some(hash) = snap.analysis.hash_of(file, &lens.def)? else { continue };
                 let old = match &status {

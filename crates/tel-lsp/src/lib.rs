@@ -11,6 +11,7 @@ mod diagnostics;
 pub mod editing;
 mod error;
 mod handlers;
+pub mod running;
 mod server;
 mod transport;
 mod world;

@@ -190,6 +190,25 @@ impl Backend {
     }
 }
 
+impl Backend {
+    /// `tel.run`: gathers the code on a snapshot, runs it with no snapshot held (so an edit
+    /// meanwhile is applied at once), and places the outcome on a fresh one.
+    async fn run_entry(&self, arguments: Vec<LSPAny>) -> Result<tel_ide::run::report::Summary> {
+        let method = "workspace/executeCommand";
+        let prepared = self.run(method, arguments, crate::running::prepare).await?;
+        let ran =
+            match tokio::task::spawn_blocking(move || crate::running::execute(prepared)).await {
+                Ok(ran) => ran,
+                Err(join) => Err(match join.try_into_panic() {
+                    Ok(payload) => HandlerError::from_panic(method, payload),
+                    Err(e) => HandlerError::Internal(format!("{method} did not finish: {e}")),
+                }),
+            }
+            .map_err(HandlerError::into_jsonrpc)?;
+        self.run(method, ran, crate::running::report).await
+    }
+}
+
 /// The custom requests (see `custom.rs`).
 impl Backend {
     pub async fn hash_of(
@@ -452,9 +471,28 @@ impl LanguageServer for Backend {
                 });
                 Ok(Some(stored.report))
             }
+            crate::running::RUN => {
+                let summary = self.run_entry(params.arguments).await?;
+                let client = self.client.clone();
+                let shown = summary.clone();
+                tokio::spawn(async move {
+                    let mut log =
+                        shown.logs.iter().map(|l| format!("  log: {l}")).collect::<Vec<_>>();
+                    log.insert(0, shown.headline.clone());
+                    log.extend(shown.stack_trace.iter().cloned());
+                    log.extend(shown.notes.iter().cloned());
+                    client.log_message(MessageType::INFO, log.join("\n")).await;
+                    let kind = if shown.ok { MessageType::INFO } else { MessageType::ERROR };
+                    client.show_message(kind, shown.headline).await;
+                });
+                serde_json::to_value(summary)
+                    .map(Some)
+                    .map_err(|e| HandlerError::Internal(e.to_string()).into_jsonrpc())
+            }
             other => Err(HandlerError::InvalidParams(format!(
-                "unknown command `{other}` (this server executes {})",
-                editing::STORE_ADD
+                "unknown command `{other}` (this server executes {} and {})",
+                editing::STORE_ADD,
+                crate::running::RUN
             ))
             .into_jsonrpc()),
         }

@@ -766,3 +766,78 @@ fn formatting_answers_one_edit_and_leaves_broken_files_alone() {
     assert_eq!(s.client.call("textDocument/formatting", params), Value::Null);
     assert_eq!(s.client.shutdown().code(), Some(0));
 }
+
+const TREASURY: &str = "module treasury
+
+fn fee(amount: Int) -> Int ! {Log} {
+    perform Log(\"fee of \" ++ show(amount));
+    amount / 100
+}
+
+fn main() -> Int ! {Log} {
+    fee(12000) + fee(500)
+}
+
+fn broken() -> Int ! {Log} {
+    fee(1) / (fee(1) - fee(1))
+}
+";
+
+#[test]
+fn the_run_lens_runs_the_entry_point_and_reports_the_value_or_the_error() {
+    let mut s = start(&[("treasury.tel", TREASURY)], false);
+    let file = uri(&s.root.join("treasury.tel"));
+    s.client.open(&file, TREASURY);
+    s.client.wait_quiescent();
+    let lenses = s.client.call("textDocument/codeLens", json!({"textDocument": {"uri": file}}));
+    let runs: Vec<Value> = lenses
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["command"]["command"] == json!("tel.run"))
+        .map(|l| l["command"].clone())
+        .collect();
+    // `fee` takes a parameter: only the two entry points can be run by a click.
+    let names: Vec<&Value> = runs.iter().map(|c| &c["arguments"][0]["name"]).collect();
+    assert_eq!(names, [&json!("treasury::main"), &json!("treasury::broken")], "{lenses:#?}");
+    assert_eq!(runs[0]["title"], json!("▶ Run"));
+
+    // The lens's command as the editor runs it: the value, the logged lines, the kept trace.
+    let ran = s.client.call(
+        "workspace/executeCommand",
+        json!({"command": runs[0]["command"], "arguments": runs[0]["arguments"]}),
+    );
+    assert_eq!((ran["ok"].clone(), ran["value"].clone()), (json!(true), json!("125")), "{ran}");
+    assert_eq!(ran["logs"], json!(["fee of 12000", "fee of 500"]));
+    let shown = s.client.wait_for(|m| m["method"] == "window/showMessage");
+    let headline = shown["params"]["message"].as_str().unwrap();
+    assert!(headline.starts_with("treasury::main → 125 (run "), "{headline}");
+    assert!(
+        ran["notes"][0].as_str().unwrap().contains(".tel/codebase.sqlite"),
+        "the trace is kept in the workspace's codebase: {ran}"
+    );
+
+    // A runtime error: the message says so, the log has the TEL stack trace.
+    let ran = s.client.call(
+        "workspace/executeCommand",
+        json!({"command": "tel.run", "arguments": runs[1]["arguments"]}),
+    );
+    assert_eq!(ran["ok"], json!(false), "{ran}");
+    let trace = ran["stack_trace"].as_str().unwrap();
+    assert!(trace.contains("division by zero"), "{trace}");
+    assert!(trace.contains("treasury.tel:13:5"), "{trace}");
+
+    // What cannot run is refused with the reason, and the server keeps serving.
+    let refused = s.client.request(
+        "workspace/executeCommand",
+        json!({"command": "tel.run", "arguments": [{"uri": file, "name": "treasury::fee"}]}),
+    );
+    assert_eq!(refused["error"]["code"], json!(-32803), "{refused}");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("takes 1 argument"));
+    let with_args = s.client.call(
+        "workspace/executeCommand",
+        json!({"command": "tel.run", "arguments": [{"uri": file, "name": "treasury::fee", "args": [700]}]}),
+    );
+    assert_eq!(with_args["value"], json!("7"), "{with_args}");
+    assert_eq!(s.client.shutdown().code(), Some(0));
+}

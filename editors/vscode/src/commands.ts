@@ -57,6 +57,11 @@ function isRunRequest(v: unknown): v is RunRequest {
   return typeof v === 'object' && v !== null && typeof (v as RunRequest).program === 'string';
 }
 
+function isServerRun(v: unknown): boolean {
+  const o = v as { uri?: unknown; name?: unknown } | null;
+  return typeof o === 'object' && o !== null && typeof o.uri === 'string' && typeof o.name === 'string';
+}
+
 async function forwarded(server: Server, command: string, args: unknown[]): Promise<boolean> {
   if (!server.serverCommands().includes(command)) return false;
   await server.request('workspace/executeCommand', { command, arguments: args });
@@ -83,7 +88,8 @@ export function registerCommands(context: vscode.ExtensionContext, server: Serve
   // Run: the entry point under the cursor (else `main`) of the current file, or a
   // `{program, entry, args}` request (a lens argument, or a `#hash`).
   register('tel.run', async (...args) => {
-    if (await forwarded(server, 'tel.run', args)) return;
+    // The server runs its own lens's {uri, name}; any other request goes through `tel run`.
+    if (isServerRun(args[0]) && (await forwarded(server, 'tel.run', args))) return;
     let request: RunRequest;
     if (isRunRequest(args[0])) {
       request = { ...args[0] };

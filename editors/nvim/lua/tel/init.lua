@@ -278,7 +278,8 @@ end
 function M.run(opts)
   opts = opts or {}
   local bufnr = vim.api.nvim_get_current_buf()
-  if forwarded('tel.run', { opts }, bufnr) then
+  -- Forwarded only in the server's own shape ({uri, name}); :TelRun runs through `tel run`.
+  if opts.uri and opts.name and forwarded('tel.run', { opts }, bufnr) then
     return
   end
   local program = opts.program
@@ -347,9 +348,8 @@ end
 function M.store(opts)
   opts = opts or {}
   local bufnr = vim.api.nvim_get_current_buf()
-  if forwarded('tel.storeAdd', { vim.uri_from_bufnr(bufnr) }, bufnr) then
-    return
-  end
+  -- :TelStore stores the whole file through `tel store add` and shows its report; the
+  -- server's own lens and action ({uri, name, hash}) go to the server (see tel.storeAdd).
   if vim.bo[bufnr].filetype ~= 'tel' or vim.bo[bufnr].buftype ~= '' then
     notify('tel: :TelStore needs a .tel file', vim.log.levels.WARN)
     return
@@ -489,11 +489,43 @@ function M.register_lsp_commands()
   vim.lsp.commands['tel.debug'] = function(command)
     require('tel.dap').launch(command.arguments and command.arguments[1])
   end
-  vim.lsp.commands['tel.run'] = function(command)
+  vim.lsp.commands['tel.run'] = function(command, ctx)
     local a = command.arguments and command.arguments[1] or {}
+    local client = ctx and vim.lsp.get_client_by_id(ctx.client_id)
+    local provider = client and client.server_capabilities.executeCommandProvider
+    -- The server's Run lens ({uri, name}): the server runs it and keeps the trace.
+    if a.uri and a.name and provider and vim.tbl_contains(provider.commands or {}, 'tel.run') then
+      client:request('workspace/executeCommand', { command = 'tel.run', arguments = { a } }, function(err, res)
+        if err then
+          notify(('tel: run: %s'):format(err.message), vim.log.levels.ERROR)
+          return
+        end
+        local lines = { res.headline }
+        for _, l in ipairs(res.logs or {}) do
+          table.insert(lines, 'log: ' .. l)
+        end
+        if res.stack_trace then
+          table.insert(lines, res.stack_trace)
+        end
+        notify(table.concat(lines, '\n'), res.ok and vim.log.levels.INFO or vim.log.levels.ERROR)
+      end, ctx.bufnr)
+      return
+    end
     M.run({ program = a.program, entry = a.entry, args = a.args and vim.json.encode(a.args) or nil })
   end
-  vim.lsp.commands['tel.storeAdd'] = function()
+  vim.lsp.commands['tel.storeAdd'] = function(command, ctx)
+    local a = command.arguments and command.arguments[1]
+    local client = ctx and vim.lsp.get_client_by_id(ctx.client_id)
+    local provider = client and client.server_capabilities.executeCommandProvider
+    if type(a) == 'table' and a.uri and provider and vim.tbl_contains(provider.commands or {}, 'tel.storeAdd') then
+      -- The server stores the one definition the lens names and says so itself.
+      client:request('workspace/executeCommand', { command = 'tel.storeAdd', arguments = { a } }, function(err)
+        if err then
+          notify(('tel: store: %s'):format(err.message), vim.log.levels.ERROR)
+        end
+      end, ctx.bufnr)
+      return
+    end
     M.store()
   end
   vim.lsp.commands['tel.showHistory'] = function(command)
