@@ -81,12 +81,6 @@ impl RunMeta {
     pub fn try_start(&self, program: &Program) -> Result<Vm, crate::LoadError> {
         Vm::with_args(program, self.limits, self.clock_start, self.args.clone())
     }
-
-    /// The machine a run starts from, for a run whose arguments are known to fit its entry
-    /// (`record` and `replay` check them with [`RunMeta::try_start`]).
-    pub fn start(&self, program: &Program) -> Vm {
-        self.try_start(program).unwrap_or_else(|_| Vm::new(program, self.limits, self.clock_start))
-    }
 }
 
 /// A host file inside a binary trace is kept as its JSON text: its feeds read "a number or a

@@ -501,7 +501,13 @@ impl Navigator {
         mut snaps: Snapshots,
     ) -> Result<Navigator, TravelError> {
         let mut vm = match snaps.list.len() {
-            0 => run.trace.meta().start(&program),
+            // A saved session's arguments come from the store: ones that do not fit its entry
+            // are a damaged session, not a machine reading a missing parameter.
+            0 => run
+                .trace
+                .meta()
+                .try_start(&program)
+                .map_err(|e| TravelError::Corrupt(e.to_string()))?,
             n => snaps.restore(n - 1, &mut None).map_err(TravelError::Corrupt)?,
         };
         let start = vm.usage.fuel;
