@@ -3,7 +3,7 @@
 //! effect dependency DAG, every dependency hash, the schema hash, the evolution rules, and
 //! the earlier schema versions this build can upgrade stored state from.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use clap::Args;
@@ -128,7 +128,7 @@ fn build(a: BuildArgs) -> Result<u8, Stop> {
     roots.extend(schema);
     roots.extend(&migrations);
     roots.extend(degraded);
-    let batch = new_definitions(&source, &artifact::closure(&source.code, &roots));
+    let batch = new_definitions(&source, &artifact::closure(&source.code, &roots))?;
     let stored = batch.len();
     store
         .add_definitions(&batch, &format!("tel build {}", root.display()))
@@ -198,31 +198,17 @@ fn single_param(code: &Code, f: &CodeHash) -> Option<CodeHash> {
 }
 
 /// What the store keeps of `hashes`: those the sources define (the others came from the
-/// codebase, where they are already).
-fn new_definitions(source: &Source, hashes: &[CodeHash]) -> Vec<NewDefinition> {
+/// codebase, where they are already), as `tel store add` writes them.
+fn new_definitions(source: &Source, hashes: &[CodeHash]) -> Result<Vec<NewDefinition>, Stop> {
     let by_hash: HashMap<CodeHash, &crate::schema::SourceDef> =
         source.defs.iter().map(|d| (d.hash, d)).collect();
-    let mut texts: BTreeMap<tel_ide::FileId, String> = BTreeMap::new();
-    hashes
-        .iter()
-        .filter_map(|h| by_hash.get(h))
-        .map(|d| {
-            let text = texts.entry(d.file).or_insert_with(|| source.analysis.file_text(d.file));
-            let core = &source.code.defs[&d.hash].def;
-            NewDefinition {
-                hash: d.hash,
-                component: d.member,
-                kind: d.def.kind,
-                name: d.def.qualified(),
-                canonical: d.bytes.clone(),
-                source: text
-                    .get(std::ops::Range::<usize>::from(d.def.range))
-                    .unwrap_or_default()
-                    .to_owned(),
-                dependencies: tel_hash::hash_deps(core),
-            }
-        })
-        .collect()
+    let roots: Vec<(tel_ide::FileId, tel_ide::Definition)> =
+        hashes.iter().filter_map(|h| by_hash.get(h)).map(|d| (d.file, d.def.clone())).collect();
+    source
+        .analysis
+        .store_batch(&roots)
+        .map_err(|_| Stop::Usage("analysis was cancelled".into()))?
+        .map_err(|e| Stop::Refused(e.to_string()))
 }
 
 /// The earlier schema versions of this program (from its earlier artifacts in the

@@ -139,14 +139,11 @@ fn cancelled(_: tel_ide::Cancelled) -> String {
 
 // ------------------------------------------------------------------------ sources
 
-/// A definition of the loaded sources, with what the store needs to keep it.
+/// A definition of the loaded sources (the engine gives the store what it keeps of it).
 pub(crate) struct SourceDef {
     pub file: FileId,
     pub def: Definition,
     pub hash: CodeHash,
-    /// tel-hash's canonical bytes.
-    pub bytes: Vec<u8>,
-    pub member: Option<ComponentMember>,
 }
 
 /// A project (or a loose file) checked, hashed and decoded.
@@ -229,13 +226,7 @@ pub(crate) fn load_source(path: &Path, codebase: Option<&Path>) -> Result<Source
                 },
                 Some(def.qualified()),
             );
-            source.defs.push(SourceDef {
-                file,
-                hash: member.hash,
-                bytes: member.bytes.clone(),
-                member: component,
-                def,
-            });
+            source.defs.push(SourceDef { file, hash: member.hash, def });
         }
     }
     // `#hash` references: the checker found them in the codebase; load them from there.

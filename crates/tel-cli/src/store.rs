@@ -2,15 +2,14 @@
 //! `tel_store::Store`, whose reports display as the text output and serialize as `--json`;
 //! this module only turns checked source into `NewDefinition`s and errors into exit codes.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use tel_hash::{CodeHash, HashedMember};
-use tel_ide::{Analysis, Definition, FileId, Severity};
-use tel_store::{ComponentMember, Error, NewDefinition, Store};
+use tel_ide::features::BatchError;
+use tel_ide::{Analysis, FileId, Severity};
+use tel_store::{Error, Store};
 
 use crate::{exit, load};
 
@@ -208,13 +207,6 @@ fn is_failure(e: &Error) -> bool {
 
 // ------------------------------------------------------------------------------------ add
 
-/// One definition the engine checked and hashed.
-struct Hashed {
-    file: FileId,
-    def: Definition,
-    member: Arc<HashedMember>,
-}
-
 fn add(codebase: Option<&Path>, paths: Vec<PathBuf>, json: bool) -> Result<u8, String> {
     let reason = format!(
         "tel store add {}",
@@ -239,14 +231,29 @@ fn add(codebase: Option<&Path>, paths: Vec<PathBuf>, json: bool) -> Result<u8, S
         eprint!("error: nothing was added, because files have errors:\n{list}");
         return Ok(exit::FAILED);
     }
-    let defs = match collect(analysis, &reported)? {
-        Ok(defs) => defs,
-        Err(refusal) => {
-            eprint!("{refusal}");
+    // The named files' definitions in source order; the engine adds what they depend on.
+    let mut roots = Vec::new();
+    for &file in &reported {
+        let mut defs = analysis.definitions(file).map_err(|_| "analysis was cancelled")?;
+        defs.sort_by_key(|d| d.range.start());
+        roots.extend(defs.into_iter().map(|d| (file, d)));
+    }
+    let batch = match analysis.store_batch(&roots).map_err(|_| "analysis was cancelled")? {
+        Ok(batch) => batch,
+        // A definition of a named file without a hash, although its file has no errors: it
+        // depends on a file that has some.
+        Err(BatchError::Unhashed(names)) => {
+            let named: HashSet<FileId> = reported.iter().copied().collect();
+            let others: Vec<FileId> = analysis.files().filter(|f| !named.contains(f)).collect();
+            let why = match files_with_errors(analysis, &others)? {
+                Some(list) => format!(" until these files have no errors:\n{list}"),
+                None => "\n".to_owned(),
+            };
+            eprint!("error: nothing was added: {} cannot be hashed{why}", names.join(", "));
             return Ok(exit::FAILED);
         }
+        Err(e) => return Err(e.to_string()),
     };
-    let batch = new_definitions(analysis, &defs)?;
 
     let mut store = match existing {
         Some(store) => store,
@@ -273,148 +280,4 @@ fn files_with_errors(analysis: &Analysis, files: &[FileId]) -> Result<Option<Str
         }
     }
     Ok((!out.is_empty()).then_some(out))
-}
-
-/// The definitions of `roots` and, transitively, every definition they depend on (from other
-/// modules and the prelude), in a deterministic order: the named files' definitions in
-/// source order, then their dependencies by name. A component's members come together.
-/// `Err` (inner) is a refusal to print: something needed has no hash.
-fn collect(analysis: &Analysis, roots: &[FileId]) -> Result<Result<Vec<Hashed>, String>, String> {
-    let cancelled = |_| "analysis was cancelled".to_owned();
-    let mut by_hash: HashMap<CodeHash, Vec<(FileId, Definition)>> = HashMap::new();
-    let mut unhashed: BTreeMap<FileId, Vec<Definition>> = BTreeMap::new();
-    let root_set: HashSet<FileId> = roots.iter().copied().collect();
-    for file in analysis.files() {
-        for def in analysis.definitions(file).map_err(cancelled)? {
-            match def.hash {
-                Some(h) => by_hash.entry(h).or_default().push((file, def)),
-                None => unhashed.entry(file).or_default().push(def),
-            }
-        }
-    }
-    // A definition of a named file without a hash, although its file has no errors: it
-    // depends on a file that has some.
-    let stuck: Vec<String> =
-        roots.iter().filter_map(|f| unhashed.get(f)).flatten().map(Definition::qualified).collect();
-    if !stuck.is_empty() {
-        let others: Vec<FileId> = analysis.files().filter(|f| !root_set.contains(f)).collect();
-        let why = match files_with_errors(analysis, &others)? {
-            Some(list) => format!(" until these files have no errors:\n{list}"),
-            None => "\n".to_owned(),
-        };
-        return Ok(Err(format!(
-            "error: nothing was added: {} cannot be hashed{why}",
-            stuck.join(", ")
-        )));
-    }
-
-    let mut out: Vec<Hashed> = Vec::new();
-    // By name and hash: one file reached by two spellings of its path is loaded twice, but
-    // two different definitions under one name must both reach the store, which refuses.
-    let mut taken: HashSet<(String, CodeHash)> = HashSet::new();
-    let mut queue: Vec<(FileId, Definition)> = Vec::new();
-    for &file in roots {
-        let mut defs = analysis.definitions(file).map_err(cancelled)?;
-        defs.sort_by_key(|d| d.range.start());
-        queue.extend(defs.into_iter().map(|d| (file, d)));
-    }
-    let mut pending_deps: Vec<(FileId, Definition)> = Vec::new();
-    // Each dependency's holders are queued once, however many definitions use it.
-    let mut expanded: HashSet<CodeHash> = HashSet::new();
-    let mut want = |hash: CodeHash, pending: &mut Vec<(FileId, Definition)>| {
-        if expanded.insert(hash) {
-            pending.extend(by_hash.get(&hash).into_iter().flatten().cloned());
-        }
-    };
-    loop {
-        for (file, def) in queue.drain(..) {
-            if def.hash.is_some_and(|h| !taken.insert((def.qualified(), h))) {
-                continue;
-            }
-            let member = analysis
-                .hashed(file, &def.name)
-                .map_err(cancelled)?
-                .ok_or_else(|| format!("{}: the engine gave no hash", def.qualified()))?;
-            let core =
-                tel_hash::decode(&member.bytes).map_err(|e| format!("{}: {e}", def.qualified()))?;
-            // A dependency no loaded file defines was named by `#hash`: it is in the
-            // codebase already (the store refuses the batch otherwise).
-            for dep in tel_hash::hash_deps(&core) {
-                want(dep, &mut pending_deps);
-            }
-            if member.hash != tel_hash::hash_bytes(&member.bytes) {
-                // A member of a mutually recursive component: its siblings go in too.
-                for sibling in component_of(analysis, file, &def)?.members {
-                    want(sibling, &mut pending_deps);
-                }
-            }
-            out.push(Hashed { file, def, member });
-        }
-        if pending_deps.is_empty() {
-            break;
-        }
-        pending_deps.sort_by_cached_key(|(_, d)| d.qualified());
-        queue.append(&mut pending_deps);
-    }
-    Ok(Ok(out))
-}
-
-fn new_definitions(analysis: &Analysis, defs: &[Hashed]) -> Result<Vec<NewDefinition>, String> {
-    let mut texts: HashMap<FileId, String> = HashMap::new();
-    defs.iter()
-        .map(|h| {
-            let name = h.def.qualified();
-            let core = tel_hash::decode(&h.member.bytes).map_err(|e| format!("{name}: {e}"))?;
-            let component = if h.member.hash == tel_hash::hash_bytes(&h.member.bytes) {
-                None
-            } else {
-                Some(component_of(analysis, h.file, &h.def)?.member)
-            };
-            let text = texts.entry(h.file).or_insert_with(|| analysis.file_text(h.file));
-            let source = text
-                .get(std::ops::Range::<usize>::from(h.def.range))
-                .unwrap_or_default()
-                .to_owned();
-            Ok(NewDefinition {
-                hash: h.member.hash,
-                component,
-                kind: h.def.kind,
-                name,
-                canonical: h.member.bytes.clone(),
-                source,
-                dependencies: tel_hash::hash_deps(&core),
-            })
-        })
-        .collect()
-}
-
-struct ComponentOf {
-    member: ComponentMember,
-    members: Vec<CodeHash>,
-}
-
-/// A definition's place in its mutually recursive component, from the engine (which hashes
-/// whole components anyway).
-fn component_of(
-    analysis: &Analysis,
-    file: FileId,
-    def: &Definition,
-) -> Result<ComponentOf, String> {
-    let name = def.qualified();
-    let hashed = analysis
-        .component(file, &def.name)
-        .map_err(|_| "analysis was cancelled".to_owned())?
-        .ok_or_else(|| format!("{name}: it or a dependency has errors"))?;
-    let component = hashed
-        .component
-        .ok_or_else(|| format!("{name}: not a member of a mutually recursive component"))?;
-    let index = hashed
-        .members
-        .iter()
-        .position(|m| m.name == name.as_str())
-        .ok_or_else(|| format!("{name}: missing from its own component"))?;
-    Ok(ComponentOf {
-        member: ComponentMember { component, index: index as u32 },
-        members: hashed.members.iter().map(|m| m.hash).collect(),
-    })
 }
