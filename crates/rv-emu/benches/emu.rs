@@ -6,7 +6,11 @@
 //! Each is measured twice: in wall-clock time (`add_loop/…`) and in this thread's CPU time
 //! (`add_loop_cpu/…`), which a machine shared with other builds does not inflate.
 
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+#[path = "cpu_time.rs"]
+mod cpu_time;
+
+use cpu_time::CpuTime;
+use criterion::measurement::Measurement;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use rv_emu::{AluImm, Cond, Cpu, Insn, Memory, Perm, Reg, Segment, Stop};
 use std::hint::black_box;
@@ -46,41 +50,6 @@ impl rvsim::Memory for SimMem {
             Some(a) if addr.is_multiple_of(4) => rvsim::Memory::access(&mut self.0[..], a, access),
             _ => false,
         }
-    }
-}
-
-/// This thread's CPU time, in nanoseconds.
-struct CpuTime;
-
-fn thread_cpu_ns() -> u64 {
-    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime writes the timespec it is given and nothing else.
-    let r = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
-    assert_eq!(r, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
-    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
-}
-
-impl Measurement for CpuTime {
-    type Intermediate = u64;
-    type Value = u64;
-
-    fn start(&self) -> u64 {
-        thread_cpu_ns()
-    }
-    fn end(&self, start: u64) -> u64 {
-        thread_cpu_ns() - start
-    }
-    fn add(&self, a: &u64, b: &u64) -> u64 {
-        a + b
-    }
-    fn zero(&self) -> u64 {
-        0
-    }
-    fn to_f64(&self, v: &u64) -> f64 {
-        *v as f64
-    }
-    fn formatter(&self) -> &dyn ValueFormatter {
-        WallTime.formatter()
     }
 }
 

@@ -16,7 +16,7 @@ use crate::isa::{Alu, AluImm, Cond, Insn, LoadKind, Reg, StoreKind};
 use crate::memory::{Access, Bus, Fault, FaultKind, Memory, Width};
 
 /// Where writes to `x0` go.
-const SINK: u8 = 32;
+pub(crate) const SINK: u8 = 32;
 /// Stands for "the pc" in a host record of the undo log.
 const NO_REG: u8 = SINK;
 
@@ -55,7 +55,7 @@ pub enum Stop {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
-enum Op {
+pub(crate) enum Op {
     Lui,
     Jal,
     Jalr,
@@ -106,17 +106,19 @@ enum Op {
     Illegal,
     /// A breakpoint's marker; the instruction is kept in `Cpu::breakpoints`.
     Breakpoint,
+    /// A superinstruction (fuse.rs): `rd` is its shape, `rs1` its length.
+    Fused,
 }
 
 /// A decoded instruction. `Auipc` is decoded to `Lui` of its absolute value (the pc of a
 /// code word never changes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Exec {
-    op: Op,
-    rd: u8,
-    rs1: u8,
-    rs2: u8,
-    imm: i32,
+pub(crate) struct Exec {
+    pub(crate) op: Op,
+    pub(crate) rd: u8,
+    pub(crate) rs1: u8,
+    pub(crate) rs2: u8,
+    pub(crate) imm: i32,
 }
 
 impl Exec {
@@ -295,7 +297,11 @@ pub struct Cpu<B: Bus = Memory> {
     pc: u32,
     bus: B,
     code_base: u32,
-    code: Vec<Exec>,
+    /// Each code word decoded (breakpoints put their markers here).
+    plain: Vec<Exec>,
+    /// The same with superinstructions where shapes start (fuse.rs): what a run without
+    /// breakpoints or undo log executes.
+    fast: Vec<Exec>,
     breakpoints: BTreeMap<u32, Exec>,
     state: VmState,
     instret: u64,
@@ -307,7 +313,7 @@ impl<B: Bus> Cpu<B> {
     /// bus's executable segment.
     pub fn new(bus: B, entry: u32) -> Cpu<B> {
         let (base, bytes) = bus.code();
-        let code = bytes
+        let plain: Vec<Exec> = bytes
             .chunks_exact(4)
             .enumerate()
             .map(|(i, w)| {
@@ -320,7 +326,8 @@ impl<B: Bus> Cpu<B> {
             pc: entry,
             bus,
             code_base: base,
-            code,
+            fast: crate::fuse::fuse(&plain),
+            plain,
             breakpoints: BTreeMap::new(),
             state: VmState::Ready,
             instret: 0,
@@ -403,15 +410,15 @@ impl<B: Bus> Cpu<B> {
     }
 
     fn index(&self, pc: u32) -> Option<usize> {
-        index_in(self.code_base, self.code.len(), pc)
+        index_in(self.code_base, self.plain.len(), pc)
     }
 
     /// Sets a breakpoint; `false` when `pc` is not an instruction of the code segment.
     pub fn add_breakpoint(&mut self, pc: u32) -> bool {
         let Some(i) = self.index(pc) else { return false };
-        if self.code[i].op != Op::Breakpoint {
-            self.breakpoints.insert(pc, self.code[i]);
-            self.code[i] = Exec { op: Op::Breakpoint, rd: SINK, rs1: 0, rs2: 0, imm: 0 };
+        if self.plain[i].op != Op::Breakpoint {
+            self.breakpoints.insert(pc, self.plain[i]);
+            self.plain[i] = Exec { op: Op::Breakpoint, rd: SINK, rs1: 0, rs2: 0, imm: 0 };
         }
         true
     }
@@ -420,7 +427,7 @@ impl<B: Bus> Cpu<B> {
     pub fn remove_breakpoint(&mut self, pc: u32) -> bool {
         let Some(orig) = self.breakpoints.remove(&pc) else { return false };
         let i = self.index(pc).expect("a breakpoint is in the code");
-        self.code[i] = orig;
+        self.plain[i] = orig;
         true
     }
 
@@ -514,19 +521,22 @@ impl<B: Bus> Cpu<B> {
             _ => {}
         }
         self.state = VmState::Running;
-        let mut code = std::mem::take(&mut self.code);
+        let mut plain = std::mem::take(&mut self.plain);
+        let fast = std::mem::take(&mut self.fast);
         let mut log = self.undo.take();
+        // Superinstructions run only where nothing needs each instruction on its own.
+        let fused = self.breakpoints.is_empty() && log.is_none();
         let mut left = fuel;
         let mut stop = None;
         // Resuming from a breakpoint: its instruction runs once, in a run of its own with
         // the instruction put back.
         if left > 0
             && let Some(&orig) = self.breakpoints.get(&self.pc)
-            && let Some(i) = index_in(self.code_base, code.len(), self.pc)
+            && let Some(i) = index_in(self.code_base, plain.len(), self.pc)
         {
-            let marker = std::mem::replace(&mut code[i], orig);
-            let (s, ran) = self.exec_with(&code, 1, log.as_mut());
-            code[i] = marker;
+            let marker = std::mem::replace(&mut plain[i], orig);
+            let (s, ran) = self.exec_with(&plain, &plain, 1, log.as_mut());
+            plain[i] = marker;
             left -= ran;
             if s != Stop::OutOfFuel {
                 stop = Some(s);
@@ -535,12 +545,14 @@ impl<B: Bus> Cpu<B> {
         let stop = match stop {
             Some(s) => s,
             None => {
-                let (s, ran) = self.exec_with(&code, left, log.as_mut());
+                let code = if fused { &fast } else { &plain };
+                let (s, ran) = self.exec_with(code, &plain, left, log.as_mut());
                 left -= ran;
                 s
             }
         };
-        self.code = code;
+        self.plain = plain;
+        self.fast = fast;
         self.undo = log;
         self.instret += fuel - left;
         self.state = match &stop {
@@ -550,10 +562,16 @@ impl<B: Bus> Cpu<B> {
         stop
     }
 
-    fn exec_with(&mut self, code: &[Exec], fuel: u64, log: Option<&mut UndoLog>) -> (Stop, u64) {
+    fn exec_with(
+        &mut self,
+        code: &[Exec],
+        plain: &[Exec],
+        fuel: u64,
+        log: Option<&mut UndoLog>,
+    ) -> (Stop, u64) {
         match log {
-            Some(log) => self.exec::<true>(code, fuel, log),
-            None => self.exec::<false>(code, fuel, &mut UndoLog::default()),
+            Some(log) => self.exec::<true>(code, plain, fuel, log),
+            None => self.exec::<false>(code, plain, fuel, &mut UndoLog::default()),
         }
     }
 
@@ -566,6 +584,7 @@ impl<B: Bus> Cpu<B> {
     fn exec<const UNDO: bool>(
         &mut self,
         code: &[Exec],
+        plain: &[Exec],
         fuel: u64,
         log: &mut UndoLog,
     ) -> (Stop, u64) {
@@ -586,6 +605,27 @@ impl<B: Bus> Cpu<B> {
             }
             let Some(&d) = code.get(i) else {
                 break Stop::Fault(fetch_fault(bus, pc_of(i)));
+            };
+            let d = if d.op == Op::Fused {
+                if left >= u64::from(d.rs1) {
+                    let mut stop = None;
+                    match crate::fuse::run(d.rd, plain, i, base, &mut regs, bus, &mut stop) {
+                        crate::fuse::Outcome::Next(next, ran) => {
+                            i = next;
+                            left -= ran;
+                            continue;
+                        }
+                        crate::fuse::Outcome::Stopped(ran) => {
+                            i += ran as usize;
+                            left -= ran;
+                            break stop.expect("a stopped group says why");
+                        }
+                    }
+                }
+                // Not enough fuel for the whole group: its first instruction alone.
+                plain[i]
+            } else {
+                d
             };
             let x1 = regs[usize::from(d.rs1) & 63];
             let x2 = regs[usize::from(d.rs2) & 63];
@@ -739,6 +779,7 @@ impl<B: Bus> Cpu<B> {
                     });
                 }
                 Op::Breakpoint => break Stop::Breakpoint,
+                Op::Fused => unreachable!("a fused entry dispatches above"),
             }
             left -= 1;
         };
@@ -755,6 +796,11 @@ fn index_in(base: u32, len: usize, pc: u32) -> Option<usize> {
 }
 
 #[cold]
+pub(crate) fn fetch_fault_at<B: Bus>(bus: &B, pc: u32) -> Fault {
+    fetch_fault(bus, pc)
+}
+
+#[cold]
 fn fetch_fault<B: Bus>(bus: &B, pc: u32) -> Fault {
     let seg = bus.segment_at(pc);
     let kind = match seg {
@@ -767,7 +813,7 @@ fn fetch_fault<B: Bus>(bus: &B, pc: u32) -> Fault {
 }
 
 #[cold]
-fn jump_fault<B: Bus>(bus: &B, pc: u32, target: u32) -> Stop {
+pub(crate) fn jump_fault<B: Bus>(bus: &B, pc: u32, target: u32) -> Stop {
     let segment = bus.segment_at(target).map(|s| s.name.clone());
     Stop::Fault(Fault {
         pc,

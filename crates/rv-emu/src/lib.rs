@@ -15,6 +15,7 @@
 //! docs/riscv.md describes the design and the figures.
 
 pub mod cpu;
+mod fuse;
 pub mod isa;
 pub mod memory;
 

@@ -17,7 +17,7 @@ const PAGE_SHIFT: u32 = 12;
 
 /// What a segment allows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub struct Perm(u8);
+pub struct Perm(pub(crate) u8);
 
 impl Perm {
     pub const NONE: Perm = Perm(0);
@@ -192,19 +192,22 @@ pub const MAX_SPACE: u64 = 1 << 30;
 
 const NO_SEGMENT: u8 = u8::MAX;
 
+/// The page-flag bit of a page written since the memory was built.
+const DIRTY: u8 = 0x80;
+
 /// A flat address space from 0 to the end of its highest segment, with per-page
 /// permissions and dirty tracking.
 #[derive(Clone, Debug)]
 pub struct Memory {
     bytes: Vec<u8>,
-    /// Per page: the permissions of its segment (`Perm::NONE` when unmapped or a guard).
-    perms: Vec<Perm>,
+    /// Per page: the permissions of its segment (`Perm::NONE` when unmapped or a guard) in
+    /// the low bits, and [`DIRTY`] once written: a store tests both with one load.
+    perms: Vec<u8>,
     /// Per page: the index of its segment in `segments`, or `NO_SEGMENT`.
     seg_of_page: Vec<u8>,
     segments: Vec<Segment>,
     code: usize,
-    /// One bit per page written since the memory was built.
-    dirty: Vec<u64>,
+    /// The pages written since the memory was built (each has [`DIRTY`] set).
     dirty_pages: Vec<u32>,
     /// Initial contents of segments built with some, to restore pages a snapshot does not
     /// hold. Every other page starts zeroed.
@@ -268,11 +271,10 @@ impl Memory {
         let pages = (end >> PAGE_SHIFT) as usize;
         let mut mem = Memory {
             bytes: vec![0; end as usize],
-            perms: vec![Perm::NONE; pages],
+            perms: vec![0; pages],
             seg_of_page: vec![NO_SEGMENT; pages],
             segments: Vec::with_capacity(segments.len()),
             code,
-            dirty: vec![0; pages.div_ceil(64)],
             dirty_pages: Vec::new(),
             initial: Vec::new(),
         };
@@ -280,7 +282,7 @@ impl Memory {
             let first = (s.base >> PAGE_SHIFT) as usize;
             let last = (s.end().div_ceil(u64::from(PAGE_SIZE))) as usize;
             for p in first..last {
-                mem.perms[p] = if s.guard { Perm::NONE } else { s.perm };
+                mem.perms[p] = if s.guard { 0 } else { s.perm.0 };
                 mem.seg_of_page[p] = i as u8;
             }
             let at = s.base as usize;
@@ -329,7 +331,7 @@ impl Memory {
         access: Access,
     ) -> Result<usize, Fault> {
         let ok = addr & (width.bytes() - 1) == 0
-            && self.perms.get((addr >> PAGE_SHIFT) as usize).is_some_and(|p| p.allows(need));
+            && self.perms.get((addr >> PAGE_SHIFT) as usize).is_some_and(|p| p & need.0 == need.0);
         if ok { Ok(addr as usize) } else { Err(self.fault(pc, addr, access, width)) }
     }
 
@@ -345,10 +347,10 @@ impl Memory {
     #[inline(always)]
     fn write(&mut self, at: usize, width: Width, value: u32) {
         let page = at >> PAGE_SHIFT;
-        let bit = 1u64 << (page & 63);
-        let word = &mut self.dirty[page >> 6];
-        if *word & bit == 0 {
-            *word |= bit;
+        if let Some(flags) = self.perms.get_mut(page)
+            && *flags & DIRTY == 0
+        {
+            *flags |= DIRTY;
             self.dirty_pages.push(page as u32);
         }
         match width {
@@ -434,7 +436,7 @@ impl Bus for Memory {
         // Pages written since the snapshot but not in it go back to their initial contents.
         let mut page_buf = vec![0u8; PAGE_SIZE as usize];
         for p in std::mem::take(&mut self.dirty_pages) {
-            self.dirty[(p >> 6) as usize] &= !(1 << (p & 63));
+            self.perms[p as usize] &= !DIRTY;
             if snapshot.pages.binary_search_by_key(&p, |(q, _)| *q).is_err() {
                 self.initial_page(p, &mut page_buf);
                 let at = (p << PAGE_SHIFT) as usize;
@@ -447,7 +449,7 @@ impl Bus for Memory {
                 continue;
             }
             self.bytes[at..at + PAGE_SIZE as usize].copy_from_slice(contents);
-            self.dirty[(*p >> 6) as usize] |= 1 << (p & 63);
+            self.perms[*p as usize] |= DIRTY;
             self.dirty_pages.push(*p);
         }
     }
