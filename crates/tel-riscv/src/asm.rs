@@ -41,8 +41,8 @@ pub enum Item {
 /// strings are.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Reloc {
-    /// `jal ra, callee` (a call), or `jal zero, callee+8` (a tail call, into the callee's
-    /// body past `addi sp` and `sw ra`).
+    /// `jal ra, callee` (a call), or `jal zero, callee` (a tail call, after the caller took
+    /// down its frame).
     Call {
         callee: CodeHash,
         tail: bool,
@@ -77,19 +77,39 @@ pub enum Word {
     Reloc(Reloc),
 }
 
+/// Where the return address is while an instruction runs (before it executes): what the
+/// runtime needs to walk the stack from any pc.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum FrameState {
+    /// No frame: the return address is in `ra`, `sp` is the caller's.
+    #[default]
+    None,
+    /// The frame is allocated (`sp` moved) but the return address is in `ra`.
+    Partial,
+    /// The return address is saved at `0(sp)`.
+    Full,
+}
+
+/// What the tables say about a word: its expression id and frame state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Tag {
+    pub expr: u32,
+    pub frame: FrameState,
+}
+
 /// An error of layout: a branch or jump that no form reaches.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TooFar;
 
-/// A function laid out: its words, each word's expression id, each label's word index.
+/// A function laid out: its words, each word's tag, each label's word index.
 pub struct Laid {
     pub words: Vec<Word>,
-    pub ids: Vec<u32>,
+    pub tags: Vec<Tag>,
     pub labels: Vec<u32>,
 }
 
-/// Lays out `items` (each with its expression id).
-pub fn layout(items: &[(Item, u32)], labels: usize) -> Result<Laid, TooFar> {
+/// Lays out `items` (each with its tag).
+pub fn layout(items: &[(Item, Tag)], labels: usize) -> Result<Laid, TooFar> {
     let mut long = vec![false; items.len()];
     loop {
         // Word index of each item and each label under the current choice of forms.
@@ -163,7 +183,7 @@ pub fn layout(items: &[(Item, u32)], labels: usize) -> Result<Laid, TooFar> {
             }
             ids.push(*id);
         }
-        return Ok(Laid { words, ids, labels: at });
+        return Ok(Laid { words, tags: ids, labels: at });
     }
 }
 
@@ -175,23 +195,24 @@ mod tests {
     fn a_branch_too_far_for_its_field_becomes_a_jump() {
         let nop = Insn::AluImm { op: rv_emu::AluImm::Addi, rd: Reg::ZERO, rs1: Reg::ZERO, imm: 0 };
         let l = Label(0);
+        let t = |expr| Tag { expr, frame: FrameState::None };
         let mut items =
-            vec![(Item::Branch { cond: Cond::Eq, rs1: Reg::A0, rs2: Reg::A1, to: l }, 0)];
-        items.extend((0..2000).map(|_| (Item::Insn(nop), 1)));
-        items.push((Item::Bind(l), 2));
-        let Laid { words, ids, labels: at } = layout(&items, 1).unwrap();
+            vec![(Item::Branch { cond: Cond::Eq, rs1: Reg::A0, rs2: Reg::A1, to: l }, t(0))];
+        items.extend((0..2000).map(|_| (Item::Insn(nop), t(1))));
+        items.push((Item::Bind(l), t(2)));
+        let Laid { words, tags, labels: at } = layout(&items, 1).unwrap();
         assert_eq!(words.len(), 2002);
         assert_eq!(
             words[0],
             Word::Insn(Insn::Branch { cond: Cond::Ne, rs1: Reg::A0, rs2: Reg::A1, offset: 8 })
         );
         assert_eq!(words[1], Word::Insn(Insn::Jal { rd: Reg::ZERO, offset: 2001 * 4 }));
-        assert_eq!((ids[0], ids[1], at[0]), (0, 0, 2002));
+        assert_eq!((tags[0].expr, tags[1].expr, at[0]), (0, 0, 2002));
         // Near enough, it stays one instruction.
         let items = vec![
-            (Item::Branch { cond: Cond::Eq, rs1: Reg::A0, rs2: Reg::A1, to: l }, 0),
-            (Item::Insn(nop), 1),
-            (Item::Bind(l), 2),
+            (Item::Branch { cond: Cond::Eq, rs1: Reg::A0, rs2: Reg::A1, to: l }, t(0)),
+            (Item::Insn(nop), t(1)),
+            (Item::Bind(l), t(2)),
         ];
         let words = layout(&items, 1).unwrap().words;
         assert_eq!(

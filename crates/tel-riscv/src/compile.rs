@@ -27,7 +27,7 @@ use tel_hash::core::{BinOp, Builtin, CoreDef, Expr, Lit, Pat, Ref, UnOp, preorde
 use tel_vm::{HostEffect, StoredDef};
 
 use crate::abi::{self, Kind, REG_ARGS, SERVICE_TRAP, slot_offset};
-use crate::asm::{self, Helper, Item, Label, Reloc, Word};
+use crate::asm::{self, FrameState, Helper, Item, Label, Reloc, Tag, Word};
 
 /// Why code was not compiled.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -107,8 +107,8 @@ pub struct FnObject {
     pub params: Vec<Kind>,
     pub ret: Kind,
     pub words: Vec<Word>,
-    /// The expression id of each word.
-    pub exprs: Vec<u32>,
+    /// The expression id and frame state of each word.
+    pub tags: Vec<Tag>,
     /// Trap stubs: the word index of each stub's `ecall`, with what it reports.
     pub traps: Vec<(u32, Trap)>,
     /// Frame slots used (parameters included).
@@ -255,11 +255,21 @@ struct Fc<'a> {
     defs: &'a HashMap<CodeHash, StoredDef>,
     ids: FxHashMap<*const Expr, u32>,
     cur: u32,
-    items: Vec<(Item, u32)>,
-    /// Per label: the cache its incoming jumps agree on (`None`: no jump yet), and whether
-    /// it may be reached backwards (then nothing is assumed).
-    labels: Vec<(Option<Vec<Cached>>, bool)>,
+    items: Vec<(Item, Tag)>,
+    /// Per label: the cache its incoming jumps agree on, their frame state (`None`: no jump
+    /// yet), and whether one of them comes from code that runs.
+    labels: Vec<(Option<Vec<Cached>>, Option<FrameState>, bool)>,
     reachable: bool,
+    /// Where the return address is at this point of the code (see `ensure_frame`).
+    frame: FrameState,
+    /// The slots of the parameters passed in registers: not stored while the path has no
+    /// frame (see `unstored`).
+    reg_params: Vec<u32>,
+    /// Two paths met with different frame states, or a parameter was lost: a bug of this
+    /// compiler, reported as an error rather than as wrong code.
+    frame_conflict: bool,
+    /// The code being compiled cannot run (nothing jumps to it and nothing falls into it).
+    dead: bool,
     scope: Vec<(Local, Kind)>,
     used: Vec<bool>,
     vstack: Vec<Entry>,
@@ -291,6 +301,10 @@ pub fn compile_fn(defs: &HashMap<CodeHash, StoredDef>, hash: CodeHash) -> R<FnOb
         items: Vec::new(),
         labels: Vec::new(),
         reachable: true,
+        frame: FrameState::None,
+        reg_params: Vec::new(),
+        frame_conflict: false,
+        dead: false,
         scope: Vec::new(),
         used: Vec::new(),
         vstack: Vec::new(),
@@ -311,8 +325,14 @@ pub fn compile_fn(defs: &HashMap<CodeHash, StoredDef>, hash: CodeHash) -> R<FnOb
         fc.emit(Insn::Ecall);
         fc.reachable = false;
     }
+    if fc.frame_conflict {
+        return Err(CompileError::TooLarge {
+            def: describe(stored, &hash),
+            reason: "internal error: paths with and without a frame meet".into(),
+        });
+    }
     let labels = fc.labels.len();
-    let asm::Laid { words, ids: exprs, labels: at } =
+    let asm::Laid { words, tags, labels: at } =
         asm::layout(&fc.items, labels).map_err(|_| CompileError::TooLarge {
             def: describe(stored, &hash),
             reason: "a branch spans more than 1 MiB of code".into(),
@@ -330,7 +350,7 @@ pub fn compile_fn(defs: &HashMap<CodeHash, StoredDef>, hash: CodeHash) -> R<FnOb
         params,
         ret,
         words,
-        exprs,
+        tags,
         traps: traps.iter().map(|(l, t, _)| (at[l.0 as usize] + 1, *t)).collect(),
         slots,
         strings: fc.strings,
@@ -363,7 +383,11 @@ impl Fc<'_> {
         if let Some(rd) = written(&insn) {
             self.clobber(rd);
         }
-        self.items.push((Item::Insn(insn), self.cur));
+        self.items.push((Item::Insn(insn), self.tag()));
+    }
+
+    fn tag(&self) -> Tag {
+        Tag { expr: self.cur, frame: self.frame }
     }
 
     fn clobber(&mut self, r: Reg) {
@@ -386,7 +410,7 @@ impl Fc<'_> {
             }
             Reloc::Frame { .. } | Reloc::StoreBelow { .. } => {}
         }
-        self.items.push((Item::Reloc(r), self.cur));
+        self.items.push((Item::Reloc(r), self.tag()));
     }
 
     fn alu(&mut self, op: Alu, rd: Reg, rs1: Reg, rs2: Reg) {
@@ -425,49 +449,70 @@ impl Fc<'_> {
     fn sw(&mut self, rs2: Reg, offset: i32) {
         self.items.push((
             Item::Insn(Insn::Store { kind: StoreKind::W, rs1: Reg::SP, rs2, offset }),
-            self.cur,
+            self.tag(),
         ));
     }
 
-    fn label(&mut self, backward: bool) -> Label {
-        self.labels.push((None, backward));
+    fn label(&mut self) -> Label {
+        self.labels.push((None, None, false));
         Label(self.labels.len() as u32 - 1)
     }
 
     fn note_jump(&mut self, to: Label) {
-        let entry = &mut self.labels[to.0 as usize].0;
-        *entry = Some(match entry.take() {
+        let (cache, frame, live) = &mut self.labels[to.0 as usize];
+        *cache = Some(match cache.take() {
             None => self.cache.clone(),
             Some(prev) => intersect(&prev, &self.cache),
         });
+        // Jumps that run must agree on the frame; a jump from dead code agrees with them.
+        if !self.dead {
+            if *live && frame.is_some_and(|f| f != self.frame) {
+                self.frame_conflict = true;
+            }
+            *frame = Some(self.frame);
+            *live = true;
+        } else if frame.is_none() {
+            *frame = Some(self.frame);
+        }
     }
 
     fn branch_to(&mut self, cond: Cond, rs1: Reg, rs2: Reg, to: Label) {
         self.note_jump(to);
-        self.items.push((Item::Branch { cond, rs1, rs2, to }, self.cur));
+        self.items.push((Item::Branch { cond, rs1, rs2, to }, self.tag()));
     }
 
     fn jump(&mut self, to: Label) {
         self.note_jump(to);
-        self.items.push((Item::Jump(to), self.cur));
+        self.items.push((Item::Jump(to), self.tag()));
         self.reachable = false;
     }
 
     fn bind(&mut self, l: Label) {
-        let (incoming, backward) = self.labels[l.0 as usize].clone();
-        self.cache = match (backward, incoming, self.reachable) {
-            (true, _, _) => Vec::new(),
-            (false, Some(jumps), true) => intersect(&jumps, &self.cache),
-            (false, Some(jumps), false) => jumps,
-            (false, None, true) => std::mem::take(&mut self.cache),
-            (false, None, false) => Vec::new(),
+        let (incoming, frame, live_jump) = self.labels[l.0 as usize].clone();
+        let falls_live = self.reachable && !self.dead;
+        self.cache = match (incoming, self.reachable) {
+            (Some(jumps), true) => intersect(&jumps, &self.cache),
+            (Some(jumps), false) => jumps,
+            // No jump here and no way in: dead code (after an `if true`). It is compiled
+            // but never runs; it continues from the state before it, which keeps the
+            // compiler's own bookkeeping (the parameters' registers) consistent.
+            (None, _) => std::mem::take(&mut self.cache),
         };
+        if let Some(f) = frame {
+            if falls_live && live_jump && f != self.frame {
+                self.frame_conflict = true;
+            }
+            if live_jump || !falls_live {
+                self.frame = f;
+            }
+        }
+        self.dead = !(live_jump || falls_live);
         self.reachable = true;
-        self.items.push((Item::Bind(l), self.cur));
+        self.items.push((Item::Bind(l), self.tag()));
     }
 
     fn trap(&mut self, trap: Trap) -> Label {
-        let l = self.label(false);
+        let l = self.label();
         self.traps.push((l, trap, self.cur));
         l
     }
@@ -475,6 +520,7 @@ impl Fc<'_> {
     // ---------------------------------------------------------------- slots and registers
 
     fn alloc_slot(&mut self) -> u32 {
+        self.ensure_frame();
         match self.used.iter().position(|u| !u) {
             Some(i) => {
                 self.used[i] = true;
@@ -571,6 +617,8 @@ impl Fc<'_> {
     fn spill(&mut self, i: usize) {
         let e = self.vstack[i];
         let Loc::Regs { lo, hi, pair, origin } = e.loc else { return };
+        // A parameter not yet stored is stored with the frame.
+        self.ensure_frame();
         let loc = match origin {
             Some(slot) => Loc::Slot { slot, owned: false },
             None => {
@@ -593,13 +641,14 @@ impl Fc<'_> {
     }
 
     /// Entries held in registers outside the pool (`a0`…) are about to be overwritten:
-    /// those with a slot read it from there, the others move into the pool.
+    /// those with a slot read it from there, the others (and parameters not stored yet)
+    /// move into the pool.
     fn protect(&mut self, from: usize) {
         for i in from..self.vstack.len() {
             if let Loc::Regs { lo, hi, pair: None, origin } = self.vstack[i].loc {
                 self.vstack[i].loc = match origin {
-                    Some(slot) => Loc::Slot { slot, owned: false },
-                    None => {
+                    Some(slot) if !self.unstored(slot) => Loc::Slot { slot, owned: false },
+                    _ => {
                         let p = self.alloc_pair();
                         let (plo, phi) = POOL[p as usize];
                         self.mv(plo, lo);
@@ -607,7 +656,12 @@ impl Fc<'_> {
                             self.mv(phi, hi);
                         }
                         self.refs[p as usize] += 1;
-                        Loc::Regs { lo: plo, hi: phi, pair: Some(p), origin: None }
+                        if let Some(slot) = origin {
+                            // Where `ensure_frame` finds the parameter once its registers change.
+                            let hi = (self.vstack[i].kind == Kind::Int).then_some(phi);
+                            self.cache.push(Cached { slot, lo: plo, hi });
+                        }
+                        Loc::Regs { lo: plo, hi: phi, pair: Some(p), origin }
                     }
                 };
             }
@@ -756,24 +810,86 @@ impl Fc<'_> {
 
     // ---------------------------------------------------------------- frames
 
+    /// A function starts without a frame: its first instruction stores into the lowest
+    /// word of the frame it would have (the stack guard under the deepest frame the call
+    /// depth allows makes this the depth check), and its register parameters stay in their
+    /// registers. Paths that need a frame build it (`ensure_frame`); the others (a leaf
+    /// that computes on its parameters and returns) never do.
     fn prologue(&mut self, params: &[Kind]) {
-        self.reloc(Reloc::Frame { enter: true });
-        self.sw(Reg::RA, 0);
+        self.reloc(Reloc::StoreBelow { rs2: Reg::RA, offset: 0 });
         for (i, k) in params.iter().enumerate() {
-            let slot = self.alloc_slot();
+            self.used.push(true);
+            let slot = self.used.len() as u32 - 1;
             self.scope.push((Local::Slot(slot), *k));
-            if i < REG_ARGS {
+            if i < REG_ARGS && *k != Kind::Unit {
                 let (lo, hi) = abi::pair(i);
-                self.store_slot(slot, lo, hi, *k);
+                self.cache.push(Cached { slot, lo, hi: (*k == Kind::Int).then_some(hi) });
+                self.reg_params.push(slot);
+            }
+        }
+        // Stack parameters are read from the frame they were stored into.
+        if params.len() > REG_ARGS {
+            self.ensure_frame();
+        }
+    }
+
+    /// Builds the frame here if the path has none: `sp` down, the return address and the
+    /// register parameters saved. The parameters are still in their registers (everything
+    /// that overwrites those registers builds the frame first).
+    fn ensure_frame(&mut self) {
+        if self.frame == FrameState::Full {
+            return;
+        }
+        self.reloc(Reloc::Frame { enter: true });
+        self.frame = FrameState::Partial;
+        self.sw(Reg::RA, 0);
+        self.frame = FrameState::Full;
+        for slot in self.reg_params.clone() {
+            let kind = self.scope[slot as usize].1;
+            // Every path without a frame keeps its parameters in their registers, except
+            // code that never runs (after an `if false`): nothing to store there.
+            let Some((lo, hi)) = self.cached(slot, kind) else {
+                self.frame_conflict |= !self.dead;
+                continue;
+            };
+            let off = slot_offset(slot);
+            self.sw(lo, off);
+            if kind == Kind::Int {
+                self.sw(hi, off + 4);
             }
         }
     }
 
+    /// Whether `slot` is a parameter whose only copy is its register (the path has no
+    /// frame yet, so it was not stored).
+    fn unstored(&self, slot: u32) -> bool {
+        self.frame != FrameState::Full && self.reg_params.contains(&slot)
+    }
+
+    /// Takes the frame down (if the path has one): the return address back in `ra`.
+    fn leave_frame(&mut self) {
+        if self.frame == FrameState::Full {
+            self.lw(Reg::RA, 0);
+            self.frame = FrameState::Partial;
+            self.reloc(Reloc::Frame { enter: false });
+            self.frame = FrameState::None;
+        }
+    }
+
     fn epilogue(&mut self) {
-        self.lw(Reg::RA, 0);
-        self.reloc(Reloc::Frame { enter: false });
+        let saved = self.frame;
+        self.leave_frame();
         self.emit(Insn::Jalr { rd: X0, rs1: Reg::RA, offset: 0 });
+        self.frame = saved;
         self.reachable = false;
+    }
+
+    /// Before a split of control flow whose paths meet again, or whose tests would need a
+    /// frame halfway: the frame, so that every path meets with the same one.
+    fn frame_before(&mut self, tests: &[&Expr]) {
+        if self.frame != FrameState::Full && !tests.iter().all(|e| frame_free(e, &mut 8)) {
+            self.ensure_frame();
+        }
     }
 
     // ---------------------------------------------------------------- expressions
@@ -821,7 +937,8 @@ impl Fc<'_> {
         match e {
             Expr::If { cond, then, else_ } => {
                 self.flush();
-                let else_l = self.label(false);
+                self.frame_before(&[cond]);
+                let else_l = self.label();
                 self.branch(cond, else_l, false)?;
                 self.tail(then)?;
                 self.bind(else_l);
@@ -911,9 +1028,10 @@ impl Fc<'_> {
                 self.expr(then)
             }
             Expr::If { cond, then, else_ } => {
+                self.ensure_frame();
                 self.flush();
-                let else_l = self.label(false);
-                let end = self.label(false);
+                let else_l = self.label();
+                let end = self.label();
                 self.branch(cond, else_l, false)?;
                 let p = self.reserve();
                 self.expr(then)?;
@@ -929,10 +1047,11 @@ impl Fc<'_> {
             }
             Expr::Match { .. } => self.match_(e, false),
             Expr::Binary { op: BinOp::And | BinOp::Or, .. } => {
+                self.ensure_frame();
                 self.flush();
                 let p = self.reserve();
                 let (lo, _) = POOL[p as usize];
-                let (no, end) = (self.label(false), self.label(false));
+                let (no, end) = (self.label(), self.label());
                 self.branch(e, no, false)?;
                 self.li(lo, 1);
                 self.jump(end);
@@ -1058,7 +1177,7 @@ impl Fc<'_> {
                 if *b == when {
                     self.jump(to);
                     // Code after an unconditional jump is unreachable, but still compiled.
-                    let dead = self.label(false);
+                    let dead = self.label();
                     self.bind(dead);
                 }
                 Ok(())
@@ -1071,7 +1190,7 @@ impl Fc<'_> {
                     self.branch(lhs, to, when)?;
                     self.branch(rhs, to, when)
                 } else {
-                    let skip = self.label(false);
+                    let skip = self.label();
                     self.branch(lhs, skip, decisive)?;
                     self.branch(rhs, to, when)?;
                     self.bind(skip);
@@ -1114,7 +1233,7 @@ impl Fc<'_> {
             self.pop();
             if op == BinOp::Eq {
                 self.jump(to);
-                let dead = self.label(false);
+                let dead = self.label();
                 self.bind(dead);
             }
             return Ok(());
@@ -1138,7 +1257,7 @@ impl Fc<'_> {
         let (blo, bhi) = self.operand(n - 1, &[S1, S2]);
         self.pop();
         self.pop();
-        let skip = self.label(false);
+        let skip = self.label();
         let int = kind == Kind::Int;
         match op {
             BinOp::Eq if int => {
@@ -1275,13 +1394,15 @@ impl Fc<'_> {
     }
 
     fn mul_div(&mut self, op: BinOp) -> R<()> {
+        // The helper's call overwrites ra.
+        self.ensure_frame();
         let n = self.vstack.len();
         if matches!(op, BinOp::Div | BinOp::Rem) {
             match self.vstack[n - 1].loc {
                 Loc::Imm(0) => {
                     let t = self.trap(Trap::DivisionByZero);
                     self.jump(t);
-                    let dead = self.label(false);
+                    let dead = self.label();
                     self.bind(dead);
                 }
                 Loc::Imm(_) => {}
@@ -1371,14 +1492,22 @@ impl Fc<'_> {
     /// compares, a guard is a branch); the scrutinee stays in its slot for the bindings.
     fn match_(&mut self, e: &Expr, tail: bool) -> R<()> {
         let Expr::Match { scrutinee, arms } = e else { unreachable!("a match") };
+        if tail {
+            let tests: Vec<&Expr> = std::iter::once(&**scrutinee)
+                .chain(arms.iter().filter_map(|a| a.guard.as_ref()))
+                .collect();
+            self.frame_before(&tests);
+        } else {
+            self.ensure_frame();
+        }
         self.flush();
         let own = self.let_value(scrutinee)?;
         let (scrut, kind) = self.scope.pop().expect("the scrutinee");
-        let end = self.label(false);
+        let end = self.label();
         let p = (!tail).then(|| self.reserve());
         let mut result = None;
         for arm in arms {
-            let next = self.label(false);
+            let next = self.label();
             match &arm.pat {
                 Pat::Wildcard | Pat::Bind => {}
                 Pat::Lit(l @ (Lit::Int(_) | Lit::Bool(_) | Lit::Unit)) => {
@@ -1466,6 +1595,9 @@ impl Fc<'_> {
                 argc: args.len(),
             });
         }
+        if !tail || args.len() > REG_ARGS {
+            self.ensure_frame();
+        }
         for a in args {
             self.expr(a)?;
         }
@@ -1525,7 +1657,10 @@ impl Fc<'_> {
             self.pop();
         }
         if tail {
+            let saved = self.frame;
+            self.leave_frame();
             self.reloc(Reloc::Call { callee: hash, tail: true });
+            self.frame = saved;
             self.reachable = false;
             return Ok(());
         }
@@ -1538,6 +1673,10 @@ impl Fc<'_> {
     }
 
     fn perform(&mut self, op: HostEffect, args: &[Expr]) -> R<()> {
+        // The arguments go where unstored parameters are.
+        if self.frame != FrameState::Full && !self.reg_params.is_empty() {
+            self.ensure_frame();
+        }
         let CoreDef::Effect { params, ret, .. } = op.def() else { unreachable!("an effect") };
         let first = self.vstack.len();
         let mut strings = Vec::new();
@@ -1600,6 +1739,25 @@ impl Fc<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Whether `e` compiles without a frame: locals, literals, `+`, `-`, comparisons and the
+/// Boolean operators, small enough (`budget` nodes) never to run out of registers.
+fn frame_free(e: &Expr, budget: &mut u32) -> bool {
+    if *budget == 0 {
+        return false;
+    }
+    *budget -= 1;
+    match e {
+        Expr::Local(_) | Expr::Lit(Lit::Int(_) | Lit::Bool(_) | Lit::Unit) => true,
+        Expr::Unary { expr, .. } => frame_free(expr, budget),
+        Expr::Binary { op, lhs, rhs } => {
+            !matches!(op, BinOp::Mul | BinOp::Div | BinOp::Rem | BinOp::Concat)
+                && frame_free(lhs, budget)
+                && frame_free(rhs, budget)
+        }
+        _ => false,
     }
 }
 

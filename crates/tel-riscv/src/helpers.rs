@@ -3,11 +3,11 @@
 //! calls; they clobber `a0`–`a7`, `t4`–`t6` and return with `jalr zero, 0(ra)`.
 //! docs/riscv.md gives their contracts; `tests/helpers.rs` checks them against Rust's `i64`.
 
-use crate::asm::{Helper, Item, Label};
+use crate::asm::{Helper, Item, Label, Tag};
 use rv_emu::{Alu, AluImm, Cond, Insn, Reg};
 
 struct B {
-    items: Vec<(Item, u32)>,
+    items: Vec<(Item, Tag)>,
     labels: u32,
 }
 
@@ -17,13 +17,13 @@ impl B {
         Label(self.labels - 1)
     }
     fn i(&mut self, insn: Insn) {
-        self.items.push((Item::Insn(insn), 0));
+        self.items.push((Item::Insn(insn), Tag::default()));
     }
     fn bind(&mut self, l: Label) {
-        self.items.push((Item::Bind(l), 0));
+        self.items.push((Item::Bind(l), Tag::default()));
     }
     fn br(&mut self, cond: Cond, rs1: Reg, rs2: Reg, to: Label) {
-        self.items.push((Item::Branch { cond, rs1, rs2, to }, 0));
+        self.items.push((Item::Branch { cond, rs1, rs2, to }, Tag::default()));
     }
     fn alu(&mut self, op: Alu, rd: Reg, rs1: Reg, rs2: Reg) {
         self.i(Insn::Alu { op, rd, rs1, rs2 });
@@ -47,7 +47,7 @@ impl B {
 }
 
 /// The helper's items and its label count.
-pub fn items(h: Helper) -> (Vec<(Item, u32)>, usize) {
+pub fn items(h: Helper) -> (Vec<(Item, Tag)>, usize) {
     let mut b = B { items: Vec::new(), labels: 0 };
     match h {
         Helper::Mul64 => mul64(&mut b),
@@ -78,7 +78,7 @@ fn mul64(b: &mut B) {
     b.alu(Alu::Mulhu, R::A4, R::A1, R::A2);
     b.br(Cond::Ne, R::A4, R::ZERO, ovf);
     b.alu(Alu::Mul, R::A4, R::A1, R::A2);
-    b.items.push((Item::Jump(cross_done), 0));
+    b.items.push((Item::Jump(cross_done), Tag::default()));
     b.bind(a1_zero);
     b.alu(Alu::Mulhu, R::A4, R::A0, R::A3);
     b.br(Cond::Ne, R::A4, R::ZERO, ovf);
@@ -302,7 +302,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(5000))]
+        #![proptest_config(ProptestConfig::with_cases(2000))]
 
         #[test]
         fn mul64_is_checked_i64_multiplication(a in edgy(), b in edgy()) {

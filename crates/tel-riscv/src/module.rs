@@ -12,7 +12,7 @@ use tel_hash::CodeHash;
 use tel_vm::StoredDef;
 
 use crate::abi::{self, CODE_BASE, Kind, SERVICE_EXIT};
-use crate::asm::{self, Helper, Reloc, Word};
+use crate::asm::{self, Helper, Reloc, Tag, Word};
 use crate::compile::{CompileError, FnObject, Trap, compile_fn, signature};
 use crate::helpers;
 
@@ -40,8 +40,8 @@ pub struct Module {
     pub frame: u32,
     /// In address order; the entry is the first.
     pub functions: Vec<FnInfo>,
-    /// Per code word: its function (index in `functions`) and expression id.
-    words: Vec<Option<(u32, u32)>>,
+    /// Per code word: its function (index in `functions`) and tag.
+    words: Vec<Option<(u32, Tag)>>,
     traps: FxHashMap<u32, Trap>,
     /// Where helpers start, for the disassembly.
     helpers: Vec<(Helper, u32)>,
@@ -64,9 +64,14 @@ impl Module {
 
     /// The function and expression id of the instruction at `pc`.
     pub fn place(&self, pc: u32) -> Option<(&FnInfo, u32)> {
+        self.tagged(pc).map(|(f, t)| (f, t.expr))
+    }
+
+    /// The function of the instruction at `pc`, its expression id and frame state.
+    pub fn tagged(&self, pc: u32) -> Option<(&FnInfo, Tag)> {
         let i = pc.checked_sub(CODE_BASE)? / 4;
-        let (f, expr) = (*self.words.get(i as usize)?)?;
-        Some((&self.functions[f as usize], expr))
+        let (f, tag) = (*self.words.get(i as usize)?)?;
+        Some((&self.functions[f as usize], tag))
     }
 
     pub fn function_at(&self, pc: u32) -> Option<&FnInfo> {
@@ -215,7 +220,7 @@ fn link(entry: CodeHash, objects: &[Arc<FnObject>]) -> Result<Module, CompileErr
         Word::Insn(Insn::Ecall),
     ];
     let mut words: Vec<Word> = start.to_vec();
-    let mut info: Vec<Option<(u32, u32)>> = vec![None; start.len()];
+    let mut info: Vec<Option<(u32, Tag)>> = vec![None; start.len()];
     let mut helper_at = Vec::new();
     for h in [Helper::Mul64, Helper::DivRem64] {
         let (items, labels) = helpers::items(h);
@@ -234,7 +239,7 @@ fn link(entry: CodeHash, objects: &[Arc<FnObject>]) -> Result<Module, CompileErr
         for (word, trap) in &o.traps {
             traps.insert(start + 4 * word, *trap);
         }
-        info.extend(o.exprs.iter().map(|e| Some((i as u32, *e))));
+        info.extend(o.tags.iter().map(|t| Some((i as u32, *t))));
         words.extend(o.words.iter().cloned());
         functions.push(FnInfo {
             hash: o.hash,
@@ -269,7 +274,7 @@ fn link(entry: CodeHash, objects: &[Arc<FnObject>]) -> Result<Module, CompileErr
             Word::Insn(i) => *i,
             Word::Reloc(r) => match r {
                 Reloc::Call { callee, tail } => {
-                    let target = by_hash[callee] + if *tail { 8 } else { 0 };
+                    let target = by_hash[callee];
                     let rd = if *tail { Reg::ZERO } else { Reg::RA };
                     Insn::Jal { rd, offset: target.wrapping_sub(pc) as i32 }
                 }

@@ -14,6 +14,7 @@ use tel_vm::resources::{Amounts, Grant, ResourceAllocator, ResourceError};
 use tel_vm::{CallStack, Host, HostEffect, Limits, Location, Resource, RuntimeError, Usage, Value};
 
 use crate::abi::{self, CODE_BASE, Kind, Layout, REG_ARGS, SERVICE_EXIT, SERVICE_TRAP};
+use crate::asm::FrameState;
 use crate::module::Module;
 
 /// Instructions between two checks of the wall clock and the grant.
@@ -355,16 +356,12 @@ impl Machine {
     /// exactly that many frames); anything else is a bug of the compiler, reported as a trap.
     fn fault(&self, module: &Module, f: &Fault) -> RuntimeError {
         if f.kind == FaultKind::StackOverflow {
-            // The frame that did not fit was never entered: the stack is the caller's, at
-            // its call.
-            let entering = module.functions.iter().any(|g| f.pc == g.start + 4);
-            let at = if entering {
-                let ra = self.cpu.reg(Reg::RA);
-                let sp = self.cpu.reg(Reg::SP).wrapping_add(module.frame);
-                self.walk(module, ra.wrapping_sub(4), sp)
-            } else {
-                self.call_stack(module)
-            };
+            let mut at = self.call_stack(module);
+            // A function's first instruction probes its frame: when that faults, the call
+            // did not happen, and the stack is the caller's, at its call.
+            if module.functions.iter().any(|g| g.start == f.pc) {
+                at.0.remove(0);
+            }
             return RuntimeError::ResourceExhausted {
                 resource: Resource::CallDepth,
                 limit: u64::from(self.layout.frames),
@@ -464,36 +461,29 @@ impl Machine {
 
     /// The TEL call stack at pc, innermost first.
     pub fn call_stack(&self, module: &Module) -> CallStack {
-        let (pc, sp) = (self.cpu.pc(), self.cpu.reg(Reg::SP));
-        // In the first two instructions (`addi sp`, `sw ra`) the return address is still
-        // in ra, not in the frame.
-        if let Some(f) = module.function_at(pc)
-            && pc < f.start + 8
-        {
-            let caller_sp = if pc == f.start { sp } else { sp.wrapping_add(module.frame) };
-            let ra = self.cpu.reg(Reg::RA);
-            let mut out = self.walk(module, pc, sp).0;
-            out.truncate(1);
-            out.extend(self.walk(module, ra.wrapping_sub(4), caller_sp).0);
-            return CallStack(out);
-        }
-        self.walk(module, pc, sp)
-    }
-
-    /// The stack from the instruction at `pc` running in the frame at `sp`: each frame's
-    /// saved return address names its caller's call.
-    fn walk(&self, module: &Module, pc: u32, sp: u32) -> CallStack {
         let mut out = Vec::new();
-        let (mut pc, mut sp) = (pc, sp);
-        let mem = self.cpu.bus();
-        while let Some((f, expr)) = module.place(pc) {
-            out.push(Location { def: f.hash, name: f.name.clone(), lambda: false, expr });
+        let (pc, sp) = (self.cpu.pc(), self.cpu.reg(Reg::SP));
+        let Some((f, tag)) = module.tagged(pc) else { return CallStack(out) };
+        out.push(Location { def: f.hash, name: f.name.clone(), lambda: false, expr: tag.expr });
+        // Where the innermost function's return address is (see asm::FrameState); every
+        // caller is at a call, with its frame complete.
+        let ra = self.cpu.reg(Reg::RA);
+        let (mut pc, mut sp) = match tag.frame {
+            FrameState::None => (ra.wrapping_sub(4), sp),
+            FrameState::Partial => (ra.wrapping_sub(4), sp.wrapping_add(module.frame)),
+            FrameState::Full => match self.cpu.bus().peek(sp, Width::Word) {
+                Some(ra) => (ra.wrapping_sub(4), sp.wrapping_add(module.frame)),
+                None => return CallStack(out),
+            },
+        };
+        while let Some((f, tag)) = module.tagged(pc) {
+            out.push(Location { def: f.hash, name: f.name.clone(), lambda: false, expr: tag.expr });
             if sp.wrapping_add(module.frame) > self.layout.top
                 || out.len() as u32 > self.layout.frames
             {
                 break;
             }
-            let Some(ra) = mem.peek(sp, Width::Word) else { break };
+            let Some(ra) = self.cpu.bus().peek(sp, Width::Word) else { break };
             pc = ra.wrapping_sub(4);
             sp = sp.wrapping_add(module.frame);
         }

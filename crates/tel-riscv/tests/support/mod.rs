@@ -9,9 +9,17 @@ use tel_hash::CodeHash;
 use tel_vm::trace::{Event, RunMeta};
 use tel_vm::{Limits, Program, RuntimeError, StoredDef, TestHost, Value};
 
-/// Every definition of `src` and the prelude, by hash; and the hash of each function by name.
+/// Every definition of `src` and the prelude, by hash; and the hash of each definition by name.
 pub fn stored(src: &str) -> (HashMap<CodeHash, StoredDef>, HashMap<String, CodeHash>) {
-    let project = tel_hir::project::Project::new([("test.tel".to_string(), src.to_string())]);
+    stored_file("test.tel", src)
+}
+
+/// [`stored`] for a file named `file` (its module is named after it).
+pub fn stored_file(
+    file: &str,
+    src: &str,
+) -> (HashMap<CodeHash, StoredDef>, HashMap<String, CodeHash>) {
+    let project = tel_hir::project::Project::new([(file.to_string(), src.to_string())]);
     let errors: Vec<String> = project
         .diagnostics()
         .into_values()
@@ -59,17 +67,28 @@ pub struct Outcome {
     pub clock: i64,
 }
 
-fn meta(defs: &HashMap<CodeHash, StoredDef>, entry: CodeHash, limits: Limits) -> RunMeta {
+fn meta(
+    defs: &HashMap<CodeHash, StoredDef>,
+    entry: CodeHash,
+    args: Vec<Value>,
+    limits: Limits,
+) -> RunMeta {
     let program = Program::load(defs, entry).expect("the VM loads it");
     let mut meta = RunMeta::new(&program);
+    meta.args = args;
     meta.limits = limits;
     meta.clock_start = 1000;
     meta
 }
 
-pub fn run_vm(defs: &HashMap<CodeHash, StoredDef>, entry: CodeHash, limits: Limits) -> Outcome {
+pub fn run_vm(
+    defs: &HashMap<CodeHash, StoredDef>,
+    entry: CodeHash,
+    args: Vec<Value>,
+    limits: Limits,
+) -> Outcome {
     let program = Program::load(defs, entry).expect("the VM loads it");
-    let meta = meta(defs, entry, limits);
+    let meta = meta(defs, entry, args, limits);
     let mut host = host();
     let rec = tel_vm::trace::record(&program, meta, &mut host);
     let events = rec
@@ -82,9 +101,14 @@ pub fn run_vm(defs: &HashMap<CodeHash, StoredDef>, entry: CodeHash, limits: Limi
     Outcome { result: rec.outcome, events, clock: rec.vm.clock }
 }
 
-pub fn run_rv(defs: &HashMap<CodeHash, StoredDef>, entry: CodeHash, limits: Limits) -> Outcome {
+pub fn run_rv(
+    defs: &HashMap<CodeHash, StoredDef>,
+    entry: CodeHash,
+    args: Vec<Value>,
+    limits: Limits,
+) -> Outcome {
     let module = tel_riscv::compile(defs, entry).unwrap_or_else(|e| panic!("compiles: {e}"));
-    let meta = meta(defs, entry, limits);
+    let meta = meta(defs, entry, args, limits);
     let mut host = host();
     let rec = tel_riscv::record(&module, &meta, &mut host).expect("starts");
     Outcome { result: rec.outcome, events: rec.events, clock: rec.machine.clock }
@@ -117,35 +141,90 @@ pub fn class(e: &RuntimeError) -> String {
     }
 }
 
-/// Runs `main` of `src` on both backends and checks they agree: the value or the error's
-/// class, every host interaction, the clock. Returns the shown outcome.
-pub fn same(src: &str) -> String {
-    same_with(src, "main", limits())
+/// How a compared run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Value(String),
+    Error(String),
+    /// One side spent its fuel: not compared.
+    FuelOut,
 }
 
-pub fn same_with(src: &str, entry: &str, limits: Limits) -> String {
-    let (defs, names) = stored(src);
-    let entry = names[entry];
-    let vm = run_vm(&defs, entry, limits);
-    let rv = run_rv(&defs, entry, limits);
-    let shown = |o: &Outcome| match &o.result {
-        Ok(v) => format!("{v:?}"),
-        Err(e) => class(e),
+impl Verdict {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Verdict::Value(_) => "value",
+            Verdict::FuelOut => "fuel",
+            Verdict::Error(e) if e.starts_with("call depth") => "call depth",
+            Verdict::Error(e) if e.starts_with("host effect") => "host",
+            Verdict::Error(_) => "trap",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Verdict::Value(v) => f.write_str(v),
+            // The place is in the assertion; the report keeps the message.
+            Verdict::Error(e) => f.write_str(e.split(" at [").next().unwrap_or(e)),
+            Verdict::FuelOut => f.write_str("(out of fuel: not compared)"),
+        }
+    }
+}
+
+/// RISC-V spends several instructions per VM operation: its fuel is this many times the
+/// VM's, so a run that ends on the VM ends on RISC-V too.
+pub const FUEL_RATIO: u64 = 25;
+
+/// Runs `entry` with `args` on both backends and checks they agree: the value or the
+/// error's class, every host interaction, the clock. `what` names the program in failures.
+pub fn compare(
+    defs: &HashMap<CodeHash, StoredDef>,
+    entry: CodeHash,
+    args: Vec<Value>,
+    what: &str,
+) -> Verdict {
+    let vm_limits = Limits { fuel: 2_000_000, ..limits() };
+    let rv_limits = Limits { fuel: vm_limits.fuel * FUEL_RATIO, ..vm_limits };
+    let vm = run_vm(defs, entry, args.clone(), vm_limits);
+    let rv = run_rv(defs, entry, args, rv_limits);
+    let fuel = |o: &Outcome| {
+        matches!(
+            &o.result,
+            Err(RuntimeError::ResourceExhausted { resource: tel_vm::Resource::Fuel, .. })
+        )
     };
-    assert_eq!(shown(&rv), shown(&vm), "outcome of\n{src}");
+    if fuel(&vm) || fuel(&rv) {
+        return Verdict::FuelOut;
+    }
+    let shown = |o: &Outcome| match &o.result {
+        Ok(v) => Verdict::Value(format!("{v:?}")),
+        Err(e) => Verdict::Error(class(e)),
+    };
+    assert_eq!(shown(&rv), shown(&vm), "outcome of {what}");
     let n = vm.events.len();
     // The last event is the return or the error (compared above by class).
     assert_eq!(
         rv.events.len(),
         n,
-        "events of\n{src}\nVM: {:#?}\nRISC-V: {:#?}",
+        "events of {what}\nVM: {:#?}\nRISC-V: {:#?}",
         vm.events,
         rv.events
     );
-    assert_eq!(rv.events[..n - 1], vm.events[..n - 1], "events of\n{src}");
+    assert_eq!(rv.events[..n - 1], vm.events[..n - 1], "events of {what}");
     if vm.result.is_ok() {
-        assert_eq!(rv.events[n - 1], vm.events[n - 1]);
+        assert_eq!(rv.events[n - 1], vm.events[n - 1], "the return of {what}");
     }
-    assert_eq!(rv.clock, vm.clock, "clock of\n{src}");
+    assert_eq!(rv.clock, vm.clock, "clock of {what}");
     shown(&vm)
+}
+
+/// [`compare`] on `main` of `src`, shown.
+pub fn same(src: &str) -> String {
+    let (defs, names) = stored(src);
+    match compare(&defs, names["main"], Vec::new(), src) {
+        Verdict::Value(v) | Verdict::Error(v) => v,
+        Verdict::FuelOut => panic!("out of fuel:\n{src}"),
+    }
 }
