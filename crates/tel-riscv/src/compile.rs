@@ -139,11 +139,12 @@ pub fn signature(
     let kinds = params
         .iter()
         .map(|t| {
-            Kind::of(t).ok_or_else(|| unsupported(format!("a parameter of type {}", type_name(t))))
+            Kind::of(t)
+                .ok_or_else(|| unsupported(format!("{} parameter", with_article(&type_name(t)))))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let ret =
-        Kind::of(ret).ok_or_else(|| unsupported(format!("a result of type {}", type_name(ret))))?;
+    let ret = Kind::of(ret)
+        .ok_or_else(|| unsupported(format!("{} result", with_article(&type_name(ret)))))?;
     Ok((kinds, ret))
 }
 
@@ -152,6 +153,15 @@ fn describe(stored: &StoredDef, hash: &CodeHash) -> String {
         Some(n) => format!("{n} (#{})", hash.short()),
         None => format!("#{}", hash.short()),
     }
+}
+
+fn with_article(word: &str) -> String {
+    let a = if word.starts_with(['A', 'E', 'I', 'O', 'U', 'a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{a} {word}")
 }
 
 fn type_name(t: &tel_hash::core::Type) -> String {
@@ -166,9 +176,9 @@ fn type_name(t: &tel_hash::core::Type) -> String {
         Type::List(_) => "List".into(),
         Type::Map(..) => "Map".into(),
         Type::Option(_) => "Option".into(),
-        Type::Record(_) => "a record".into(),
-        Type::Named(_) => "a named type".into(),
-        Type::Fn { .. } => "a function".into(),
+        Type::Record(_) => "record".into(),
+        Type::Named(_) => "named-type".into(),
+        Type::Fn { .. } => "function".into(),
     }
 }
 
@@ -1698,7 +1708,7 @@ impl Fc<'_> {
                 _ => {
                     return self.unsupported(
                         a,
-                        format!("an argument of {} of type {}", op.name(), type_name(ty)),
+                        format!("{} argument of {}", with_article(&type_name(ty)), op.name()),
                     );
                 }
             }

@@ -35,11 +35,11 @@ use tel_hash::core::CoreDef;
 fn constructs_outside_the_subset_are_named() {
     expect!["the builtin `len` in main at Call { callee: Ref(Builtin(Len)), args: "]
         .assert_eq(&refusal("fn main() -> Int { len([1]) }"));
-    expect![[r#"a result of type String in main at the signature"#]]
+    expect!["a String result in main at the signature"]
         .assert_eq(&refusal("fn main() -> String { \"x\" }"));
     expect!["a lambda in main at Lambda { params: [Int], ret: Int, body: "]
         .assert_eq(&refusal("fn main() -> Int { let f = |x: Int| x + 1; f(2) }"));
-    expect!["a call of `g`, which has a parameter of type List in main at Call { callee: Ref(Hash(CodeHash(#s35lcu"]
+    expect!["a call of `g`, which has a List parameter in main at Call { callee: Ref(Hash(CodeHash(#s35lcu"]
         .assert_eq(&refusal("fn g(xs: List<Int>) -> Int { 1 } fn main() -> Int { g([]) }"));
     expect!["`handle` in main at Handle { body: Perform { effect: Hash(Co"].assert_eq(&refusal(
         "effect Ask() -> Int
