@@ -177,12 +177,14 @@ shapes! {
     AddNeg: Sltiu Addi Sub Blt;
     AddPos: Addi Sltu Add Blt;
     // A function's frame probe, then a comparison on its arguments.
-    ProbeCmp2: Sw Addi Addi Blt Bne Bltu;
-    ProbeCmp2Ge: Sw Addi Addi Blt Bne Bgeu;
-    ProbeCmp1: Sw Addi Blt Bne Bltu;
-    ProbeCmp1Ge: Sw Addi Blt Bne Bgeu;
-    ProbeCmp: Sw Blt Bne Bltu;
-    ProbeCmpGe: Sw Blt Bne Bgeu;
+    ProbeCmp2: Lw Addi Addi Blt Bne Bltu;
+    ProbeCmp2Ge: Lw Addi Addi Blt Bne Bgeu;
+    ProbeCmp1: Lw Addi Blt Bne Bltu;
+    ProbeCmp1Ge: Lw Addi Blt Bne Bgeu;
+    ProbeCmp: Lw Blt Bne Bltu;
+    ProbeCmpGe: Lw Blt Bne Bgeu;
+    ProbeEq: Lw Bne Beq;
+    ProbeNe: Lw Bne Bne;
     // 64-bit comparisons and branches (constants loaded first, or not).
     Cmp2: Addi Addi Blt Bne Bltu;
     Cmp2Ge: Addi Addi Blt Bne Bgeu;

@@ -199,7 +199,9 @@ const DIRTY: u8 = 0x80;
 /// permissions and dirty tracking.
 #[derive(Clone, Debug)]
 pub struct Memory {
-    bytes: Vec<u8>,
+    /// The bytes, page by page (one zeroed allocation, so untouched pages cost nothing): an
+    /// aligned access within a page needs no bounds check beyond the page's.
+    pages: Vec<[u8; PAGE_SIZE as usize]>,
     /// Per page: the permissions of its segment (`Perm::NONE` when unmapped or a guard) in
     /// the low bits, and [`DIRTY`] once written: a store tests both with one load.
     perms: Vec<u8>,
@@ -270,7 +272,7 @@ impl Memory {
         }
         let pages = (end >> PAGE_SHIFT) as usize;
         let mut mem = Memory {
-            bytes: vec![0; end as usize],
+            pages: vec![[0; PAGE_SIZE as usize]; pages],
             perms: vec![0; pages],
             seg_of_page: vec![NO_SEGMENT; pages],
             segments: Vec::with_capacity(segments.len()),
@@ -286,7 +288,7 @@ impl Memory {
                 mem.seg_of_page[p] = i as u8;
             }
             let at = s.base as usize;
-            mem.bytes[at..at + init.len()].copy_from_slice(&init);
+            mem.pages.as_flattened_mut()[at..at + init.len()].copy_from_slice(&init);
             if !init.is_empty() {
                 mem.initial.push((s.base, init));
             }
@@ -301,7 +303,7 @@ impl Memory {
 
     /// The bytes at `addr..addr + len`, when they are backed.
     pub fn read_bytes(&self, addr: u32, len: usize) -> Option<&[u8]> {
-        self.bytes.get(addr as usize..(addr as usize).checked_add(len)?)
+        self.pages.as_flattened().get(addr as usize..(addr as usize).checked_add(len)?)
     }
 
     /// Pages written since the memory was built.
@@ -321,6 +323,7 @@ impl Memory {
         Fault { pc, addr, access, kind, segment: seg.map(|s| s.name.clone()) }
     }
 
+    /// The page index of an access allowed by `need`, or its fault.
     #[inline(always)]
     fn check(
         &self,
@@ -330,33 +333,51 @@ impl Memory {
         need: Perm,
         access: Access,
     ) -> Result<usize, Fault> {
+        let page = (addr >> PAGE_SHIFT) as usize;
         let ok = addr & (width.bytes() - 1) == 0
-            && self.perms.get((addr >> PAGE_SHIFT) as usize).is_some_and(|p| p & need.0 == need.0);
-        if ok { Ok(addr as usize) } else { Err(self.fault(pc, addr, access, width)) }
+            && self.perms.get(page).is_some_and(|p| p & need.0 == need.0);
+        if ok { Ok(page) } else { Err(self.fault(pc, addr, access, width)) }
     }
 
+    /// Reads an aligned value within page `page` (the offset is masked to alignment, so the
+    /// page's bounds are the only check).
     #[inline(always)]
-    fn read(&self, at: usize, width: Width) -> u32 {
+    fn read(&self, page: usize, addr: u32, width: Width) -> u32 {
+        let p = &self.pages[page];
+        let off = (addr & (PAGE_SIZE - 1)) as usize;
         match width {
-            Width::Byte => u32::from(self.bytes[at]),
-            Width::Half => u32::from(u16::from_le_bytes([self.bytes[at], self.bytes[at + 1]])),
-            Width::Word => u32::from_le_bytes(self.bytes[at..at + 4].try_into().expect("4 bytes")),
+            Width::Byte => u32::from(p[off]),
+            Width::Half => {
+                let off = off & !1;
+                u32::from(u16::from_le_bytes([p[off], p[off + 1]]))
+            }
+            Width::Word => {
+                let off = off & !3;
+                u32::from_le_bytes([p[off], p[off + 1], p[off + 2], p[off + 3]])
+            }
         }
     }
 
     #[inline(always)]
-    fn write(&mut self, at: usize, width: Width, value: u32) {
-        let page = at >> PAGE_SHIFT;
+    fn write(&mut self, page: usize, addr: u32, width: Width, value: u32) {
         if let Some(flags) = self.perms.get_mut(page)
             && *flags & DIRTY == 0
         {
             *flags |= DIRTY;
             self.dirty_pages.push(page as u32);
         }
+        let p = &mut self.pages[page];
+        let off = (addr & (PAGE_SIZE - 1)) as usize;
         match width {
-            Width::Byte => self.bytes[at] = value as u8,
-            Width::Half => self.bytes[at..at + 2].copy_from_slice(&(value as u16).to_le_bytes()),
-            Width::Word => self.bytes[at..at + 4].copy_from_slice(&value.to_le_bytes()),
+            Width::Byte => p[off] = value as u8,
+            Width::Half => {
+                let off = off & !1;
+                p[off..off + 2].copy_from_slice(&(value as u16).to_le_bytes());
+            }
+            Width::Word => {
+                let off = off & !3;
+                p[off..off + 4].copy_from_slice(&value.to_le_bytes());
+            }
         }
     }
 
@@ -381,37 +402,47 @@ impl Bus for Memory {
 
     #[inline(always)]
     fn load(&mut self, pc: u32, addr: u32, width: Width) -> Result<u32, Fault> {
-        let at = self.check(pc, addr, width, Perm::R, Access::Load)?;
-        Ok(self.read(at, width))
+        let page = self.check(pc, addr, width, Perm::R, Access::Load)?;
+        Ok(self.read(page, addr, width))
     }
 
     #[inline(always)]
     fn store(&mut self, pc: u32, addr: u32, width: Width, value: u32) -> Result<(), Fault> {
-        let at = self.check(pc, addr, width, Perm::W, Access::Store)?;
-        self.write(at, width, value);
+        let page = self.check(pc, addr, width, Perm::W, Access::Store)?;
+        self.write(page, addr, width, value);
         Ok(())
     }
 
     fn peek(&self, addr: u32, width: Width) -> Option<u32> {
-        let at = addr as usize;
-        (at + width.bytes() as usize <= self.bytes.len()).then(|| self.read(at, width))
+        let bytes = self.read_bytes(addr, width.bytes() as usize)?;
+        let mut word = [0u8; 4];
+        word[..bytes.len()].copy_from_slice(bytes);
+        Some(u32::from_le_bytes(word))
     }
 
     fn poke(&mut self, addr: u32, width: Width, value: u32) -> bool {
-        let at = addr as usize;
+        let (at, n) = (addr as usize, width.bytes() as usize);
         // Code is decoded once: a write there would not be seen, so it is refused.
         let code = &self.segments[self.code];
-        let ok = at + width.bytes() as usize <= self.bytes.len()
+        let ok = at + n <= self.pages.len() * PAGE_SIZE as usize
             && !(code.contains(addr) || code.contains(addr + width.bytes() - 1));
         if ok {
-            self.write(at, width, value);
+            for (i, byte) in value.to_le_bytes().into_iter().take(n).enumerate() {
+                let a = at + i;
+                let page = a >> PAGE_SHIFT;
+                if self.perms[page] & DIRTY == 0 {
+                    self.perms[page] |= DIRTY;
+                    self.dirty_pages.push(page as u32);
+                }
+                self.pages[page][a & (PAGE_SIZE as usize - 1)] = byte;
+            }
         }
         ok
     }
 
     fn code(&self) -> (u32, &[u8]) {
         let s = &self.segments[self.code];
-        (s.base, &self.bytes[s.base as usize..s.end() as usize])
+        (s.base, &self.pages.as_flattened()[s.base as usize..s.end() as usize])
     }
 
     fn segment_at(&self, addr: u32) -> Option<&Segment> {
@@ -420,14 +451,8 @@ impl Bus for Memory {
     }
 
     fn snapshot(&self) -> MemorySnapshot {
-        let mut pages: Vec<(u32, Vec<u8>)> = self
-            .dirty_pages
-            .iter()
-            .map(|&p| {
-                let at = (p << PAGE_SHIFT) as usize;
-                (p, self.bytes[at..at + PAGE_SIZE as usize].to_vec())
-            })
-            .collect();
+        let mut pages: Vec<(u32, Vec<u8>)> =
+            self.dirty_pages.iter().map(|&p| (p, self.pages[p as usize].to_vec())).collect();
         pages.sort_by_key(|(p, _)| *p);
         MemorySnapshot { pages }
     }
@@ -439,16 +464,15 @@ impl Bus for Memory {
             self.perms[p as usize] &= !DIRTY;
             if snapshot.pages.binary_search_by_key(&p, |(q, _)| *q).is_err() {
                 self.initial_page(p, &mut page_buf);
-                let at = (p << PAGE_SHIFT) as usize;
-                self.bytes[at..at + PAGE_SIZE as usize].copy_from_slice(&page_buf);
+                self.pages[p as usize].copy_from_slice(&page_buf);
             }
         }
         for (p, contents) in &snapshot.pages {
-            let at = (*p << PAGE_SHIFT) as usize;
-            if at + PAGE_SIZE as usize > self.bytes.len() || contents.len() != PAGE_SIZE as usize {
+            let Some(page) = self.pages.get_mut(*p as usize) else { continue };
+            if contents.len() != PAGE_SIZE as usize {
                 continue;
             }
-            self.bytes[at..at + PAGE_SIZE as usize].copy_from_slice(contents);
+            page.copy_from_slice(contents);
             self.perms[*p as usize] |= DIRTY;
             self.dirty_pages.push(*p);
         }

@@ -58,6 +58,9 @@ pub enum Reloc {
         rs2: Reg,
         offset: i32,
     },
+    /// `lw zero, -F(sp)`: the probe of the frame a function would take (docs/riscv.md,
+    /// "Call depth").
+    Probe,
     /// `lui rd, %hi(string)` / `addi rd, rd, %lo(string)`: the address of string `index` of
     /// the function's string table.
     StringHi {

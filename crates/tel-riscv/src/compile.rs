@@ -418,7 +418,7 @@ impl Fc<'_> {
                     self.clobber(r);
                 }
             }
-            Reloc::Frame { .. } | Reloc::StoreBelow { .. } => {}
+            Reloc::Frame { .. } | Reloc::StoreBelow { .. } | Reloc::Probe => {}
         }
         self.items.push((Item::Reloc(r), self.tag()));
     }
@@ -820,13 +820,13 @@ impl Fc<'_> {
 
     // ---------------------------------------------------------------- frames
 
-    /// A function starts without a frame: its first instruction stores into the lowest
-    /// word of the frame it would have (the stack guard under the deepest frame the call
-    /// depth allows makes this the depth check), and its register parameters stay in their
-    /// registers. Paths that need a frame build it (`ensure_frame`); the others (a leaf
+    /// A function starts without a frame: its first instruction reads the lowest word of the
+    /// frame it would have (the stack guard under the deepest frame the call depth allows
+    /// makes this the depth check; a read, so no page is marked written), and its register
+    /// parameters stay in their registers. Paths that need a frame build it (`ensure_frame`); the others (a leaf
     /// that computes on its parameters and returns) never do.
     fn prologue(&mut self, params: &[Kind]) {
-        self.reloc(Reloc::StoreBelow { rs2: Reg::RA, offset: 0 });
+        self.reloc(Reloc::Probe);
         for (i, k) in params.iter().enumerate() {
             self.used.push(true);
             let slot = self.used.len() as u32 - 1;

@@ -286,6 +286,12 @@ fn link(entry: CodeHash, objects: &[Arc<FnObject>]) -> Result<Module, CompileErr
                     let imm = if *enter { -(frame as i32) } else { frame as i32 };
                     Insn::AluImm { op: AluImm::Addi, rd: Reg::SP, rs1: Reg::SP, imm }
                 }
+                Reloc::Probe => Insn::Load {
+                    kind: rv_emu::LoadKind::W,
+                    rd: Reg::ZERO,
+                    rs1: Reg::SP,
+                    offset: -(frame as i32),
+                },
                 Reloc::StoreBelow { rs2, offset } => Insn::Store {
                     kind: StoreKind::W,
                     rs1: Reg::SP,
