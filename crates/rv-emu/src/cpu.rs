@@ -596,6 +596,7 @@ impl<B: Bus> Cpu<B> {
         let mut regs = self.regs;
         let mut i = (self.pc.wrapping_sub(base) / 4) as usize;
         let mut left = fuel;
+        let mut fits = true;
         let pc_of = |i: usize| base.wrapping_add((i as u32).wrapping_mul(4));
         // A jump to byte address `t`: the index, or the fault of a misaligned target.
         let index_of = |t: u32| t.wrapping_sub(base) as usize / 4;
@@ -605,27 +606,6 @@ impl<B: Bus> Cpu<B> {
             }
             let Some(&d) = code.get(i) else {
                 break Stop::Fault(fetch_fault(bus, pc_of(i)));
-            };
-            let d = if d.op == Op::Fused {
-                if left >= u64::from(d.rs1) {
-                    let mut stop = None;
-                    match crate::fuse::run(d.rd, plain, i, base, &mut regs, bus, &mut stop) {
-                        crate::fuse::Outcome::Next(next, ran) => {
-                            i = next;
-                            left -= ran;
-                            continue;
-                        }
-                        crate::fuse::Outcome::Stopped(ran) => {
-                            i += ran as usize;
-                            left -= ran;
-                            break stop.expect("a stopped group says why");
-                        }
-                    }
-                }
-                // Not enough fuel for the whole group: its first instruction alone.
-                plain[i]
-            } else {
-                d
             };
             let x1 = regs[usize::from(d.rs1) & 63];
             let x2 = regs[usize::from(d.rs2) & 63];
@@ -779,12 +759,36 @@ impl<B: Bus> Cpu<B> {
                     });
                 }
                 Op::Breakpoint => break Stop::Breakpoint,
-                Op::Fused => unreachable!("a fused entry dispatches above"),
+                Op::Fused => {
+                    if left >= u64::from(d.rs1) {
+                        let mut stop = None;
+                        match crate::fuse::run(d.rd, plain, i, base, &mut regs, bus, &mut stop) {
+                            crate::fuse::Outcome::Next(next, ran) => {
+                                i = next;
+                                left -= ran;
+                                continue;
+                            }
+                            crate::fuse::Outcome::Stopped(ran) => {
+                                i += ran as usize;
+                                left -= ran;
+                                break stop.expect("a stopped group says why");
+                            }
+                        }
+                    }
+                    // The group does not fit the fuel left (fewer instructions than the
+                    // longest group): the rest of the run goes one instruction at a time.
+                    fits = false;
+                    break Stop::OutOfFuel;
+                }
             }
             left -= 1;
         };
         self.regs = regs;
         self.pc = pc_of(i);
+        if !fits {
+            let (stop, ran) = self.exec::<UNDO>(plain, plain, left, log);
+            return (stop, fuel - left + ran);
+        }
         (stop, fuel - left)
     }
 }

@@ -194,8 +194,6 @@ shapes! {
     CmpGe: Blt Bne Bgeu;
     LoadEq: Lw Lw Bne Beq;
     LoadNe: Lw Lw Bne Bne;
-    Eq: Bne Beq;
-    Ne: Bne Bne;
     // Frames: entering (the return address, then register arguments' words), leaving.
     Enter8: Addi Sw Sw Sw Sw Sw Sw Sw Sw Sw;
     Enter6: Addi Sw Sw Sw Sw Sw Sw Sw;
@@ -203,7 +201,6 @@ shapes! {
     Enter3: Addi Sw Sw Sw Sw;
     Enter2: Addi Sw Sw Sw;
     Enter1: Addi Sw Sw;
-    Enter: Addi Sw;
     Return2: Addi Addi Lw Addi Jalr;
     Return1: Addi Lw Addi Jalr;
     Return: Lw Addi Jalr;
@@ -212,10 +209,7 @@ shapes! {
     Call4: Addi Addi Addi Addi Jal;
     Call2: Addi Addi Jal;
     Store4: Sw Sw Sw Sw;
-    Store2: Sw Sw;
     Load4: Lw Lw Lw Lw;
-    Load2: Lw Lw;
-    Move2: Addi Addi;
 }
 
 /// The longest shape whose operations start `plain`, among `candidates` (the shapes
@@ -232,6 +226,8 @@ fn shape_at(plain: &[Exec], candidates: &[usize]) -> Option<(u8, u8)> {
 }
 
 /// A fused entry for every position that starts a shape; the plain instruction elsewhere.
+/// (Shapes are three instructions or more: for two, the group's own dispatch costs about
+/// what it saves.)
 pub(crate) fn fuse(plain: &[Exec]) -> Vec<Exec> {
     // Shapes by their first operation, so most positions are rejected at once.
     let mut by_first: Vec<Vec<usize>> = vec![Vec::new(); Op::Fused as usize + 1];

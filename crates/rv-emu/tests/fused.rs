@@ -43,7 +43,7 @@ const TEMPLATES: &[&[T]] = {
         &[Addi, Blt, Bne, Bgeu],
         &[Blt, Bne, Bltu],
         &[Lw, Lw, Bne, Beq],
-        &[Bne, Bne],
+        &[Lw, Bne, Bne],
         &[Addi, Sw, Sw, Sw, Sw, Sw],
         &[Addi, Sw, Sw, Sw],
         &[Addi, Addi, Lw, Addi, Jalr],
@@ -52,7 +52,7 @@ const TEMPLATES: &[&[T]] = {
         &[Addi, Addi, Addi, Addi, Jal],
         &[Sw, Sw, Sw, Sw],
         &[Lw, Lw, Lw, Lw],
-        &[Addi, Addi],
+        &[Addi, Addi, Jal],
     ]
 };
 
