@@ -302,6 +302,8 @@ pub struct Cpu<B: Bus = Memory> {
     /// The same with superinstructions where shapes start (fuse.rs): what a run without
     /// breakpoints or undo log executes.
     fast: Vec<Exec>,
+    /// Whether `fast` has any superinstruction.
+    has_fused: bool,
     breakpoints: BTreeMap<u32, Exec>,
     state: VmState,
     instret: u64,
@@ -321,12 +323,14 @@ impl<B: Bus> Cpu<B> {
                 Exec::decode(word, base.wrapping_add(4 * i as u32))
             })
             .collect();
+        let fast = crate::fuse::fuse(&plain);
         Cpu {
             regs: [0; 64],
             pc: entry,
             bus,
             code_base: base,
-            fast: crate::fuse::fuse(&plain),
+            has_fused: fast.iter().any(|e| e.op == Op::Fused),
+            fast,
             plain,
             breakpoints: BTreeMap::new(),
             state: VmState::Ready,
@@ -569,9 +573,14 @@ impl<B: Bus> Cpu<B> {
         fuel: u64,
         log: Option<&mut UndoLog>,
     ) -> (Stop, u64) {
-        match log {
-            Some(log) => self.exec::<true>(code, plain, fuel, log),
-            None => self.exec::<false>(code, plain, fuel, &mut UndoLog::default()),
+        // Three instantiations of the loop: with the undo log (plain code), with
+        // superinstructions, and without either (code that has no fused entry: the loop
+        // without their arm is the tightest).
+        let fused = !std::ptr::eq(code, plain) && self.has_fused;
+        match (log, fused) {
+            (Some(log), _) => self.exec::<true, false>(plain, plain, fuel, log),
+            (None, true) => self.exec::<false, true>(code, plain, fuel, &mut UndoLog::default()),
+            (None, false) => self.exec::<false, false>(plain, plain, fuel, &mut UndoLog::default()),
         }
     }
 
@@ -581,7 +590,7 @@ impl<B: Bus> Cpu<B> {
     /// through the bus. pc is kept as an index into `code`: it is a multiple of 4 by
     /// construction (every jump target is checked), so a fetch is one bounds check.
     #[allow(clippy::too_many_lines)]
-    fn exec<const UNDO: bool>(
+    fn exec<const UNDO: bool, const FUSED: bool>(
         &mut self,
         code: &[Exec],
         plain: &[Exec],
@@ -759,6 +768,7 @@ impl<B: Bus> Cpu<B> {
                     });
                 }
                 Op::Breakpoint => break Stop::Breakpoint,
+                Op::Fused if !FUSED => unreachable!("fused entries run in the fused loop"),
                 Op::Fused => {
                     if left >= u64::from(d.rs1) {
                         let mut stop = None;
@@ -786,7 +796,7 @@ impl<B: Bus> Cpu<B> {
         self.regs = regs;
         self.pc = pc_of(i);
         if !fits {
-            let (stop, ran) = self.exec::<UNDO>(plain, plain, left, log);
+            let (stop, ran) = self.exec::<UNDO, false>(plain, plain, left, log);
             return (stop, fuel - left + ran);
         }
         (stop, fuel - left)

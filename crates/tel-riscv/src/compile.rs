@@ -46,6 +46,9 @@ pub enum CompileError {
     BadLocal { def: String, index: u32 },
     #[error("{def}: {reason}")]
     TooLarge { def: String, reason: String },
+    /// A bug of this compiler, caught before it produced wrong code.
+    #[error("internal error compiling {def}: {reason}")]
+    Internal { def: String, reason: String },
 }
 
 fn place(name: &Option<SmolStr>, def: &CodeHash, expr: &Option<u32>) -> String {
@@ -336,9 +339,9 @@ pub fn compile_fn(defs: &HashMap<CodeHash, StoredDef>, hash: CodeHash) -> R<FnOb
         fc.reachable = false;
     }
     if fc.frame_conflict {
-        return Err(CompileError::TooLarge {
+        return Err(CompileError::Internal {
             def: describe(stored, &hash),
-            reason: "internal error: paths with and without a frame meet".into(),
+            reason: "paths with different frames meet, or a parameter was lost".into(),
         });
     }
     let labels = fc.labels.len();

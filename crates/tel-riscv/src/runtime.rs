@@ -197,10 +197,14 @@ impl Machine {
                 Status::Done(v) => return Ok(v),
                 // A breakpoint set by a debugger: run through it.
                 Status::Breakpoint => {
-                    if let Some(s) = self.cpu.step() {
-                        self.stopped(module, host, s)?;
+                    let before = self.cpu.instret();
+                    let stop = self.cpu.step();
+                    self.usage.fuel += self.cpu.instret() - before;
+                    if let Some(s) = stop
+                        && let Some(v) = self.stopped(module, host, s)?
+                    {
+                        return Ok(v);
                     }
-                    self.usage.fuel += 1;
                 }
                 Status::Running => {}
             }
