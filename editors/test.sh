@@ -55,6 +55,10 @@ install_neovim() {
 }
 
 grammar() {
+  # The tool also loads the grammars package.json contributes (./syntaxes/, a copy the
+  # extension's build makes): on a fresh clone that copy does not exist yet.
+  mkdir -p editors/vscode/syntaxes
+  cp syntaxes/tel.tmLanguage.json editors/vscode/syntaxes/
   (cd editors/vscode && npx --no-install vscode-tmgrammar-test -g ../../syntaxes/tel.tmLanguage.json "../../syntaxes/tests/*.tel")
 }
 
