@@ -19,7 +19,7 @@ use tel_hash::CodeHash;
 use tel_hash::core::CoreDef;
 use tel_ide::run::{Code, RunSettings, Stop, codebase_for};
 use tel_ide::{Analysis, FileId};
-use tel_vm::trace::{Event, RunMeta};
+use tel_vm::trace::Event;
 use tel_vm::travel::{
     Breakpoint, BreakpointId, Comparison, Config, EffectEntry, FrameKind, Granularity, Navigator,
     Override, State, StepKind, StopReason, TimelineEntry, View,
@@ -416,13 +416,7 @@ impl Debugger {
                 nav
             }
             None => {
-                let mut meta = RunMeta::new(&program);
-                meta.entry_name = Some(code.name(&code.entry).into());
-                meta.args = args;
-                meta.limits = sandbox.limits;
-                meta.clock_start = host_file.as_ref().map_or(0, |h| h.clock_start);
-                meta.allowed = sandbox.allowed();
-                meta.host = host_file;
+                let meta = tel_ide::run::run_meta(&code, &program, args, &sandbox, host_file);
                 Navigator::record(program.clone(), &code.defs, meta, Config::default())
                     .map_err(|e| e.to_string())?
             }

@@ -119,6 +119,25 @@ pub struct Finished {
     pub notes: Vec<String>,
 }
 
+/// What a run of `code` starts from: its entry, arguments, limits, allowed effects and host
+/// file (the clock starts at the host file's). The debug adapter records from the same.
+pub fn run_meta(
+    code: &Code,
+    program: &Program,
+    args: Vec<Value>,
+    sandbox: &SecuritySandbox,
+    host_file: Option<HostFile>,
+) -> RunMeta {
+    let mut meta = RunMeta::new(program);
+    meta.entry_name = Some(code.name(&code.entry).as_str().into());
+    meta.args = args;
+    meta.limits = sandbox.limits;
+    meta.clock_start = host_file.as_ref().map_or(0, |h| h.clock_start);
+    meta.allowed = sandbox.allowed();
+    meta.host = host_file;
+    meta
+}
+
 /// Runs `code` with `args` in the sandbox `settings` describe, answering host effects from
 /// `host_file`, and keeps the trace (and the memo cache) in the codebase at `codebase` when
 /// given. `trace_file` also receives the exported trace.
@@ -135,15 +154,9 @@ pub fn execute(
     let program =
         Program::load(&code.defs, code.entry).map_err(|e| Stop::Refused(e.to_string()))?;
 
-    let mut meta = RunMeta::new(&program);
-    meta.entry_name = Some(entry_name.as_str().into());
-    meta.args = args;
-    meta.limits = sandbox.limits;
-    meta.clock_start = host_file.as_ref().map_or(0, |h| h.clock_start);
-    meta.allowed = sandbox.allowed();
-    meta.memo = settings.memo;
     let base = host_file.clone().unwrap_or_default().host();
-    meta.host = host_file;
+    let mut meta = run_meta(code, &program, args, &sandbox, host_file);
+    meta.memo = settings.memo;
 
     // The codebase keeps the trace and the memo cache; a run outside any project keeps
     // neither (docs/cli.md, "Where runs are kept").

@@ -12,4 +12,4 @@ pub mod execute;
 pub mod report;
 
 pub use code::{Code, Stop, codebase_for};
-pub use execute::{Finished, MemoReport, RunSettings, execute, run_id};
+pub use execute::{Finished, MemoReport, RunSettings, execute, run_id, run_meta};
