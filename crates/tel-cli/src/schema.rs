@@ -702,6 +702,32 @@ struct Upgrade<'a> {
     json: bool,
 }
 
+/// Keeps the trace of an upgraded run (`Navigator::upgraded_trace`) with the code it ran, as
+/// `tel run` keeps a run; returns its run id.
+fn keep_upgraded(
+    store: &mut Store,
+    trace: tel_vm::Trace,
+    defs: &std::collections::HashMap<CodeHash, StoredDef>,
+    session: &tel_store::snapshots::SessionInfo,
+) -> Result<String, Stop> {
+    let id = tel_ide::run::run_id(&trace);
+    let events = trace.events().len() as u64;
+    let entry = trace.meta().entry;
+    let bytes = tel_vm::ExportedRun::new(trace, defs).to_bytes();
+    let new = tel_store::NewTrace {
+        id: &id,
+        entry,
+        entry_name: session.entry_name.as_deref(),
+        events,
+        outcome: tel_store::RunOutcome::Upgraded,
+        bytes: &bytes,
+    };
+    store
+        .add_trace(&new)
+        .map_err(|e| Stop::Refused(format!("the upgraded run could not be kept: {e}")))?;
+    Ok(id)
+}
+
 /// Upgrades a paused run (a debug session kept in the codebase) to version `to` when
 /// `[program] safe-state` allows it at the session's position; docs/schema.md, "tel schema
 /// upgrade".
@@ -716,7 +742,7 @@ fn upgrade(u: &Upgrade<'_>) -> Result<u8, Stop> {
     }
     // The session first: a missing codebase is a usage error, an unknown id a refusal.
     let codebase = codebase_for(u.at.codebase.as_deref(), u.program)?;
-    let store =
+    let mut store =
         open_codebase(codebase.as_deref(), &format!("session {} is kept there", u.session))?;
     let (info, setup, rows) = store.session(u.session).map_err(|e| match e {
         tel_store::snapshots::SessionError::InvalidId { .. } => Stop::Usage(e.to_string()),
@@ -886,9 +912,8 @@ fn upgrade(u: &Upgrade<'_>) -> Result<u8, Stop> {
                 "timeout: the run waited {waited_ms} ms, past [safe-state] timeout ({timeout_ms} ms): it moves to its degraded state {degraded}, abandoning what is pending, then upgrades"
             ));
             notes.push(format!(
-                "degraded: timeout {timeout_ms} ms passed after {waited_ms} ms on the run's clock; degraded state {degraded}; abandoned: {}. Recorded here, not in session {}'s trace: a session's trace is its content address, and tel-vm has no trace event for a move to a degraded state",
+                "degraded: timeout {timeout_ms} ms passed after {waited_ms} ms on the run's clock; degraded state {degraded}; abandoned: {}",
                 blockers.iter().map(|b| b.to_string()).collect::<Vec<_>>().join("; "),
-                info.id
             ));
             true
         }
@@ -907,6 +932,7 @@ fn upgrade(u: &Upgrade<'_>) -> Result<u8, Stop> {
         // The degraded state first (over the old version), then the upgrade.
         let mut current = state.clone();
         let mut degraded_json = Json::Null;
+        let mut degradation = None;
         if let (Decision::Degrade { .. }, Some(r)) = (&decision, &degraded_ref) {
             let codebase = codebase_for(u.at.codebase.as_deref(), u.program)?;
             let h = resolve_ref(r, &mut c.code, codebase.as_deref())?;
@@ -922,6 +948,14 @@ fn upgrade(u: &Upgrade<'_>) -> Result<u8, Stop> {
             })?;
             let name = c.code.name(&h);
             degraded_json = json!({"hash": h.to_base32hex(), "name": name});
+            if let Decision::Degrade { waited_ms, timeout_ms, .. } = &decision {
+                degradation = Some(tel_vm::trace::Degradation {
+                    waited_ms: *waited_ms as i64,
+                    timeout_ms: *timeout_ms as i64,
+                    function: h,
+                    abandoned: blockers.iter().map(|b| b.to_string()).collect(),
+                });
+            }
             if let (Some(s), Some(path)) = (&current, u.state) {
                 let value = migrate::check_state(&c.code, &c.old.schema, s).map_err(|m| {
                     Stop::Refused(format!(
@@ -967,7 +1001,27 @@ fn upgrade(u: &Upgrade<'_>) -> Result<u8, Stop> {
                 _ => String::new(),
             }
         ));
+        // A migrated state is an upgraded run: kept in the codebase as a run of its own (the
+        // session's trace is its content address and never changes).
+        let mut run = Json::Null;
+        if u.state.is_some() {
+            nav.goto(info.position).map_err(damaged)?;
+            let trace = nav.upgraded_trace(
+                strategy.as_str(),
+                c.old.schema.hash,
+                c.new.schema.hash,
+                degradation,
+            );
+            let id = keep_upgraded(&mut store, trace, &debugger.code().defs, &info)?;
+            lines.push(format!(
+                "run {id} kept in the codebase: the run up to position {}{}, then the upgrade",
+                info.position,
+                if degraded_json.is_null() { "" } else { ", its move to the degraded state" }
+            ));
+            run = Json::String(id);
+        }
         upgrade_json = json!({
+            "run": run,
             "from": c.evolution.diff.old,
             "to": c.evolution.diff.new,
             "verdict": c.evolution.diff.verdict,

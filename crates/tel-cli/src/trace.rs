@@ -278,6 +278,14 @@ fn event_json(program: &Program, index: usize, e: &Event) -> Json {
         Event::Snapshot { steps, fuel, vm } => {
             json!({"kind": "snapshot", "steps": steps, "fuel": fuel, "bytes": vm.len()})
         }
+        Event::Degraded(d) => json!({
+            "kind": "degraded", "waited_ms": d.waited_ms, "timeout_ms": d.timeout_ms,
+            "function": d.function.to_base32hex(), "abandoned": d.abandoned,
+        }),
+        Event::Upgraded { fuel, now, strategy, from, to } => json!({
+            "kind": "upgraded", "fuel": fuel, "at_ms": now, "strategy": strategy,
+            "from": from.to_base32hex(), "to": to.to_base32hex(),
+        }),
     };
     out["index"] = json!(index);
     out

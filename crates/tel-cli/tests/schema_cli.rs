@@ -753,13 +753,16 @@ fn a_run_paused_at_a_safe_point_upgrades_its_state() {
     let before = std::fs::read_to_string(&old).unwrap();
     let out = env.upgrade(&id, &["--state", &old, "--out", "new.json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
+    let run = out.stderr.lines().find_map(|l| l.strip_prefix("run ")).unwrap_or_default();
+    let run = run.split_whitespace().next().unwrap_or_default().to_owned();
     expect![[r#"
         session ID (vault::main) at position 4 of 23, now 0 ms on the run's clock; safe-state no-in-flight-operations (./tel.toml)
         safe: the run is in its safe state (no-in-flight-operations)
         $REPO/fixtures/schema/states/vault_v1.json (vault::Vault #<hash>) migrated to vault::Vault #<hash> (3 automatic change(s)): new.json
         upgrade: vault::Vault #<hash> -> vault::Vault #<hash> (automatic): state migrated, 3 automatic change(s)
+        run RUN kept in the codebase: the run up to position 4, then the upgrade
     "#]]
-    .assert_eq(&out.stderr);
+    .assert_eq(&out.stderr.replace(&format!("run {run} "), "run RUN "));
     assert_eq!(
         env.read("new.json"),
         std::fs::read_to_string(fixture("schema/states/vault_v2.json")).unwrap()
@@ -819,6 +822,38 @@ fn a_pending_call_past_the_timeout_moves_the_run_to_its_degraded_state_then_upgr
     .unwrap();
     want["last_price"] = json!(0);
     assert_eq!(new, want);
+
+    // The upgraded run is kept: the run up to the Sleep, the move to the degraded state, the
+    // upgrade; and it replays.
+    let run = j["upgrade"]["run"].as_str().expect("the upgraded run's id").to_owned();
+    let codebase = env.codebase();
+    let with = [("TEL_CODEBASE", codebase.as_path())];
+    let shown = env.tel_with(&["trace", "show", &run, "--json"], &with);
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    let t: Value = serde_json::from_str(&shown.stdout).unwrap();
+    let events = t["events"].as_array().expect("events");
+    let n = events.len();
+    assert_eq!(events[n - 2]["kind"], "degraded", "{t}");
+    assert_eq!(
+        (events[n - 2]["waited_ms"].as_i64(), events[n - 2]["timeout_ms"].as_i64()),
+        (Some(3_600_000), Some(900_000))
+    );
+    assert_eq!(events[n - 2]["function"], frozen);
+    assert!(events[n - 2]["abandoned"][0].as_str().unwrap().contains("Sleep(1h)"), "{t}");
+    assert_eq!(events[n - 1]["kind"], "upgraded");
+    assert_eq!(events[n - 1]["fuel"], 14);
+    assert_eq!(events[n - 1]["strategy"], "no-pending-returns");
+    assert_ne!(events[n - 1]["from"], events[n - 1]["to"]);
+    let replayed = env.tel_with(&["replay", &run], &with);
+    assert_eq!(replayed.code, 0, "{}{}", replayed.stdout, replayed.stderr);
+    assert!(
+        format!("{}{}", replayed.stdout, replayed.stderr).contains("identical"),
+        "{}{}",
+        replayed.stdout,
+        replayed.stderr
+    );
+    let list = env.tel_with(&["trace", "list", "--json"], &with);
+    assert!(list.stdout.contains("\"upgraded\""), "{}", list.stdout);
 }
 
 #[test]

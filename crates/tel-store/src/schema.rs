@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "code and names", sql: V1 },
     Migration { version: 2, name: "run traces and memo cache", sql: V2 },
     Migration { version: 3, name: "debug sessions, snapshots and program artifacts", sql: V3 },
+    Migration { version: 4, name: "upgraded runs", sql: V4 },
 ];
 
 /// The format version this library writes and reads.
@@ -281,4 +282,30 @@ CREATE TRIGGER artifacts_never_change BEFORE UPDATE ON artifacts
 BEGIN SELECT RAISE(ABORT, 'tel-store: a stored artifact never changes'); END;
 CREATE TRIGGER artifacts_never_deleted BEFORE DELETE ON artifacts
 BEGIN SELECT RAISE(ABORT, 'tel-store: a stored artifact is never deleted'); END;
+"#;
+
+// A run stopped at a position and upgraded to a new schema version (`tel schema upgrade`)
+// is kept like any run, with the outcome `upgraded`. SQLite cannot change a CHECK in place:
+// the table is rebuilt as its documented procedure does (new table, copy, drop, rename),
+// indexes and trigger included. Nothing refers to `traces`.
+const V4: &str = r#"
+CREATE TABLE traces_v4 (
+    id         TEXT PRIMARY KEY COLLATE NOCASE
+               CHECK (length(id) BETWEEN 8 AND 52 AND NOT id GLOB '*[^0-9a-v]*'),
+    entry      TEXT NOT NULL COLLATE NOCASE
+               CHECK (length(entry) = 52 AND NOT entry GLOB '*[^0-9a-v]*'),
+    entry_name TEXT,
+    created    INTEGER NOT NULL,
+    events     INTEGER NOT NULL CHECK (events >= 0),
+    outcome    TEXT NOT NULL CHECK (outcome IN ('value', 'error', 'upgraded')),
+    bytes      BLOB NOT NULL CHECK (length(bytes) > 0)
+);
+INSERT INTO traces_v4 (id, entry, entry_name, created, events, outcome, bytes)
+    SELECT id, entry, entry_name, created, events, outcome, bytes FROM traces;
+DROP TABLE traces;
+ALTER TABLE traces_v4 RENAME TO traces;
+CREATE INDEX traces_by_entry ON traces(entry, created);
+CREATE INDEX traces_by_created ON traces(created, id);
+CREATE TRIGGER traces_no_update BEFORE UPDATE ON traces
+BEGIN SELECT RAISE(ABORT, 'tel-store: a stored trace never changes'); END;
 "#;

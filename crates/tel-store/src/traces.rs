@@ -35,6 +35,8 @@ pub struct NewTrace<'a> {
 pub enum RunOutcome {
     Value,
     Error,
+    /// Stopped at a position and upgraded to a new schema version (`tel schema upgrade`).
+    Upgraded,
 }
 
 impl RunOutcome {
@@ -42,6 +44,7 @@ impl RunOutcome {
         match self {
             RunOutcome::Value => "value",
             RunOutcome::Error => "error",
+            RunOutcome::Upgraded => "upgraded",
         }
     }
 
@@ -49,6 +52,7 @@ impl RunOutcome {
         match text {
             "value" => Some(RunOutcome::Value),
             "error" => Some(RunOutcome::Error),
+            "upgraded" => Some(RunOutcome::Upgraded),
             _ => None,
         }
     }

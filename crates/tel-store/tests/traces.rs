@@ -200,3 +200,37 @@ fn two_writers_keep_traces_and_memo_entries_without_losing_any() {
         f.store.connection().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");
 }
+
+#[test]
+fn a_codebase_of_format_3_keeps_its_runs_and_takes_upgraded_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("codebase.sqlite");
+    // A codebase as format 3 wrote it, with a run kept.
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    tel_store::schema::migrate(&mut conn, &tel_store::schema::MIGRATIONS[..3], 0).unwrap();
+    conn.execute(
+        "INSERT INTO traces (id, entry, entry_name, created, events, outcome, bytes)
+         VALUES ('abcd0123ef', ?1, 'demo::main', 7, 3, 'value', x'01')",
+        [h("main").to_base32hex()],
+    )
+    .unwrap();
+    let refused = conn.execute(
+        "INSERT INTO traces (id, entry, created, events, outcome, bytes)
+         VALUES ('abcd0123eg', ?1, 7, 3, 'upgraded', x'01')",
+        [h("main").to_base32hex()],
+    );
+    assert!(refused.is_err(), "format 3 has no upgraded runs");
+    drop(conn);
+
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.format_version().unwrap(), 4);
+    let (info, bytes) = store.trace("abcd0123ef").unwrap();
+    assert_eq!((info.outcome, info.created, bytes), (RunOutcome::Value, 7, vec![1]));
+    let upgraded = NewTrace { outcome: RunOutcome::Upgraded, ..trace("ffff0000aa", b"upgraded") };
+    assert!(store.add_trace(&upgraded).unwrap());
+    assert_eq!(store.trace("ffff").unwrap().0.outcome, RunOutcome::Upgraded);
+    // The rebuilt table keeps its trigger: a kept run never changes.
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let err = raw.execute("UPDATE traces SET events = 9 WHERE id = 'abcd0123ef'", []).unwrap_err();
+    assert!(err.to_string().contains("a stored trace never changes"), "{err}");
+}

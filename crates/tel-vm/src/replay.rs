@@ -329,6 +329,9 @@ fn drive(trace: &Trace, program: &Program, observe: bool) -> (Option<Divergence>
         }
         host.consume();
     }
+    if let Some((first, fuel)) = trace.upgrade() {
+        return drive_to_upgrade(&mut vm, &mut host, (first, fuel));
+    }
     let outcome = vm.run_to_end(program, &mut host);
     if let Some(d) = host.divergence.take() {
         return (Some(d), Vec::new());
@@ -348,6 +351,58 @@ fn drive(trace: &Trace, program: &Program, observe: bool) -> (Option<Divergence>
     }
     host.consume();
     (None, host.out.unwrap_or_default())
+}
+
+/// The end of [`drive`] for a run stopped to be upgraded ([`Trace::upgrade`]): runs to the
+/// instruction it stopped after, where every recorded event before the upgrade must have
+/// been reproduced (and the outcome too, when the run had ended there).
+fn drive_to_upgrade(
+    vm: &mut Vm,
+    host: &mut ReplayHost<'_>,
+    (first, fuel): (usize, u64),
+) -> (Option<Divergence>, Vec<Event>) {
+    let program = host.program;
+    let status = match fuel.checked_sub(vm.usage.fuel) {
+        Some(0) => Ok(Status::Running),
+        Some(steps) => vm.run(program, host, steps),
+        None => Ok(Status::Running),
+    };
+    if let Some(d) = host.divergence.take() {
+        return (Some(d), Vec::new());
+    }
+    let show = |v: &Value| crate::show::show(program, v);
+    let found = match &status {
+        _ if vm.usage.fuel != fuel => Some(format!(
+            "the run ended at instruction {} before the upgrade's {fuel}",
+            vm.usage.fuel
+        )),
+        Ok(Status::Running) if host.pos == first => None,
+        Ok(Status::Running) => Some(format!("no such effect before instruction {fuel}")),
+        Ok(Status::Done(v)) => match host.events.get(host.pos) {
+            Some(Event::FunctionReturn { result, .. })
+                if host.pos + 1 == first && same_value(result, v) =>
+            {
+                host.consume();
+                None
+            }
+            _ => Some(format!("the run returned {}", show(v))),
+        },
+        Err(e) => match host.events.get(host.pos) {
+            Some(Event::Error { error }) if host.pos + 1 == first && error == e => {
+                host.consume();
+                None
+            }
+            _ => Some(format!("error: {e}")),
+        },
+    };
+    if let Some(found) = found {
+        let index = host.pos;
+        return (Some(Divergence { index, expected: host.expected(index), found }), Vec::new());
+    }
+    while host.pos < host.events.len() {
+        host.consume();
+    }
+    (None, host.out.take().unwrap_or_default())
 }
 
 /// Exact sameness, record type names included (`==` ignores them: language.md §3).

@@ -133,6 +133,26 @@ pub enum Event {
     /// serialization); `fuel` is the instruction count so far. Replay resumes or compares
     /// here.
     Snapshot { steps: u64, fuel: u64, vm: Vec<u8> },
+    /// The run was moved to its declared degraded state before an upgrade because what it
+    /// waited on outlived the safe-state timeout (docs/schema.md, "tel schema upgrade").
+    /// Only in an upgraded run's trace, right before its [`Event::Upgraded`].
+    Degraded(Degradation),
+    /// The run was stopped after `fuel` instructions, at `now` on its clock, and its state
+    /// upgraded from schema version `from` to `to` under the safe-state `strategy`. The last
+    /// event of an upgraded run's trace (see [`crate::travel::Navigator::upgraded_trace`]):
+    /// the events before it are the run's up to that instruction.
+    Upgraded { fuel: u64, now: i64, strategy: String, from: CodeHash, to: CodeHash },
+}
+
+/// A move to the degraded state: how long the run had waited on its clock, the timeout it
+/// passed, the degraded-state function applied (`fn(S) -> S`) and what was abandoned, as the
+/// upgrade described it (`Observe("ETH/USD") pending since 0 ms`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Degradation {
+    pub waited_ms: i64,
+    pub timeout_ms: i64,
+    pub function: CodeHash,
+    pub abandoned: Vec<String>,
 }
 
 impl Event {
@@ -174,6 +194,18 @@ impl Event {
             Event::Snapshot { fuel, vm, .. } => {
                 format!("snapshot at instruction {fuel} ({} bytes)", vm.len())
             }
+            Event::Degraded(d) => format!(
+                "degraded: waited {} ms, past the timeout of {} ms; moved to its degraded state #{}, abandoning {}",
+                d.waited_ms,
+                d.timeout_ms,
+                d.function.short(),
+                if d.abandoned.is_empty() { "nothing".into() } else { d.abandoned.join("; ") }
+            ),
+            Event::Upgraded { fuel, now, strategy, from, to } => format!(
+                "upgraded at instruction {fuel} ({now}ms): schema #{} -> #{} ({strategy})",
+                from.short(),
+                to.short()
+            ),
         }
     }
 }
@@ -209,9 +241,16 @@ enum EventRef<'a> {
         fuel: u64,
         vm: &'a [u8],
     },
+    Degraded(&'a Degradation),
+    Upgraded {
+        fuel: u64,
+        now: i64,
+        strategy: &'a str,
+        from: &'a CodeHash,
+        to: &'a CodeHash,
+    },
 }
 
-#[cfg(test)]
 impl Event {
     fn as_ref(&self) -> EventRef<'_> {
         match self {
@@ -235,6 +274,10 @@ impl Event {
             Event::Snapshot { steps, fuel, vm } => {
                 EventRef::Snapshot { steps: *steps, fuel: *fuel, vm }
             }
+            Event::Degraded(d) => EventRef::Degraded(d),
+            Event::Upgraded { fuel, now, strategy, from, to } => {
+                EventRef::Upgraded { fuel: *fuel, now: *now, strategy, from, to }
+            }
         }
     }
 }
@@ -245,7 +288,7 @@ impl Event {
 /// Bool, String, Duration, Unit) have their own short forms; any other value, a runtime error
 /// and a machine are their postcard bytes.
 mod codec {
-    use super::{EventRef, put_bytes, put_varint};
+    use super::{Degradation, EventRef, put_bytes, put_varint};
     use crate::program::HostEffect;
     use crate::trace::Event;
     use crate::value::Value;
@@ -370,6 +413,22 @@ mod codec {
                 put_varint(out, *fuel);
                 put_bytes(out, vm);
             }
+            EventRef::Degraded(d) => {
+                out.push(6);
+                put_varint(out, zigzag(d.waited_ms));
+                put_varint(out, zigzag(d.timeout_ms));
+                out.extend_from_slice(&d.function.0);
+                put_varint(out, d.abandoned.len() as u64);
+                d.abandoned.iter().for_each(|a| put_bytes(out, a.as_bytes()));
+            }
+            EventRef::Upgraded { fuel, now, strategy, from, to } => {
+                out.push(7);
+                put_varint(out, *fuel);
+                put_varint(out, zigzag(*now));
+                put_bytes(out, strategy.as_bytes());
+                out.extend_from_slice(&from.0);
+                out.extend_from_slice(&to.0);
+            }
         }
     }
 
@@ -491,6 +550,22 @@ mod codec {
             }
             4 => Event::Error { error: d.postcard()? },
             5 => Event::Snapshot { steps: d.varint()?, fuel: d.varint()?, vm: d.bytes()?.to_vec() },
+            6 => {
+                let (waited_ms, timeout_ms, function) = (d.int()?, d.int()?, d.hash()?);
+                let n = d.varint()?;
+                if n > (d.bytes.len() - d.pos) as u64 {
+                    return Err("too many abandoned entries".into());
+                }
+                let abandoned = (0..n).map(|_| d.str()).collect::<R<_>>()?;
+                Event::Degraded(Degradation { waited_ms, timeout_ms, function, abandoned })
+            }
+            7 => Event::Upgraded {
+                fuel: d.varint()?,
+                now: d.int()?,
+                strategy: d.str()?,
+                from: d.hash()?,
+                to: d.hash()?,
+            },
             k => return Err(format!("no event kind {k}")),
         };
         if d.pos != bytes.len() {
@@ -679,14 +754,38 @@ impl Trace {
         self.head().iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// How the run ended: its value or its error (`None` for a trace without an end, which
-    /// [`record`] never produces).
+    /// How the run ended: its value or its error (`None` for a run stopped to be upgraded,
+    /// see [`Trace::upgrade`], and for a trace without an end, which [`record`] never
+    /// produces).
     pub fn outcome(&self) -> Option<Result<&Value, &RuntimeError>> {
         match self.events().last()? {
             Event::FunctionReturn { result, .. } => Some(Ok(result)),
             Event::Error { error } => Some(Err(error)),
             _ => None,
         }
+    }
+
+    /// For the trace of a run stopped to be upgraded: the index of its first upgrade event
+    /// ([`Event::Degraded`] or [`Event::Upgraded`]) and the instruction it stopped after.
+    pub fn upgrade(&self) -> Option<(usize, u64)> {
+        let events = self.events();
+        let Some(Event::Upgraded { fuel, .. }) = events.last() else { return None };
+        let first = match events.len().checked_sub(2).map(|i| &events[i]) {
+            Some(Event::Degraded(_)) => events.len() - 2,
+            _ => events.len() - 1,
+        };
+        Some((first, *fuel))
+    }
+
+    /// A new trace with the same metadata: the first `kept` events of this one, then
+    /// `appended` (the chain is computed afresh, so it is a run of its own, with its own id).
+    pub(crate) fn continued(&self, kept: usize, appended: &[Event]) -> Trace {
+        let mut chain = Chain::new(&self.meta);
+        for e in self.events()[..kept].iter().chain(appended) {
+            chain.push(&e.as_ref());
+        }
+        chain.close_block();
+        Trace { meta: self.meta.clone(), chain, events: std::sync::OnceLock::new() }
     }
 
     /// The number of host effects recorded (performed, refused or not performed).

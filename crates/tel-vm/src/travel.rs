@@ -1390,6 +1390,36 @@ impl Navigator {
         Ok(fork)
     }
 
+    /// The trace of this run stopped at the current position to be upgraded
+    /// (`tel schema upgrade`, docs/schema.md): the recorded events up to the position (the
+    /// entry call and every effect asked before it, and the outcome when the run had ended
+    /// there), then `degraded` when the run was moved to its degraded state first, then the
+    /// [`Event::Upgraded`] with the position and the clock. A session's own trace is its
+    /// content address and never changes: the upgrade is a new run, whose replay re-runs the
+    /// program to the position and checks everything before it.
+    pub fn upgraded_trace(
+        &self,
+        strategy: &str,
+        from: CodeHash,
+        to: CodeHash,
+        degraded: Option<crate::trace::Degradation>,
+    ) -> Trace {
+        let trace = &self.run.trace;
+        let mut kept = 1 + self.asked_before(self.pos);
+        if self.pos >= self.run.end {
+            kept = trace.events().len();
+        }
+        let mut appended: Vec<Event> = degraded.into_iter().map(Event::Degraded).collect();
+        appended.push(Event::Upgraded {
+            fuel: self.pos,
+            now: self.vm.clock,
+            strategy: strategy.to_owned(),
+            from,
+            to,
+        });
+        trace.continued(kept, &appended)
+    }
+
     // ---- persistence ----
 
     /// The session as it is stored: the setup (run and configuration), the current position

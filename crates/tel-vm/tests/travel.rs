@@ -633,3 +633,62 @@ fn a_memoized_run_or_another_program_is_refused() {
     let err = Navigator::record(program, &defs, meta_for(&other, other_main), DENSE).err().unwrap();
     assert!(err.to_string().starts_with("the program is #"), "{err}");
 }
+
+#[test]
+fn an_upgraded_run_is_the_run_up_to_its_position_then_the_upgrade_and_it_replays() {
+    use tel_vm::trace::Degradation;
+    use tel_vm::{Event, Trace, replay};
+    let (mut nav, _) = record(SMALL, DENSE);
+    let effects = nav.effects();
+    // Right before the second effect (Log): the first (Deposit) was performed, Log is pending.
+    let at = effects[1].position;
+    nav.goto(at).unwrap();
+    let (from, to) = (CodeHash([1; 32]), CodeHash([2; 32]));
+    let degraded = Degradation {
+        waited_ms: 3_600_000,
+        timeout_ms: 900_000,
+        function: CodeHash([3; 32]),
+        abandoned: vec!["Log(\"y = 3\") pending since 0 ms".into()],
+    };
+    let trace = nav.upgraded_trace("no-pending-returns", from, to, Some(degraded.clone()));
+    let kinds: Vec<String> = trace.events().iter().map(|e| e.describe(nav.program())).collect();
+    assert_eq!(kinds.len(), 4, "{kinds:#?}");
+    assert!(kinds[0].starts_with("call main"), "{kinds:#?}");
+    assert!(kinds[1].starts_with("Deposit(\"alice\", 1)"), "{kinds:#?}");
+    assert_eq!(trace.events()[2], Event::Degraded(degraded));
+    assert!(
+        matches!(&trace.events()[3], Event::Upgraded { fuel, strategy, .. } if *fuel == at && strategy == "no-pending-returns"),
+        "{kinds:#?}"
+    );
+    assert_eq!((trace.outcome(), trace.upgrade()), (None, Some((2, at))));
+    // A run of its own (the session's trace is untouched), kept and read back intact.
+    assert_ne!(trace.head(), nav.trace().head());
+    assert_eq!(nav.trace().events().len(), 2 + effects.len());
+    let back = Trace::from_bytes(&trace.to_bytes()).unwrap();
+    assert_eq!(back, trace);
+    let report = replay(&back, nav.program());
+    assert!(report.identical(), "{report}");
+    let full = back.events_full(nav.program()).unwrap();
+    assert!(matches!(full.last(), Some(Event::Upgraded { .. })));
+
+    // Stopped one instruction earlier, the recorded Deposit has not happened yet: replaying
+    // that claim against the run finds the difference.
+    nav.goto(effects[0].position).unwrap();
+    let early = nav.upgraded_trace("no-pending-returns", from, to, None);
+    assert_eq!(early.events().len(), 2, "the entry call and the upgrade");
+    assert!(replay(&early, nav.program()).identical());
+    // A program that deposits another amount does not reproduce what came before the upgrade.
+    let other = support::stored(&SMALL.replace("(\"alice\", a)", "(\"alice\", a + 1)"));
+    let other = Program::load(&other.0, other.1).unwrap();
+    let report = replay(&trace, &other);
+    assert_eq!(report.divergence.map(|d| d.index), Some(1), "the Deposit");
+
+    // At the end of the run the outcome is part of what came before the upgrade.
+    let end = nav.end();
+    nav.goto(end).unwrap();
+    let done = nav.upgraded_trace("no-active-operators", from, to, None);
+    let events = done.events();
+    assert!(matches!(events[events.len() - 2], Event::FunctionReturn { .. }));
+    assert_eq!(done.upgrade(), Some((events.len() - 1, end)));
+    assert!(replay(&done, nav.program()).identical());
+}
