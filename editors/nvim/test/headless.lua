@@ -10,52 +10,9 @@
 
 local REPO = assert(os.getenv('REPO'), 'REPO is not set')
 local TEL = assert(os.getenv('TEL_BIN'), 'TEL_BIN is not set')
-local LIMIT = 120000
 
-local passed, failed = 0, 0
-local function out(s)
-  io.stdout:write(s .. '\n')
-  io.stdout:flush()
-end
-
-local function test(name, f)
-  local ok, err = xpcall(f, debug.traceback)
-  if ok then
-    passed = passed + 1
-    out('ok - ' .. name)
-  else
-    failed = failed + 1
-    out('not ok - ' .. name .. '\n' .. tostring(err))
-  end
-  return ok
-end
-
-local function finish()
-  out(('%d passed, %d failed'):format(passed, failed))
-  vim.cmd(failed == 0 and 'qall!' or 'cquit! 1')
-end
-
-local function wait_for(what, cond)
-  if not vim.wait(LIMIT, cond, 20) then
-    error('timed out waiting for ' .. what, 2)
-  end
-end
-
-local function eq(a, b, what)
-  if a ~= b then
-    error(('%s: expected %s, got %s'):format(what or 'value', vim.inspect(b), vim.inspect(a)), 2)
-  end
-end
-
-local function contains(hay, needle, what)
-  if type(hay) ~= 'string' or not hay:find(needle, 1, true) then
-    error(('%s: %s does not contain %s'):format(what or 'text', vim.inspect(hay), vim.inspect(needle)), 2)
-  end
-end
-
-local function buf_text(buf)
-  return table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n')
-end
+local T = dofile(REPO .. '/editors/nvim/test/harness.lua')
+local test, finish, wait_for, eq, contains, buf_text = T.test, T.finish, T.wait_for, T.eq, T.contains, T.buf_text
 
 --- 0-based {line, byte column} of `word` on the first line matching `pattern`.
 local function pos_of(buf, pattern, word)
@@ -74,12 +31,7 @@ vim.notify = function(msg)
   table.insert(messages, msg)
 end
 
-local tmp = vim.fn.tempname()
-vim.fn.mkdir(tmp, 'p')
-local proj = tmp .. '/exchange'
-assert(vim.system({ 'cp', '-r', REPO .. '/fixtures/projects/exchange', tmp }):wait().code == 0)
--- The feed main.tel's header assumes.
-vim.fn.writefile({ '{"feeds": {"ETH/USD": 3000}}' }, proj .. '/host.json')
+local proj = T.exchange_copy(REPO)
 
 local tel = require('tel')
 tel.setup({ server_path = TEL, host = proj .. '/host.json' })

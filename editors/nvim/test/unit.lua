@@ -171,7 +171,8 @@ test(':TelFork sends the position and the override', function()
 end)
 
 test('commands and the lens commands are registered', function()
-  for _, c in ipairs({ 'TelRun', 'TelStore', 'TelHistory', 'TelHash', 'TelTimeline', 'TelJump', 'TelJumpEffect', 'TelCompare', 'TelFork' }) do
+  for _, c in ipairs({ 'TelRun', 'TelStore', 'TelHistory', 'TelHash', 'TelTimeline', 'TelJump', 'TelJumpEffect', 'TelCompare', 'TelFork',
+    'TelDebug', 'TelStep', 'TelStepIn', 'TelStepOut', 'TelBack', 'TelContinue', 'TelReverseContinue', 'TelBreak', 'TelStop' }) do
     assert(vim.fn.exists(':' .. c) == 2, c)
   end
   for _, c in ipairs({ 'tel.showReferences', 'tel.debug', 'tel.run', 'tel.storeAdd', 'tel.showHistory' }) do
@@ -180,6 +181,51 @@ test('commands and the lens commands are registered', function()
   assert(vim.lsp.config.tel, 'lsp/tel.lua is not on the runtimepath')
   eq(vim.lsp.config.tel.filetypes, { 'tel' })
   eq(vim.lsp.config.tel.root_markers, { 'tel.toml' })
+end)
+
+test('DAP framing: messages split across reads and several in one read', function()
+  local debug = require('tel.debug')
+  local a = vim.json.encode({ seq = 1, type = 'event', event = 'initialized' })
+  local b = vim.json.encode({ seq = 2, type = 'response', request_seq = 1, success = true, command = 'next' })
+  local stream = ('Content-Length: %d\r\n\r\n%s'):format(#a, a) .. ('Content-Length: %d\r\n\r\n%s'):format(#b, b)
+  -- Every split point: what is complete comes out, the rest waits for the next read.
+  for cut = 0, #stream do
+    local first, rest = debug.unframe(stream:sub(1, cut))
+    local second, left = debug.unframe(rest .. stream:sub(cut + 1))
+    local all = vim.list_extend(vim.deepcopy(first), second)
+    eq(#all, 2)
+    eq({ all[1].event, all[2].command, left }, { 'initialized', 'next', '' })
+  end
+  -- A multi-byte body: Content-Length counts bytes.
+  local c = vim.json.encode({ seq = 3, type = 'event', event = 'output', body = { output = 'ana → ben €' } })
+  local got = debug.unframe(('Content-Length: %d\r\n\r\n%s'):format(#c, c))
+  eq(got[1].body.output, 'ana → ben €')
+end)
+
+test('tel://debug shows the position, the frames and the locals', function()
+  local debug = require('tel.debug')
+  eq(
+    debug.render_lines({
+      reason = 'breakpoint',
+      description = 'breakpoint 1',
+      position = 53,
+      end_ = 305,
+      frames = { { name = 'main::submit #f1804squ', path = '/p/main.tel', line = 15 }, { name = 'fold [1/3]' } },
+      locals = { { name = 'o', type = 'Order', value = 'Order { qty: 4 }' }, { name = 'q', type = 'moved out on its last use', value = '<moved>' } },
+      output = {},
+    }),
+    {
+      'stopped (breakpoint: breakpoint 1) at position 53 of 305',
+      '',
+      'Frames',
+      '  ▶0 main::submit #f1804squ  /p/main.tel:15',
+      '   1 fold [1/3]',
+      '',
+      'Locals',
+      '  o: Order = Order { qty: 4 }',
+      '  q = <moved>',
+    }
+  )
 end)
 
 test('a missing binary is a clear error naming the fix', function()

@@ -1,6 +1,7 @@
--- The `tel dap` debugger for nvim-dap (optional: nothing here needs it unless used), and
--- the commands on its custom requests: tel/timeline, tel/jumpToPosition, tel/jumpToEffect,
--- tel/compareStates, tel/fork.
+-- The `tel dap` debugger for nvim-dap (optional: without it the built-in client tel.debug
+-- runs the sessions), and the commands on its custom requests: tel/timeline,
+-- tel/jumpToPosition, tel/jumpToEffect, tel/compareStates, tel/fork (sent to whichever
+-- session is active).
 local M = {}
 
 local function notify(msg, level)
@@ -54,8 +55,7 @@ end
 --- Starts a debug session (the Debug lens passes its launch configuration).
 function M.launch(config)
   if not M.setup() then
-    notify('tel: debugging needs nvim-dap (https://github.com/mfussenegger/nvim-dap)', vim.log.levels.ERROR)
-    return
+    return require('tel.debug').launch(config)
   end
   config = vim.deepcopy(config or {})
   config.type = 'tel'
@@ -69,23 +69,28 @@ function M.launch(config)
   require('dap').run(config)
 end
 
-local function session()
+local function nvim_dap_session()
   local ok, dap = pcall(require, 'dap')
   if not ok then
-    return nil, 'tel: these commands need nvim-dap and a `tel` debug session'
+    return nil
   end
   local s = dap.session()
   if not s or (s.config and s.config.type ~= 'tel') then
-    return nil, 'tel: no `tel` debug session is active'
+    return nil
   end
   return s
 end
 
---- A custom request to the active session; `on_result(result)` on success.
+--- A custom request to the active session (nvim-dap's, else the built-in client's);
+--- `on_result(result)` on success.
 function M.request(method, params, on_result)
-  local s, err = session()
+  local s = nvim_dap_session()
   if not s then
-    notify(err, vim.log.levels.ERROR)
+    local builtin = require('tel.debug')
+    if builtin.session then
+      return builtin.request(method, params, on_result)
+    end
+    notify('tel: no `tel` debug session is active (start one with :TelDebug)', vim.log.levels.ERROR)
     return
   end
   s:request(method, params, function(e, result)

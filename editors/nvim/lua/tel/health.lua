@@ -67,7 +67,7 @@ function M.check()
   if require('tel.dap').available() then
     h.ok('nvim-dap is installed: adapter `tel` registered')
   else
-    h.info('nvim-dap is not installed: :TelTimeline, :TelJumpEffect, :TelCompare and the Debug lens need it')
+    h.info('nvim-dap is not installed: :TelDebug and the Debug lens use the built-in client (tel.debug)')
   end
   local dap = vim.system({ bin, 'dap' }, { text = true, stdin = '' }):wait()
   if (dap.stderr or ''):find('not built yet') then
