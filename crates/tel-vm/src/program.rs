@@ -200,6 +200,18 @@ pub enum Op {
         code: u32,
         argc: u32,
     },
+    /// A guarded superinstruction standing for the ops after it, which compute the `argc`
+    /// arguments of a `TailCallDef` to `code` from Ints in slots and small constants
+    /// (`int_args[args..args + argc]`), and the call. When every argument comes out an Int
+    /// (no trap, no other kind of value), there is fuel for all the ops it stands for and the
+    /// run is plain, it makes the call at once, charging exactly those ops; otherwise it
+    /// costs nothing and the ops after it run. So the fuel, and every state a run can stop
+    /// in, are the same as without it.
+    TailCallInts {
+        code: u32,
+        args: u32,
+        argc: u32,
+    },
     Ret,
     List(u32),
     /// Build a record from `shapes[i]`'s fields (values pushed in field order).
@@ -265,6 +277,29 @@ pub enum Op {
     Abort,
 }
 
+/// One argument of [`Op::TailCallInts`]: how it is computed from the frame's slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntArg {
+    /// The Int in a slot.
+    Slot(u32),
+    Imm(i32),
+    /// `slot op imm`, an Int operation (`+ - * / %`).
+    LI {
+        op: BinOp,
+        slot: u32,
+        imm: i32,
+    },
+    /// `slot a op slot b`, an Int operation.
+    LL {
+        op: BinOp,
+        a: u32,
+        b: u32,
+    },
+}
+
+/// The arguments a [`Op::TailCallInts`] takes at most.
+pub const TAIL_INT_ARGS: usize = 4;
+
 /// A clause of a handler table.
 #[derive(Clone, Debug)]
 pub struct ClauseCode {
@@ -296,6 +331,8 @@ pub struct Code {
     pub pats: Vec<Pat>,
     pub effects: Vec<CodeHash>,
     pub handlers: Vec<Vec<ClauseCode>>,
+    /// The arguments of the [`Op::TailCallInts`] of this code.
+    pub int_args: Vec<IntArg>,
 }
 
 impl Code {
@@ -321,6 +358,7 @@ impl Code {
             pats: Vec::new(),
             effects: Vec::new(),
             handlers: Vec::new(),
+            int_args: Vec::new(),
         }
     }
 }
@@ -745,10 +783,41 @@ impl Compiler<'_> {
             | Op::Not
             | Op::NoMatch
             | Op::Handle { .. }
+            | Op::TailCallInts { .. }
             | Op::PopMark => 0,
         };
         u.height = (i64::from(u.height) + delta).max(0) as u32;
         u.code.ops.len() - 1
+    }
+
+    /// How [`Op::TailCallInts`] computes `args`, when each is an Int operation of a local
+    /// and a local or a small constant, a local, or a small constant (the common arguments
+    /// of a loop written as a self tail call), and at least one is an operation.
+    fn int_args(&mut self, args: &[Expr]) -> Option<Vec<IntArg>> {
+        if args.len() > TAIL_INT_ARGS {
+            return None;
+        }
+        let arith = |op: BinOp| {
+            matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem)
+        };
+        let mut out = Vec::with_capacity(args.len());
+        for a in args {
+            out.push(match a {
+                Expr::Local(i) => IntArg::Slot(self.slot(*i)),
+                e if small_int(e).is_some() => IntArg::Imm(small_int(e)?),
+                Expr::Binary { op, lhs, rhs } if arith(*op) => match (&**lhs, &**rhs) {
+                    (Expr::Local(a), r) if small_int(r).is_some() => {
+                        IntArg::LI { op: *op, slot: self.slot(*a), imm: small_int(r)? }
+                    }
+                    (Expr::Local(a), Expr::Local(b)) => {
+                        IntArg::LL { op: *op, a: self.slot(*a), b: self.slot(*b) }
+                    }
+                    _ => return None,
+                },
+                _ => return None,
+            });
+        }
+        out.iter().any(|a| matches!(a, IntArg::LI { .. } | IntArg::LL { .. })).then_some(out)
     }
 
     fn here(&self) -> u32 {
@@ -861,6 +930,11 @@ impl Compiler<'_> {
                     }
                     Expr::Ref(r) if self.fns.contains_key(&hash_of(r)) => {
                         let code = self.fns[&hash_of(r)];
+                        if tail && let Some(recipes) = self.int_args(args) {
+                            let at = self.unit.code.int_args.len() as u32;
+                            self.unit.code.int_args.extend(recipes);
+                            self.emit(Op::TailCallInts { code, args: at, argc });
+                        }
                         args.iter().for_each(|a| self.expr(a, false));
                         if tail {
                             self.emit(Op::TailCallDef { code, argc });

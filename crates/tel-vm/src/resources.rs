@@ -4,9 +4,10 @@
 //! effects and wall-clock milliseconds. Grants form a tree. [`ResourceAllocator::subdivide`]
 //! makes a child of a grant that can never exceed what its parent has left, and every charge
 //! to a child also counts against all its ancestors, so siblings share their parent's budget.
-//! Releasing a grant ends it; what it used stays counted in its ancestors. The allocator is
-//! thread-safe: one process-wide instance ([`ResourceAllocator::global`]) serves every run
-//! that is not given another, and tests make their own.
+//! Releasing a grant ends it; what it used stays counted in its ancestors. Heap bytes are a
+//! level rather than a total: [`ResourceAllocator::refund`] gives back what a run frees. The
+//! allocator is thread-safe: one process-wide instance ([`ResourceAllocator::global`]) serves
+//! every run that is not given another, and tests make their own.
 //!
 //! The VM charges its grant between slices of instructions and before every change of grant
 //! (docs/vm.md, "Resources"), and computes its budget for the next slice from the grant's
@@ -19,7 +20,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub enum Resource {
     /// VM instructions.
     Fuel,
-    /// Bytes of values built (cumulative, by the VM's size estimate).
+    /// Bytes of live values (by the VM's size estimate; what a run frees is given back).
     HeapBytes,
     /// Effects performed.
     Effects,
@@ -362,6 +363,20 @@ impl ResourceAllocator {
             at = n.parent;
         }
         exceeded.map_or(Ok(()), Err)
+    }
+
+    /// Records that `grant` gave back `amount` of `r`, in it and every ancestor (never
+    /// below zero). Heap bytes are a level, not a total: a run gives back what it frees.
+    pub fn refund(&self, grant: &Grant, r: Resource, amount: u64) {
+        let mut tree = self.lock();
+        let mut at = Some(grant.id);
+        while let Some(i) = at {
+            let Some(Some(n)) = tree.nodes.get_mut(i) else { break };
+            if let Some(used) = n.used.slot(r) {
+                *used = used.saturating_sub(amount);
+            }
+            at = n.parent;
+        }
     }
 
     /// How many grants are live (held or with live children), for tests and diagnostics.

@@ -9,8 +9,9 @@ use tel_hash::CodeHash;
 use tel_hash::core::Builtin;
 
 /// `==`, ordering, serde and drop work without recursion over the value's depth (a chain of
-/// a million enum values must not overflow the Rust stack): see the impls below.
-#[derive(Clone, Debug)]
+/// a million enum values must not overflow the Rust stack), and `{:?}` stops at a bounded
+/// depth: see the impls below.
+#[derive(Clone)]
 pub enum Value {
     Int(i64),
     Bool(bool),
@@ -63,16 +64,19 @@ impl Value {
         }
     }
 
-    /// A rough size in bytes, charged against the heap limit when the value is built.
+    /// A rough size in bytes of the heap block the value itself owns (not its children's):
+    /// counted against the heap limit when the value is built, and given back when it is
+    /// freed. Scalars and short strings live inside the value and own no block.
     pub(crate) fn heap_size(&self) -> u64 {
         match self {
-            Value::String(s) => WORD + s.len() as u64,
+            Value::String(s) if s.is_heap_allocated() => WORD + s.len() as u64,
             Value::List(xs) => WORD + WORD * xs.len() as u64,
             Value::Map(m) => WORD + 2 * WORD * m.len() as u64,
             Value::Record { fields, .. } => WORD + 2 * WORD * fields.len() as u64,
             Value::Variant { fields, .. } => WORD + WORD * fields.len() as u64,
             Value::Closure { env, .. } => WORD + WORD * env.len() as u64,
-            _ => WORD,
+            Value::Option(Some(_)) => WORD,
+            _ => 0,
         }
     }
 }
@@ -92,6 +96,63 @@ impl Value {
     /// Moves the value out of its slot, leaving `()`.
     pub fn take(&mut self) -> Value {
         std::mem::replace(self, Value::Unit)
+    }
+}
+
+/// How deep `{:?}` goes into a value before it writes `…` for the rest. Formatting recurses
+/// (it goes through `std::fmt`'s builders), so the bound keeps a value nested a million deep
+/// from overflowing the stack; 100 levels is far more than a readable dump shows.
+pub const DEBUG_DEPTH: u32 = 100;
+
+thread_local! {
+    /// The depth of the `{:?}` of a value running on this thread.
+    static DEBUG_LEVEL: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// What `{:?}` prints for a value: the same text `#[derive(Debug)]` on [`Value`] would give
+/// (each nested value goes back through [`Value`]'s bounded impl).
+// The fields are read by the derived `Debug` only.
+#[allow(dead_code)]
+#[derive(Debug)]
+enum Shape<'a> {
+    Int(&'a i64),
+    Bool(&'a bool),
+    String(&'a SmolStr),
+    Duration(&'a i64),
+    Unit,
+    List(&'a Arc<Vec<Value>>),
+    Map(&'a Arc<BTreeMap<Value, Value>>),
+    Record { ty: &'a RecordType, fields: &'a Arc<Vec<(SmolStr, Value)>> },
+    Variant { owner: &'a CodeHash, index: &'a u32, fields: &'a Arc<Vec<Value>> },
+    Option(&'a Option<Arc<Value>>),
+    Closure { code: &'a u32, env: &'a Arc<Vec<Value>> },
+    Builtin(&'a Builtin),
+}
+
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let level = DEBUG_LEVEL.with(|l| l.get());
+        if level >= DEBUG_DEPTH {
+            return f.write_str("…");
+        }
+        let shape = match self {
+            Value::Int(x) => Shape::Int(x),
+            Value::Bool(x) => Shape::Bool(x),
+            Value::String(x) => Shape::String(x),
+            Value::Duration(x) => Shape::Duration(x),
+            Value::Unit => Shape::Unit,
+            Value::List(x) => Shape::List(x),
+            Value::Map(x) => Shape::Map(x),
+            Value::Record { ty, fields } => Shape::Record { ty, fields },
+            Value::Variant { owner, index, fields } => Shape::Variant { owner, index, fields },
+            Value::Option(x) => Shape::Option(x),
+            Value::Closure { code, env } => Shape::Closure { code, env },
+            Value::Builtin(x) => Shape::Builtin(x),
+        };
+        DEBUG_LEVEL.with(|l| l.set(level + 1));
+        let r = shape.fmt(f);
+        DEBUG_LEVEL.with(|l| l.set(level));
+        r
     }
 }
 
@@ -166,12 +227,72 @@ impl Value {
     }
 }
 
+thread_local! {
+    /// Heap bytes (by [`Value::heap_size`]) of the compound values freed on this thread so
+    /// far. The VM reads how much it grew while its own code ran to count the live heap
+    /// (docs/vm.md, "Resources").
+    static FREED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// [`FREED`]: a counter that only grows (wrapping), read as a difference of two readings.
+pub(crate) fn freed_bytes() -> u64 {
+    FREED.with(|f| f.get())
+}
+
+/// A value is freed when its last owner drops it. Every compound value reaches `Drop` once
+/// as a whole (the children that [`drop_children`] moves out are dropped one by one), so its
+/// size is counted here once, and only when this owner is the last one.
 #[inline(never)]
 fn drop_children(v: &mut Value) {
+    if v.unique() {
+        let size = v.heap_size();
+        FREED.with(|f| f.set(f.get().wrapping_add(size)));
+    }
     let mut stack = Vec::new();
     take_children(v, &mut stack);
     while let Some(mut v) = stack.pop() {
         take_children(&mut v, &mut stack);
+    }
+}
+
+impl Value {
+    /// This is the last owner of the value's heap block (false for scalars and strings).
+    fn unique(&self) -> bool {
+        // `Arc::get_mut` needs `&mut`; the counts answer the same for a shared borrow (no
+        // weak references are ever made).
+        fn one<T: ?Sized>(a: &Arc<T>) -> bool {
+            Arc::strong_count(a) == 1
+        }
+        match self {
+            Value::List(xs) => one(xs),
+            Value::Map(m) => one(m),
+            Value::Record { fields, .. } => one(fields),
+            Value::Variant { fields, .. } => one(fields),
+            Value::Option(Some(x)) => one(x),
+            Value::Closure { env, .. } => one(env),
+            _ => false,
+        }
+    }
+
+    /// What the heap estimate counts for the value and everything it holds (shared parts
+    /// counted each time they appear): the charge for a value that comes from outside the
+    /// machine (an argument, a host's answer), whose parts were never charged one by one.
+    pub(crate) fn deep_heap_size(&self) -> u64 {
+        let mut total = 0u64;
+        let mut work = vec![self];
+        while let Some(v) = work.pop() {
+            total = total.saturating_add(v.heap_size());
+            match v {
+                Value::List(xs) => work.extend(xs.iter()),
+                Value::Map(m) => m.iter().for_each(|(k, x)| work.extend([k, x])),
+                Value::Record { fields, .. } => work.extend(fields.iter().map(|(_, x)| x)),
+                Value::Variant { fields, .. } => work.extend(fields.iter()),
+                Value::Option(Some(x)) => work.push(x),
+                Value::Closure { env, .. } => work.extend(env.iter()),
+                _ => {}
+            }
+        }
+        total
     }
 }
 

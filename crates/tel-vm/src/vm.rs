@@ -11,12 +11,12 @@
 //! countdown over a slice of instructions; the slow checks (wall time) run between slices.
 
 use crate::host::{Host, HostError};
-use crate::program::{Code, HostEffect, Op, Program};
+use crate::program::{Code, HostEffect, IntArg, Op, Program, TAIL_INT_ARGS};
 use crate::resources::{
     Amounts, Grant, Resource, ResourceAllocator, ResourceError, ResourceRequest,
 };
 use crate::show::show;
-use crate::value::{RecordType, Value, WORD};
+use crate::value::{RecordType, Value, WORD, freed_bytes};
 use smol_str::SmolStr;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -28,7 +28,8 @@ use tel_hash::core::{BinOp, Builtin, Pat, VariantOwner};
 pub struct Limits {
     /// Instructions (every instruction costs 1).
     pub fuel: u64,
-    /// Bytes of values built (cumulative, by [`Value`]'s size estimate).
+    /// Bytes of live values (by [`Value`]'s size estimate: counted when a value is built,
+    /// given back when the run frees it; docs/vm.md, "Resources").
     pub heap_bytes: u64,
     /// Effects performed (handled in the program or by the host).
     pub effects: u64,
@@ -71,6 +72,7 @@ impl Limits {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Usage {
     pub fuel: u64,
+    /// Live heap bytes, by the estimate [`Limits::heap_bytes`] limits.
     pub heap_bytes: u64,
     pub effects: u64,
     /// Wall-clock microseconds spent in [`Vm::run`].
@@ -86,6 +88,29 @@ struct Budget {
     heap_limit: u64,
     effects_until: u64,
     effects_limit: u64,
+    /// The reading of [`freed_bytes`] up to which the run's frees are counted in
+    /// `Usage::heap_bytes`; moved past whatever the host frees while it is asked something.
+    freed_at: u64,
+}
+
+impl Budget {
+    /// Counts what the run freed since the last time: the live heap shrinks by it.
+    fn reclaim(&mut self, usage: &mut Usage) {
+        let now = freed_bytes();
+        let freed = now.wrapping_sub(self.freed_at);
+        self.freed_at = now;
+        usage.heap_bytes = usage.heap_bytes.saturating_sub(freed);
+    }
+}
+
+/// Asks the host something: what it frees meanwhile (its own values, its copies of the
+/// run's) is not counted as the run's.
+#[inline]
+fn outside<R>(budget: &mut Budget, ask: impl FnOnce() -> R) -> R {
+    let before = freed_bytes();
+    let r = ask();
+    budget.freed_at = budget.freed_at.wrapping_add(freed_bytes().wrapping_sub(before));
+    r
 }
 
 /// Derived from the limits and the grant at every slice: not part of what a state is.
@@ -104,6 +129,7 @@ impl Default for Budget {
             heap_limit: u64::MAX,
             effects_until: u64::MAX,
             effects_limit: u64::MAX,
+            freed_at: freed_bytes(),
         }
     }
 }
@@ -286,6 +312,12 @@ enum MarkKind {
         deadline: i64,
         #[serde(default)]
         grant: u32,
+    },
+    /// Where a running handler clause set marks aside (its frame is the mark's `frame`):
+    /// it stands for them in the search for the earliest deadline, which a clause's effects
+    /// still meet (language.md §9.1). `earliest` is the earliest deadline set aside.
+    Clause {
+        earliest: Option<i64>,
     },
 }
 
@@ -589,6 +621,8 @@ impl Vm {
     ) -> Result<Vm, crate::LoadError> {
         program.check_entry_args(&args)?;
         let mut vm = Vm::new(program, limits, clock_start);
+        // Arguments are live values the run holds, built outside it.
+        vm.usage.heap_bytes = args.iter().map(Value::deep_heap_size).sum();
         // The entry frame's slots start at 0: its parameters are the first of them.
         for arg in args {
             vm.stack.push(arg);
@@ -672,12 +706,15 @@ impl Vm {
 
     /// The handlers and deadlines visible to the running code, outermost first (those a
     /// running handler clause set aside are not visible).
-    pub fn mark_info(&self) -> impl ExactSizeIterator<Item = MarkInfo> + '_ {
-        self.marks.iter().map(|m| match m.kind {
+    pub fn mark_info(&self) -> impl Iterator<Item = MarkInfo> + '_ {
+        self.marks.iter().filter_map(|m| match m.kind {
             MarkKind::Handle { table, .. } => {
-                MarkInfo::Handle { code: m.code, table, frame: m.frame }
+                Some(MarkInfo::Handle { code: m.code, table, frame: m.frame })
             }
-            MarkKind::Within { deadline, .. } => MarkInfo::Within { deadline, frame: m.frame },
+            MarkKind::Within { deadline, .. } => {
+                Some(MarkInfo::Within { deadline, frame: m.frame })
+            }
+            MarkKind::Clause { .. } => None,
         })
     }
 
@@ -700,22 +737,28 @@ impl Vm {
             MarkKind::Within { grant, .. } => {
                 self.grants.within.iter().find(|(id, _)| *id == grant).map(|(_, g)| g)
             }
-            MarkKind::Handle { .. } => None,
+            MarkKind::Handle { .. } | MarkKind::Clause { .. } => None,
         });
         within.or(self.grants.root.as_ref())
     }
 
     /// Charges what the run used since the last time to the current grant.
     fn settle(&mut self) -> Result<(), Fault> {
+        self.budget.reclaim(&mut self.usage);
         let (u, c) = (self.usage, self.grants.charged);
         self.grants.charged = u;
         let Some(g) = self.current_grant() else { return Ok(()) };
         let delta = Amounts {
             fuel: u.fuel - c.fuel,
-            heap_bytes: u.heap_bytes - c.heap_bytes,
+            heap_bytes: u.heap_bytes.saturating_sub(c.heap_bytes),
             effects: u.effects - c.effects,
             wall_ms: u.wall_us / 1000 - c.wall_us / 1000,
         };
+        // The live heap shrank: give the grant back what was freed.
+        let freed = c.heap_bytes.saturating_sub(u.heap_bytes);
+        if freed > 0 {
+            g.allocator().refund(g, Resource::HeapBytes, freed);
+        }
         match g.allocator().charge(g, delta) {
             Ok(()) | Err(ResourceError::Released) => Ok(()),
             Err(ResourceError::Exhausted { resource, limit }) => {
@@ -783,6 +826,7 @@ impl Vm {
             heap_limit: heap.0,
             effects_until: self.usage.effects.saturating_add(effects.1),
             effects_limit: effects.0,
+            freed_at: self.budget.freed_at,
         };
         if fuel.1 == 0 {
             return Err(self.error(program, Fault::Exhausted(Resource::Fuel, fuel.0)));
@@ -856,6 +900,8 @@ impl Vm {
             return Ok(Status::Done(v.clone()));
         }
         self.pause.paused = false;
+        // Only what the run frees from now on is the run's.
+        self.budget.freed_at = freed_bytes();
         let observe = host.observes_calls();
         let r = self.run_slices(program, host, observe, steps, watch);
         match r {
@@ -893,6 +939,7 @@ impl Vm {
             };
             self.usage.fuel = before + (slice - fuel);
             self.usage.wall_us += start.elapsed().as_micros() as u64;
+            self.budget.reclaim(&mut self.usage);
             left -= slice - fuel;
             if let Some(v) = r? {
                 return Ok(Status::Done(v));
@@ -1171,7 +1218,7 @@ impl Vm {
                                 let l = self.pop();
                                 let v = match op {
                                     BinOp::Concat => {
-                                        tri!(concat(&mut self.usage, &self.budget, l, r))
+                                        tri!(concat(&mut self.usage, &mut self.budget, l, r))
                                     }
                                     _ => tri!(binary(op, l, r)),
                                 };
@@ -1321,20 +1368,22 @@ impl Vm {
                 if c as usize >= program.codes.len() {
                     fail!(Fault::Trap("a non-function definition used as a value".into()));
                 }
-                self.stack.push(Value::Closure { code: c, env: Arc::default() });
+                let v = Value::Closure { code: c, env: Arc::default() };
+                tri!(charge(&mut self.usage, &mut self.budget, v.heap_size()));
+                self.stack.push(v);
             }
             Op::Builtin(b) => self.stack.push(Value::Builtin(b)),
             Op::Closure { code: c, captures } => {
                 let at = self.stack.len() - captures as usize;
                 let env = self.stack.split_off(at);
                 let v = Value::Closure { code: c, env: Arc::new(env) };
-                tri!(charge(&mut self.usage, &self.budget, v.heap_size()));
+                tri!(charge(&mut self.usage, &mut self.budget, v.heap_size()));
                 self.stack.push(v);
             }
             Op::List(n) => {
                 let at = self.stack.len() - n as usize;
                 let v = Value::list(self.stack.split_off(at));
-                tri!(charge(&mut self.usage, &self.budget, v.heap_size()));
+                tri!(charge(&mut self.usage, &mut self.budget, v.heap_size()));
                 self.stack.push(v);
             }
             Op::Record(s) => {
@@ -1342,7 +1391,7 @@ impl Vm {
                 let at = self.stack.len() - names.len();
                 let fields = names.iter().cloned().zip(self.stack.drain(at..)).collect();
                 let v = Value::Record { ty: RecordType(*ty), fields: Arc::new(fields) };
-                tri!(charge(&mut self.usage, &self.budget, v.heap_size()));
+                tri!(charge(&mut self.usage, &mut self.budget, v.heap_size()));
                 self.stack.push(v);
             }
             Op::Field(n) => {
@@ -1363,7 +1412,7 @@ impl Vm {
                     None if index == 0 && argc == 1 => Value::Option(Some(Arc::new(self.pop()))),
                     None => Value::Option(None),
                 };
-                tri!(charge(&mut self.usage, &self.budget, v.heap_size()));
+                tri!(charge(&mut self.usage, &mut self.budget, v.heap_size()));
                 self.stack.push(v);
             }
             Op::Match { pat, fail } => {
@@ -1426,6 +1475,48 @@ impl Vm {
         self.marks.push(mark);
     }
 
+    /// `marks[i]` is the earliest deadline or a clause's stand-in for it: finds the `within`
+    /// it means and brings it back into `marks` (the clauses it is abandoned with give their
+    /// marks back as if they had returned). Answers its index.
+    fn expose_deadline(&mut self, i: usize) -> usize {
+        // Follow the stand-ins down to the `within`.
+        let mut marks = &self.marks;
+        let mut i = i;
+        let (grant, frame) = loop {
+            let m = &marks[i];
+            match m.kind {
+                MarkKind::Within { grant, .. } => break (grant, m.frame),
+                MarkKind::Clause { .. } => {
+                    let Some(Frame::Code(CodeFrame { clause: Some(ctx), .. })) =
+                        self.frames.get(m.frame)
+                    else {
+                        unreachable!("a clause mark names its clause's frame")
+                    };
+                    marks = &ctx.saved;
+                    i = earliest_deadline(marks).expect("a clause mark with a deadline").1;
+                }
+                MarkKind::Handle { .. } => unreachable!("a handler has no deadline"),
+            }
+        };
+        // Every clause above the `within`'s frame is abandoned with its body, innermost
+        // first; one of them set the `within` aside.
+        for f in (frame + 1..self.frames.len()).rev() {
+            if let Frame::Code(CodeFrame { clause, .. }) = &mut self.frames[f]
+                && let Some(ctx) = clause.take()
+            {
+                self.marks.truncate(ctx.base);
+                self.marks.extend(ctx.saved);
+            }
+        }
+        self.marks
+            .iter()
+            .rposition(|m| {
+                m.frame == frame
+                    && matches!(m.kind, MarkKind::Within { grant: g, .. } if g == grant)
+            })
+            .expect("the deadline is back among the marks")
+    }
+
     /// Abandons everything above `mark`'s frame and continues at its target.
     fn unwind_to(&mut self, mark: Mark) {
         self.frames.truncate(mark.frame + 1);
@@ -1448,15 +1539,16 @@ impl Vm {
             self.marks.extend(ctx.saved);
         }
         if frame.observed {
-            host.on_return(&program.codes[frame.code as usize].def, &v);
+            outside(&mut self.budget, || {
+                host.on_return(&program.codes[frame.code as usize].def, &v)
+            });
         }
         let depth = self.frames.len() as u32;
         while let Some(o) = self.owed.last()
             && o.frame == depth
         {
-            for _ in 0..o.count {
-                host.on_return(&program.codes[o.code as usize].def, &v);
-            }
+            let def = &program.codes[o.code as usize].def;
+            outside(&mut self.budget, || (0..o.count).for_each(|_| host.on_return(def, &v)));
             self.owed.pop();
         }
         self.deliver(v)
@@ -1509,8 +1601,13 @@ impl Vm {
             return Err(self.error(program, Fault::Exhausted(Resource::CallDepth, limit)));
         }
         let observed = observe && !callee.lambda;
-        if observed && let Some(v) = host.on_call(&callee.def, &self.stack[at..]) {
-            // A cached result: the call is skipped.
+        if observed
+            && let Some(v) =
+                outside(&mut self.budget, || host.on_call(&callee.def, &self.stack[at..]))
+        {
+            // A cached result: the call is skipped. The value was built outside the run.
+            charge(&mut self.usage, &mut self.budget, v.deep_heap_size())
+                .map_err(|fault| self.error(program, fault))?;
             self.stack.truncate(ret);
             return Ok(if tail { self.ret(program, host, v) } else { self.deliver(v) });
         }
@@ -1579,8 +1676,9 @@ impl Vm {
                 Ok(None)
             }
             Value::Builtin(b) => {
-                let v = builtin(program, *b, &mut self.stack[at..], &mut self.usage, &self.budget)
-                    .map_err(|fault| self.error(program, fault))?;
+                let v =
+                    builtin(program, *b, &mut self.stack[at..], &mut self.usage, &mut self.budget)
+                        .map_err(|fault| self.error(program, fault))?;
                 self.stack.truncate(ret);
                 Ok(self.deliver(v))
             }
@@ -1600,12 +1698,18 @@ impl Vm {
         };
         if l.next == xs.len() {
             let Some(Frame::Loop(l)) = self.frames.pop() else { unreachable!() };
-            let v = match l.kind {
-                Loop::Map { out, .. } | Loop::Filter { out, .. } => Value::list(out),
-                Loop::Fold { acc, .. } => acc,
+            // The input list goes back through `Value`'s drop, which counts it freed when
+            // this was its last owner.
+            let (v, xs, built) = match l.kind {
+                Loop::Map { out, xs } | Loop::Filter { out, xs } => (Value::list(out), xs, true),
+                // The accumulator was counted when it was built.
+                Loop::Fold { acc, xs } => (acc, xs, false),
             };
-            charge(&mut self.usage, &self.budget, v.heap_size())
-                .map_err(|fault| self.error(program, fault))?;
+            drop(Value::List(xs));
+            if built {
+                charge(&mut self.usage, &mut self.budget, v.heap_size())
+                    .map_err(|fault| self.error(program, fault))?;
+            }
             return Ok(self.deliver(v));
         }
         let x = xs[l.next].clone();
@@ -1692,6 +1796,7 @@ impl Vm {
             let env = env.clone();
             self.stack.insert(at, env);
             let saved = self.marks.split_off(h);
+            let earliest = earliest_deadline(&saved).map(|(d, _)| d);
             self.frames.push(Frame::Code(CodeFrame {
                 code,
                 pc,
@@ -1700,6 +1805,7 @@ impl Vm {
                 observed: false,
                 clause: Some(Box::new(ClauseCtx { base: h, saved })),
             }));
+            self.push_mark(MarkKind::Clause { earliest }, 0);
             return Ok(());
         }
         let Some(op) = HostEffect::from_hash(&effect) else {
@@ -1716,24 +1822,18 @@ impl Vm {
                 return Err(fail(self, Fault::Trap(msg)));
             }
             (HostEffect::Sleep, [Value::Duration(d)]) => *d,
-            (_, args) => host.cost(op, args).map_err(|e| fail(self, Fault::Host(op, e)))?,
+            (_, args) => outside(&mut self.budget, || host.cost(op, args))
+                .map_err(|e| fail(self, Fault::Host(op, e)))?,
         };
         let when = checked(self.clock.checked_add(cost), "the virtual clock")
             .map_err(|f| fail(self, f))?;
-        // The earliest visible deadline; among equal ones the outermost is abandoned.
-        let earliest = self
-            .marks
-            .iter()
-            .enumerate()
-            .filter_map(|(i, m)| match m.kind {
-                MarkKind::Within { deadline, .. } => Some((deadline, i)),
-                MarkKind::Handle { .. } => None,
-            })
-            .min();
-        if let Some((deadline, i)) = earliest
+        // The earliest deadline, set aside by a running clause or not; among equal ones the
+        // outermost is abandoned.
+        if let Some((deadline, i)) = earliest_deadline(&self.marks)
             && when > deadline
         {
             self.clock = deadline;
+            let i = self.expose_deadline(i);
             let mark = self.marks[i].clone();
             self.settle().map_err(|f| fail(self, f))?;
             self.marks.truncate(i);
@@ -1742,15 +1842,35 @@ impl Vm {
         }
         let value = match op {
             HostEffect::Now => Value::Int(self.clock),
-            _ => host
-                .perform(op, &self.stack[at..], self.clock)
-                .map_err(|e| fail(self, Fault::Host(op, e)))?,
+            _ => {
+                let v =
+                    outside(&mut self.budget, || host.perform(op, &self.stack[at..], self.clock))
+                        .map_err(|e| fail(self, Fault::Host(op, e)))?;
+                // The answer was built outside the run.
+                charge(&mut self.usage, &mut self.budget, v.deep_heap_size())
+                    .map_err(|f| fail(self, f))?;
+                v
+            }
         };
         self.clock = when;
         self.stack.truncate(at);
         self.stack.push(value);
         Ok(())
     }
+}
+
+/// The earliest deadline among `marks` (a clause's stand-in counts with the earliest it set
+/// aside) and its index; the outermost of equal ones.
+fn earliest_deadline(marks: &[Mark]) -> Option<(i64, usize)> {
+    marks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| match m.kind {
+            MarkKind::Within { deadline, .. } => Some((deadline, i)),
+            MarkKind::Clause { earliest } => earliest.map(|d| (d, i)),
+            MarkKind::Handle { .. } => None,
+        })
+        .min()
 }
 
 fn not_bool(v: Option<&Value>) -> Fault {
@@ -1761,8 +1881,20 @@ fn checked<T>(v: Option<T>, what: &str) -> Result<T, Fault> {
     v.ok_or_else(|| Fault::Trap(format!("integer overflow in {what}")))
 }
 
-fn charge(usage: &mut Usage, budget: &Budget, bytes: u64) -> Result<(), Fault> {
+#[inline]
+fn charge(usage: &mut Usage, budget: &mut Budget, bytes: u64) -> Result<(), Fault> {
     usage.heap_bytes += bytes;
+    if usage.heap_bytes > budget.heap_until {
+        return over_heap(usage, budget);
+    }
+    Ok(())
+}
+
+/// The heap count passed its limit: it stands only when what the run has freed since the
+/// last count does not bring it back under.
+#[cold]
+fn over_heap(usage: &mut Usage, budget: &mut Budget) -> Result<(), Fault> {
+    budget.reclaim(usage);
     if usage.heap_bytes > budget.heap_until {
         return Err(Fault::Exhausted(Resource::HeapBytes, budget.heap_limit));
     }
@@ -1772,7 +1904,7 @@ fn charge(usage: &mut Usage, budget: &Budget, bytes: u64) -> Result<(), Fault> {
 /// Updating a shared list or map copies its `words` slots first.
 fn charge_copy<T>(
     usage: &mut Usage,
-    budget: &Budget,
+    budget: &mut Budget,
     rc: &Arc<T>,
     words: u64,
 ) -> Result<(), Fault> {
@@ -1930,6 +2062,65 @@ fn hot_loop<'p>(
                 pc = 0;
                 base = at;
             }
+            Op::TailCallInts { code: c, args, argc } => {
+                let n = argc as usize;
+                // Every argument is computed before any slot is written: they read the
+                // frame's slots as they were.
+                let mut ints = [0i64; TAIL_INT_ARGS];
+                // (A frame with fewer slots than the callee's parameters takes the plain way.)
+                let mut done = plain && left >= argc as u64 && base + n <= stack.len();
+                if done {
+                    let recipes = &code.int_args[args as usize..args as usize + n];
+                    for (out, r) in ints.iter_mut().zip(recipes) {
+                        let x = match *r {
+                            IntArg::Imm(i) => Some(i64::from(i)),
+                            IntArg::Slot(s) => match stack[base + s as usize] {
+                                Value::Int(x) => Some(x),
+                                _ => None,
+                            },
+                            IntArg::LI { op, slot, imm } => match stack[base + slot as usize] {
+                                Value::Int(a) => int_arith(op, a, i64::from(imm)),
+                                _ => None,
+                            },
+                            IntArg::LL { op, a, b } => {
+                                match (&stack[base + a as usize], &stack[base + b as usize]) {
+                                    (&Value::Int(a), &Value::Int(b)) => int_arith(op, a, b),
+                                    _ => None,
+                                }
+                            }
+                        };
+                        match x {
+                            Some(x) => *out = x,
+                            None => {
+                                done = false;
+                                break;
+                            }
+                        }
+                    }
+                }
+                if !done {
+                    // The ops it stands for run one by one; this one was free.
+                    left += 1;
+                    continue;
+                }
+                // This op was charged as one of the ops it stands for: the arguments' ops
+                // and the call.
+                left -= argc as u64;
+                for (k, x) in ints[..n].iter().enumerate() {
+                    let slot = &mut stack[base + k];
+                    clear(slot);
+                    std::mem::forget(std::mem::replace(slot, Value::Int(*x)));
+                }
+                stack.truncate(base + n);
+                let callee = &program.codes[c as usize];
+                if !std::ptr::eq(callee, code) {
+                    code = callee;
+                    if let Some(Frame::Code(f)) = frames.last_mut() {
+                        f.code = c;
+                    }
+                }
+                pc = 0;
+            }
             Op::TailCallDef { code: c, argc } if plain => {
                 // The callee's arguments become the frame's first slots.
                 stack.slide_down(base, argc as usize);
@@ -1964,6 +2155,15 @@ fn hot_loop<'p>(
     };
     (*code_out, *pc_out, *base_out, *left_out) = (code, pc, base, left);
     exit
+}
+
+/// `+ - * / %` on Ints, `None` on a trap (the unfused ops report it).
+#[inline(always)]
+fn int_arith(op: BinOp, a: i64, b: i64) -> Option<i64> {
+    match int_fast(op, a, b) {
+        IntResult::Int(x) => Some(x),
+        _ => None,
+    }
 }
 
 enum IntResult {
@@ -2071,7 +2271,7 @@ fn binary(op: BinOp, l: Value, r: Value) -> Result<Value, Fault> {
 }
 
 /// `++`: a list held only here is extended in place.
-fn concat(usage: &mut Usage, budget: &Budget, mut l: Value, r: Value) -> Result<Value, Fault> {
+fn concat(usage: &mut Usage, budget: &mut Budget, mut l: Value, r: Value) -> Result<Value, Fault> {
     Ok(match (&mut l, &r) {
         (Value::String(a), Value::String(b)) => {
             let mut s = String::with_capacity(a.len() + b.len());
@@ -2083,6 +2283,9 @@ fn concat(usage: &mut Usage, budget: &Budget, mut l: Value, r: Value) -> Result<
         }
         (Value::List(a), Value::List(b)) => {
             let mut a = std::mem::take(a);
+            // The empty list left in `l` is a block of its own, freed (and so counted back)
+            // when `l` is dropped.
+            charge(usage, budget, WORD)?;
             charge_copy(usage, budget, &a, a.len() as u64)?;
             charge(usage, budget, WORD * b.len() as u64)?;
             Arc::make_mut(&mut a).extend(b.iter().cloned());
@@ -2108,7 +2311,7 @@ fn builtin(
     b: Builtin,
     args: &mut [Value],
     usage: &mut Usage,
-    budget: &Budget,
+    budget: &mut Budget,
 ) -> Result<Value, Fault> {
     let bad = || Fault::Trap(format!("bad arguments to {}", b.name()));
     // Values cannot be destructured by move (they free their children iteratively in
@@ -2125,18 +2328,32 @@ fn builtin(
             Value::Map(m) => m.len() as i64,
             _ => return Err(bad()),
         }),
-        (Builtin::Get, [Value::Map(m), k]) => Value::Option(m.get(k).cloned().map(Arc::new)),
+        (Builtin::Get, [Value::Map(m), k]) => {
+            let v = Value::Option(m.get(k).cloned().map(Arc::new));
+            charge(usage, budget, v.heap_size())?;
+            v
+        }
         (Builtin::Get, [Value::List(xs), Value::Int(i)]) => {
-            Value::Option(usize::try_from(*i).ok().and_then(|i| xs.get(i)).cloned().map(Arc::new))
+            let v = Value::Option(
+                usize::try_from(*i).ok().and_then(|i| xs.get(i)).cloned().map(Arc::new),
+            );
+            charge(usage, budget, v.heap_size())?;
+            v
         }
         (Builtin::Insert, [Value::Map(m), k, v]) => {
             let mut m = std::mem::take(m);
+            // The empty map left in the argument's slot is a block of its own.
+            charge(usage, budget, WORD)?;
             charge_copy(usage, budget, &m, m.len() as u64 * 2)?;
             charge(usage, budget, 2 * WORD)?;
             Arc::make_mut(&mut m).insert(k.take(), v.take());
             Value::Map(m)
         }
-        (Builtin::EmptyMap, []) => Value::map(BTreeMap::new()),
+        (Builtin::EmptyMap, []) => {
+            let v = Value::map(BTreeMap::new());
+            charge(usage, budget, v.heap_size())?;
+            v
+        }
         (Builtin::Keys, [Value::Map(m)]) => {
             let v = Value::list(m.keys().cloned().collect());
             charge(usage, budget, v.heap_size())?;
