@@ -1,10 +1,20 @@
-//! Builds the green tree. It does what rowan's `GreenNodeBuilder` does — the same tree,
-//! with equal tokens and equal small nodes shared — but faster on the cases that dominate a
-//! large file: keywords and punctuation (whose text is fixed by their kind) and the frequent
-//! whitespace shapes are found by index, without hashing, and the small-node cache has compact keys (32-bit ids of the
-//! children instead of hashes and pointers), so more of it stays in the CPU cache.
+//! Builds the green tree. It does what rowan's `GreenNodeBuilder` does — the same tree —
+//! but shares more and costs less on the cases that dominate a large file:
+//! - keywords and punctuation (whose text is fixed by their kind) and the frequent
+//!   whitespace shapes are found by index, short names and numbers by a 128-bit key (no
+//!   string hashed or compared);
+//! - equal nodes of any size are shared, not only the small ones: in a typical file most
+//!   large nodes repeat one already built, and each shared one is an allocation saved now
+//!   and a free saved when the tree is dropped;
+//! - the open nodes' children are 32-bit ids of shared elements, not elements, so a child
+//!   costs no reference count change until it goes into a node that is really built.
+//!
+//! Sharing is invisible: green trees compare by structure, and a shared node is immutable.
 
 use rowan::{GreenNode, GreenToken, NodeOrToken};
+use std::collections::hash_map::Entry;
+use std::ops::Range;
+
 use rustc_hash::FxHashMap;
 
 use crate::SyntaxKind;
@@ -15,17 +25,17 @@ type Element = NodeOrToken<GreenNode, GreenToken>;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Checkpoint(usize);
 
-/// Nodes with at most this many children are shared when equal (as rowan does): they are
-/// the frequent ones (`NAME_REF`, `PATH`, `LITERAL`, …), and sharing saves an allocation.
-const SHARED_NODE_MAX_CHILDREN: usize = 3;
+/// Nodes with at most this many children (the frequent ones: `NAME_REF`, `PATH`,
+/// `LITERAL`, …) are looked up by a [`NodeKey`] packed in two words; larger ones by their
+/// kind and children's ids as a slice.
+const PACKED_KEY_MAX_CHILDREN: usize = 3;
 
 /// Whitespace of the shapes `" "×k` and `"\n" + " "×k` for k below this is found by index.
 const INDEXED_SPACES: usize = 32;
 
 /// The slot of the frequent whitespace shapes (a third of all tokens): runs of spaces, and
 /// a newline followed by indentation. Found by looking at the bytes, without hashing.
-fn whitespace_slot(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
+fn whitespace_slot(bytes: &[u8]) -> Option<usize> {
     let (newline, spaces) = match bytes.first() {
         Some(b'\n') => (1, &bytes[1..]),
         _ => (0, bytes),
@@ -34,8 +44,33 @@ fn whitespace_slot(text: &str) -> Option<usize> {
         .then(|| newline * INDEXED_SPACES + spaces.len())
 }
 
-/// The id of a shared element: equal shared elements have equal ids. Unshared elements
-/// (nodes too big to share, or with an unshared child) have none.
+/// Tokens of at most this many bytes have a [`short_token_key`].
+const SHORT_TOKEN_MAX_LEN: usize = 13;
+
+/// The token of `kind` at `range` in `text`, of at most [`SHORT_TOKEN_MAX_LEN`] bytes, as
+/// one number holding its bytes, its length and its kind: found without hashing a string
+/// or comparing bytes.
+fn short_token_key(kind: SyntaxKind, text: &[u8], range: Range<usize>) -> Option<u128> {
+    let len = range.len();
+    if len > SHORT_TOKEN_MAX_LEN {
+        return None;
+    }
+    // the 16 bytes from the token's start, when the text has them: one load, no copy loop
+    let window: [u8; 16] = match text.get(range.start..range.start + 16) {
+        Some(window) => window.try_into().ok()?,
+        None => {
+            let mut window = [0u8; 16];
+            window[..len].copy_from_slice(text.get(range)?);
+            window
+        }
+    };
+    let bytes = u128::from_le_bytes(window) & ((1u128 << (8 * len)) - 1);
+    Some(bytes | (len as u128) << 104 | (kind as u128) << 112)
+}
+
+/// The id of a shared element: its index in [`TreeBuilder::shared`]. Equal shared
+/// elements have equal ids; an unshared element (a node too big to share, or with an
+/// unshared child) has none, and stands in `children` as [`UNSHARED`].
 type Id = u32;
 const UNSHARED: Id = Id::MAX;
 
@@ -46,87 +81,208 @@ const UNSHARED: Id = Id::MAX;
 struct NodeKey(u64, u64);
 
 impl NodeKey {
-    fn new(kind: SyntaxKind, children: &[(Element, Id)]) -> NodeKey {
-        let id = |i: usize| children.get(i).map_or(UNSHARED, |&(_, id)| id) as u64;
+    fn new(kind: SyntaxKind, children: &[Id]) -> NodeKey {
+        let id = |i: usize| children.get(i).copied().unwrap_or(UNSHARED) as u64;
         let head = ((kind as u64) << 48) | ((children.len() as u64) << 32);
         NodeKey(head | id(0), (id(1) << 32) | id(2))
     }
 }
 
+/// The open nodes' children are ids, not elements: a child that an equal, already shared
+/// node replaces is then never cloned nor dropped (each of those is an atomic reference
+/// count change), and an element is cloned only into the node that keeps it.
 pub(crate) struct TreeBuilder<'t> {
+    /// The text the tokens are ranges of.
+    text: &'t str,
     parents: Vec<(SyntaxKind, usize)>,
-    /// The children of the open nodes, with their ids.
-    children: Vec<(Element, Id)>,
-    next_id: Id,
-    /// One token per keyword or punctuation kind.
-    fixed: Vec<Option<(GreenToken, Id)>>,
+    /// The children of the open nodes.
+    children: Vec<Id>,
+    /// The unshared children of the open nodes, in the order of their [`UNSHARED`] entries
+    /// in `children`: the children of the node being finished are a suffix of `children`,
+    /// so its unshared ones are a suffix of this.
+    unshared: Vec<Element>,
+    /// The shared elements, by id.
+    shared: Vec<Element>,
+    /// The token of each keyword or punctuation kind, or [`UNSHARED`] until there is one.
+    fixed: Vec<Id>,
     /// Whitespace tokens by [`whitespace_slot`] (a third of all tokens).
-    whitespace: Vec<Option<(GreenToken, Id)>>,
-    tokens: FxHashMap<(SyntaxKind, &'t str), (GreenToken, Id)>,
-    nodes: FxHashMap<NodeKey, (GreenNode, Id)>,
+    whitespace: [Id; 2 * INDEXED_SPACES],
+    /// The other tokens of at most [`SHORT_TOKEN_MAX_LEN`] bytes (most names and
+    /// numbers), by [`short_token_key`].
+    short_tokens: FxHashMap<u128, Id>,
+    /// The other tokens.
+    tokens: FxHashMap<(SyntaxKind, &'t str), Id>,
+    nodes: FxHashMap<NodeKey, Id>,
+    /// Nodes of more than [`PACKED_KEY_MAX_CHILDREN`] children, by their kind followed by
+    /// their children's ids. (rowan shares only small nodes; in a typical file, though,
+    /// four large nodes in five repeat one already built: a `match` arm, a parameter, a
+    /// binary expression. Sharing them saves most of the allocations, and as much again
+    /// when the tree is freed.)
+    large_nodes: FxHashMap<Box<[Id]>, Id>,
+    /// Scratch space for a key of `large_nodes`.
+    large_key: Vec<Id>,
+    /// How many elements may be shared ([`ID_LIMIT`] but in tests).
+    id_limit: usize,
+}
+
+/// The children `ids` as elements: shared ones cloned, unshared ones taken from the end of
+/// `unshared`, in order.
+struct Elements<'a> {
+    ids: std::slice::Iter<'a, Id>,
+    shared: &'a [Element],
+    unshared: std::vec::Drain<'a, Element>,
+}
+
+impl Iterator for Elements<'_> {
+    type Item = Element;
+
+    fn next(&mut self) -> Option<Element> {
+        let &id = self.ids.next()?;
+        if id == UNSHARED { self.unshared.next() } else { Some(self.shared[id as usize].clone()) }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.ids.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Elements<'_> {}
+
+/// A new node of `kind` over the children `ids` (whose unshared elements end `unshared`).
+fn new_node(
+    kind: SyntaxKind,
+    ids: &[Id],
+    shared: &[Element],
+    unshared: &mut Vec<Element>,
+) -> GreenNode {
+    let taken = ids.iter().filter(|&&id| id == UNSHARED).count();
+    let from = unshared.len() - taken;
+    let elements = Elements { ids: ids.iter(), shared, unshared: unshared.drain(from..) };
+    GreenNode::new(kind.into(), elements)
+}
+
+/// A new node of `kind` over the children `ids`, all shared.
+fn new_shared_node(kind: SyntaxKind, ids: &[Id], shared: &[Element]) -> GreenNode {
+    GreenNode::new(kind.into(), ids.iter().map(|&id| shared[id as usize].clone()))
+}
+
+/// How many elements can be shared: every id but [`UNSHARED`].
+const ID_LIMIT: usize = UNSHARED as usize;
+
+/// Stores a new element: shared under a fresh id, or (past `limit` shared elements,
+/// rather than reuse an id) unshared.
+fn add(shared: &mut Vec<Element>, unshared: &mut Vec<Element>, limit: usize, e: Element) -> Id {
+    if shared.len() < limit {
+        shared.push(e);
+        (shared.len() - 1) as Id
+    } else {
+        unshared.push(e);
+        UNSHARED
+    }
 }
 
 impl<'t> TreeBuilder<'t> {
-    /// `tokens`: the number of tokens to come, to size the caches once.
-    pub(crate) fn new(tokens: usize) -> TreeBuilder<'t> {
+    /// A builder for the tokens of `text`.
+    pub(crate) fn new(text: &'t str) -> TreeBuilder<'t> {
+        Self::with_id_limit(text, ID_LIMIT)
+    }
+
+    /// A builder that shares at most `id_limit` (at most [`ID_LIMIT`]) elements: the
+    /// elements past the limit are built unshared.
+    pub(crate) fn with_id_limit(text: &'t str, id_limit: usize) -> TreeBuilder<'t> {
+        // Typical TEL averages more than 2 bytes per token: size the caches once.
+        let tokens = text.len() / 2;
         let mut nodes = FxHashMap::default();
         nodes.reserve(tokens / 8);
-        let mut token_cache = FxHashMap::default();
-        token_cache.reserve(tokens / 32);
+        let mut short_tokens = FxHashMap::default();
+        short_tokens.reserve(tokens / 32);
+        let mut large_nodes = FxHashMap::default();
+        large_nodes.reserve(tokens / 64);
         TreeBuilder {
+            text,
             parents: Vec::with_capacity(64),
             children: Vec::with_capacity(256),
-            next_id: 0,
-            fixed: vec![None; SyntaxKind::SOURCE_FILE as usize],
-            whitespace: vec![None; 2 * INDEXED_SPACES],
-            tokens: token_cache,
+            unshared: Vec::with_capacity(64),
+            shared: Vec::with_capacity(tokens / 8),
+            fixed: vec![UNSHARED; SyntaxKind::SOURCE_FILE as usize],
+            whitespace: [UNSHARED; 2 * INDEXED_SPACES],
+            short_tokens,
+            tokens: FxHashMap::default(),
             nodes,
+            large_nodes,
+            large_key: Vec::new(),
+            id_limit: id_limit.min(ID_LIMIT),
         }
     }
 
-    fn fresh_id(&mut self) -> Id {
-        // past 4 billion shared elements, stop sharing rather than reuse an id
-        let id = self.next_id;
-        self.next_id = self.next_id.saturating_add(1);
-        id
-    }
-
-    pub(crate) fn token(&mut self, kind: SyntaxKind, text: &'t str) {
-        let (token, id) = if kind.is_keyword() || kind.is_punct() {
+    /// Adds the token of `kind` spanning `start..end` in the text. The text is looked at
+    /// only when the kind does not tell it.
+    #[inline]
+    pub(crate) fn token(&mut self, kind: SyntaxKind, start: u32, end: u32) {
+        let range = start as usize..end as usize;
+        let id = if kind.is_keyword() || kind.is_punct() {
             // The lexer gives each of these kinds one spelling (and the parser remaps only
             // `as` to AS_KW), so the kind alone identifies the token.
-            match &self.fixed[kind as usize] {
-                Some((t, id)) => {
-                    debug_assert_eq!(t.text(), text);
-                    (t.clone(), *id)
+            match self.fixed[kind as usize] {
+                UNSHARED => {
+                    let id = self.new_token(kind, range);
+                    self.fixed[kind as usize] = id;
+                    id
                 }
-                None => {
-                    let entry = (GreenToken::new(kind.into(), text), self.fresh_id());
-                    self.fixed[kind as usize] = Some(entry.clone());
-                    entry
+                id => {
+                    debug_assert_eq!(
+                        self.shared[id as usize].as_token().map(|t| t.text()),
+                        self.text.get(range)
+                    );
+                    id
                 }
             }
-        } else if let Some(slot) = whitespace_slot(text).filter(|_| kind == SyntaxKind::WHITESPACE)
+        } else if let Some(slot) = (kind == SyntaxKind::WHITESPACE)
+            .then(|| self.text.as_bytes().get(range.clone()).and_then(whitespace_slot))
+            .flatten()
         {
-            match &self.whitespace[slot] {
-                Some((t, id)) => (t.clone(), *id),
-                None => {
-                    let entry = (GreenToken::new(kind.into(), text), self.fresh_id());
-                    self.whitespace[slot] = Some(entry.clone());
-                    entry
+            match self.whitespace[slot] {
+                UNSHARED => {
+                    let id = self.new_token(kind, range);
+                    self.whitespace[slot] = id;
+                    id
                 }
+                id => id,
             }
         } else {
-            match self.tokens.get(&(kind, text)) {
-                Some((token, id)) => (token.clone(), *id),
-                None => {
-                    let entry = (GreenToken::new(kind.into(), text), self.fresh_id());
-                    self.tokens.insert((kind, text), entry.clone());
-                    entry
-                }
-            }
+            self.other_token(kind, range)
         };
-        self.children.push((NodeOrToken::Token(token), id));
+        self.children.push(id);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_token(&mut self, kind: SyntaxKind, range: Range<usize>) -> Id {
+        let token = GreenToken::new(kind.into(), &self.text[range]);
+        add(&mut self.shared, &mut self.unshared, self.id_limit, NodeOrToken::Token(token))
+    }
+
+    #[inline(never)]
+    fn other_token(&mut self, kind: SyntaxKind, range: Range<usize>) -> Id {
+        if let Some(key) = short_token_key(kind, self.text.as_bytes(), range.clone()) {
+            if let Some(&id) = self.short_tokens.get(&key) {
+                return id;
+            }
+            let id = self.new_token(kind, range);
+            if id != UNSHARED {
+                self.short_tokens.insert(key, id);
+            }
+            return id;
+        }
+        let text = &self.text[range.clone()];
+        if let Some(&id) = self.tokens.get(&(kind, text)) {
+            return id;
+        }
+        let id = self.new_token(kind, range);
+        if id != UNSHARED {
+            self.tokens.insert((kind, text), id);
+        }
+        id
     }
 
     pub(crate) fn start_node(&mut self, kind: SyntaxKind) {
@@ -150,39 +306,120 @@ impl<'t> TreeBuilder<'t> {
             debug_assert!(false, "finish_node without a node");
             return;
         };
-        let children = &self.children[first..];
+        let ids = &self.children[first..];
         // A node with an unshared child can never equal another: no lookup (rowan's rule).
-        let shareable = children.len() <= SHARED_NODE_MAX_CHILDREN
-            && children.iter().all(|&(_, id)| id != UNSHARED);
-        if !shareable {
-            let node = GreenNode::new(kind.into(), self.children.drain(first..).map(|(e, _)| e));
-            self.children.push((NodeOrToken::Node(node), UNSHARED));
-            return;
-        }
-        let key = NodeKey::new(kind, children);
-        let (node, id) = match self.nodes.get(&key) {
-            Some((node, id)) => {
-                let found = (node.clone(), *id);
-                self.children.truncate(first);
-                found
+        let id = if ids.contains(&UNSHARED) {
+            let node = new_node(kind, ids, &self.shared, &mut self.unshared);
+            self.unshared.push(NodeOrToken::Node(node));
+            UNSHARED
+        } else if ids.len() <= PACKED_KEY_MAX_CHILDREN {
+            match self.nodes.entry(NodeKey::new(kind, ids)) {
+                Entry::Occupied(entry) => *entry.get(),
+                Entry::Vacant(entry) => {
+                    let node = new_shared_node(kind, ids, &self.shared);
+                    let id = add(
+                        &mut self.shared,
+                        &mut self.unshared,
+                        self.id_limit,
+                        NodeOrToken::Node(node),
+                    );
+                    if id != UNSHARED {
+                        entry.insert(id);
+                    }
+                    id
+                }
             }
-            None => {
-                let children = self.children.drain(first..).map(|(e, _)| e);
-                let node = GreenNode::new(kind.into(), children);
-                let id = self.fresh_id();
-                self.nodes.insert(key, (node.clone(), id));
-                (node, id)
+        } else {
+            self.large_key.clear();
+            self.large_key.push(kind as Id);
+            self.large_key.extend_from_slice(ids);
+            match self.large_nodes.get(self.large_key.as_slice()) {
+                Some(&id) => id,
+                None => {
+                    let node = new_shared_node(kind, ids, &self.shared);
+                    let id = add(
+                        &mut self.shared,
+                        &mut self.unshared,
+                        self.id_limit,
+                        NodeOrToken::Node(node),
+                    );
+                    if id != UNSHARED {
+                        self.large_nodes.insert(self.large_key.as_slice().into(), id);
+                    }
+                    id
+                }
             }
         };
-        self.children.push((NodeOrToken::Node(node), id));
+        self.children.truncate(first);
+        self.children.push(id);
     }
 
     /// The root, once every node is finished.
     pub(crate) fn finish(mut self) -> GreenNode {
         debug_assert!(self.parents.is_empty() && self.children.len() == 1);
-        match self.children.pop() {
-            Some((NodeOrToken::Node(root), _)) => root,
+        let root = match self.children.pop() {
+            Some(UNSHARED) => self.unshared.pop(),
+            Some(id) => self.shared.get(id as usize).cloned(),
+            None => None,
+        };
+        match root {
+            Some(NodeOrToken::Node(root)) => root,
             _ => GreenNode::new(SyntaxKind::SOURCE_FILE.into(), std::iter::empty()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parser::Parser;
+    use crate::{GreenNodeData, grammar};
+
+    fn parse_with_id_limit(text: &str, limit: usize) -> GreenNode {
+        let mut p = Parser::with_builder(text, TreeBuilder::with_id_limit(text, limit));
+        grammar::source_file(&mut p);
+        p.finish_tree().0
+    }
+
+    #[test]
+    fn past_the_id_limit_the_tree_is_the_same() {
+        let valid = tel_testgen::generate_file(3);
+        let broken = format!("{valid}\nfn (( let x = ; }} match {{ 1 => }} \"unterminated\n/* x");
+        for text in [valid, broken] {
+            let full = crate::parse(&text).green;
+            for limit in [0, 1, 2, 10, 100, 1000] {
+                assert_eq!(parse_with_id_limit(&text, limit), full, "limit {limit}");
+            }
+        }
+    }
+
+    #[test]
+    fn equal_large_nodes_are_one_allocation() {
+        let text = "fn f(x: Int) -> Int {\n    let a = if x > 1 { x } else { 0 };\n    let b = if x > 1 { x } else { 0 };\n    a + b\n}\n";
+        let parse = crate::parse(text);
+        assert!(parse.ok(), "{:?}", parse.errors);
+        let ifs: Vec<_> = parse
+            .syntax_node()
+            .descendants()
+            .filter(|n| n.kind() == SyntaxKind::IF_EXPR)
+            .map(|n| &*n.green() as *const GreenNodeData)
+            .collect();
+        assert_eq!(ifs.len(), 2);
+        assert_eq!(ifs[0], ifs[1], "the two equal `if` expressions share one green node");
+    }
+
+    #[test]
+    fn short_token_keys_tell_tokens_apart() {
+        use SyntaxKind::{IDENT, INT};
+        let text = "abc abc\0 abd ab abc";
+        let key = |kind, range| short_token_key(kind, text.as_bytes(), range);
+        // far from the end the key is read from a 16-byte window, at the end it is copied
+        assert_eq!(key(IDENT, 0..3), key(IDENT, 16..19));
+        assert_ne!(key(IDENT, 0..3), key(IDENT, 4..8));
+        assert_ne!(key(IDENT, 0..3), key(IDENT, 9..12));
+        assert_ne!(key(IDENT, 0..3), key(IDENT, 13..15));
+        assert_ne!(key(IDENT, 0..3), key(INT, 0..3));
+        assert_eq!(short_token_key(IDENT, b"abcdefghijklmn", 0..14), None);
+        assert!(short_token_key(IDENT, b"abcdefghijklm", 0..13).is_some());
     }
 }

@@ -19,19 +19,21 @@ pub struct Token {
 
 /// The tokens of `text` (covering it exactly) and the lexical errors found.
 pub fn lex(text: &str) -> (Vec<Token>, Vec<SyntaxError>) {
-    let mut lexer = Lexer { text, bytes: text.as_bytes(), pos: 0, errors: Vec::new() };
+    let mut lexer = Lexer::new(text);
     // Typical TEL averages more than 2 bytes per token: this avoids most regrowth.
     let mut tokens = Vec::with_capacity(text.len() / 2 + 1);
-    while lexer.pos < text.len() {
-        let start = lexer.pos;
-        let kind = lexer.next_kind();
-        debug_assert!(lexer.pos > start);
+    let mut start = 0;
+    while let Some(kind) = lexer.next_token() {
         tokens.push(Token { kind, len: (lexer.pos - start) as u32 });
+        start = lexer.pos;
     }
-    (tokens, lexer.errors)
+    (tokens, lexer.finish())
 }
 
-struct Lexer<'a> {
+/// The lexer as a cursor: the parser pulls tokens from it as it goes, so that no list of
+/// all tokens is ever built (on a large file that list alone was megabytes to allocate and
+/// fill, and the parser's time went as much to those pages as to parsing).
+pub(crate) struct Lexer<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
@@ -46,7 +48,34 @@ fn is_ident_continue(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-impl Lexer<'_> {
+impl<'a> Lexer<'a> {
+    pub(crate) fn new(text: &'a str) -> Lexer<'a> {
+        Lexer { text, bytes: text.as_bytes(), pos: 0, errors: Vec::new() }
+    }
+
+    /// The kind of the next token, which ends at [`Lexer::pos`] afterwards; `None` at the
+    /// end of the text.
+    #[inline]
+    pub(crate) fn next_token(&mut self) -> Option<SyntaxKind> {
+        if self.pos >= self.bytes.len() {
+            return None;
+        }
+        let start = self.pos;
+        let kind = self.next_kind();
+        debug_assert!(self.pos > start);
+        Some(kind)
+    }
+
+    /// The offset where the next token starts.
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// The lexical errors found, in text order.
+    pub(crate) fn finish(self) -> Vec<SyntaxError> {
+        self.errors
+    }
+
     fn peek(&self, n: usize) -> u8 {
         self.bytes.get(self.pos + n).copied().unwrap_or(0)
     }
@@ -148,6 +177,7 @@ impl Lexer<'_> {
     }
 
     /// A run of characters that start no token, reported once.
+    #[inline(never)]
     fn unknown(&mut self) -> SyntaxKind {
         let start = self.pos;
         loop {
@@ -177,6 +207,7 @@ impl Lexer<'_> {
             || b"_\"#(){}[],;?*/%:.-=!<>+&|".contains(&b))
     }
 
+    #[inline(never)]
     fn block_comment(&mut self) -> SyntaxKind {
         let start = self.pos;
         self.pos += 2;
@@ -202,6 +233,7 @@ impl Lexer<'_> {
     }
 
     /// Strings end on their line: an unclosed quote must not swallow the rest of the file.
+    #[inline(never)]
     fn string(&mut self) -> SyntaxKind {
         let start = self.pos;
         self.pos += 1;
@@ -241,6 +273,7 @@ impl Lexer<'_> {
         STRING
     }
 
+    #[inline(never)]
     fn number(&mut self) -> SyntaxKind {
         let start = self.pos;
         let hex = self.bytes[start] == b'0' && matches!(self.peek(1), b'x' | b'X');
@@ -290,6 +323,7 @@ impl Lexer<'_> {
 
     /// `#` and the alphanumeric run after it (plus an optional `.digits` member index) form
     /// one token even when malformed, so one clear error covers the whole literal.
+    #[inline(never)]
     fn hash(&mut self) -> SyntaxKind {
         let start = self.pos;
         self.pos += 1;

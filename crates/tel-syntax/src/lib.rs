@@ -81,11 +81,9 @@ pub fn parse(text: &str) -> Parse {
         ));
         return parse;
     }
-    let (tokens, mut errors) = lexer::lex(text);
-    let mut p = parser::Parser::new(text, &tokens);
+    let mut p = parser::Parser::new(text);
     grammar::source_file(&mut p);
-    let (green, parse_errors) = p.finish_tree();
-    errors.extend(parse_errors);
+    let (green, mut errors) = p.finish_tree();
     // stable: at one offset the lexer's complaint comes before the parser's
     errors.sort_by_key(|e| e.range.start());
     Parse { green, errors }

@@ -8,12 +8,14 @@
 //! - every loop in the grammar consumes a token per iteration or stops;
 //! - recursion goes through [`Parser::nested`], which caps the depth.
 
+use std::collections::VecDeque;
+
 use rowan::{GreenNode, TextRange, TextSize};
 
 use crate::SyntaxError;
 use crate::SyntaxKind::{self, *};
 use crate::builder::{Checkpoint, TreeBuilder};
-use crate::lexer::Token;
+use crate::lexer::Lexer;
 use crate::line_index::LineIndex;
 
 /// Deepest nesting of expressions, types and patterns the parser follows. Deeper input is
@@ -45,19 +47,45 @@ impl TokenSet {
     }
 }
 
+/// A token pulled from the lexer and not yet added to the tree.
+#[derive(Clone, Copy)]
+struct Raw {
+    kind: SyntaxKind,
+    start: u32,
+    end: u32,
+}
+
+/// A significant token ahead, with the number of trivia tokens before it that are still
+/// waiting in [`Parser::trivia`].
+#[derive(Clone, Copy)]
+struct Ahead {
+    token: Raw,
+    trivia: u32,
+}
+
+/// How many significant tokens the parser keeps lexed ahead, the current one included:
+/// the grammar looks at most at `nth(2)`.
+const LOOKAHEAD: usize = 3;
+
+/// The size of the ring that holds them (a power of two: the index wraps with a mask).
+const RING: usize = 4;
+
 pub(crate) struct Parser<'t> {
     text: &'t str,
-    tokens: &'t [Token],
-    /// Start offset of every raw token, plus the text length at the end.
-    offsets: Vec<u32>,
-    /// Raw indices of the significant tokens, plus `tokens.len()` as an EOF sentinel.
-    significant: Vec<u32>,
-    /// The kinds of the significant tokens, plus EOF: lookahead is one index.
-    kinds: Vec<SyntaxKind>,
-    /// Index into `significant` of the current token.
+    lexer: Lexer<'t>,
+    /// Trivia lexed and not yet added to the tree, in order: that of `ahead[0]`, then of
+    /// `ahead[1]`, …; at the end of the input, the trailing trivia.
+    trivia: VecDeque<Raw>,
+    /// The next significant tokens, the current one at `head`, in a ring; fewer than
+    /// [`LOOKAHEAD`] only once the lexer has reached the end (the missing ones are EOF).
+    ahead: [Ahead; RING],
+    head: usize,
+    ahead_len: usize,
+    /// Significant tokens consumed so far.
     pos: usize,
-    /// Raw tokens already added to the tree.
-    emitted: usize,
+    /// Kind and end of the last consumed significant token (EOF and 0 before the first).
+    prev_kind: SyntaxKind,
+    prev_end: TextSize,
     builder: TreeBuilder<'t>,
     errors: Vec<SyntaxError>,
     depth: u32,
@@ -67,46 +95,63 @@ pub(crate) struct Parser<'t> {
 }
 
 impl<'t> Parser<'t> {
-    pub(crate) fn new(text: &'t str, tokens: &'t [Token]) -> Parser<'t> {
-        let mut offsets = Vec::with_capacity(tokens.len() + 1);
-        let mut significant = Vec::with_capacity(tokens.len() + 1);
-        let mut kinds = Vec::with_capacity(tokens.len() + 1);
-        let mut offset = 0u32;
-        for (i, t) in tokens.iter().enumerate() {
-            offsets.push(offset);
-            offset += t.len;
-            if !t.kind.is_trivia() {
-                significant.push(i as u32);
-                kinds.push(t.kind);
-            }
-        }
-        offsets.push(offset);
-        significant.push(tokens.len() as u32);
-        kinds.push(EOF);
-        Parser {
+    pub(crate) fn new(text: &'t str) -> Parser<'t> {
+        Self::with_builder(text, TreeBuilder::new(text))
+    }
+
+    pub(crate) fn with_builder(text: &'t str, builder: TreeBuilder<'t>) -> Parser<'t> {
+        let none = Ahead { token: Raw { kind: EOF, start: 0, end: 0 }, trivia: 0 };
+        let mut p = Parser {
             text,
-            tokens,
-            offsets,
-            significant,
-            kinds,
+            lexer: Lexer::new(text),
+            trivia: VecDeque::with_capacity(16),
+            ahead: [none; RING],
+            head: 0,
+            ahead_len: 0,
             pos: 0,
-            emitted: 0,
-            builder: TreeBuilder::new(tokens.len()),
+            prev_kind: EOF,
+            prev_end: TextSize::from(0),
+            builder,
             errors: Vec::new(),
             depth: 0,
             last_error_unclosed: false,
             line_index: None,
-        }
+        };
+        p.fill();
+        p
     }
 
+    /// The tree and the errors: the lexer's, then the parser's (each in text order).
     pub(crate) fn finish_tree(self) -> (GreenNode, Vec<SyntaxError>) {
-        (self.builder.finish(), self.errors)
+        let mut errors = self.lexer.finish();
+        errors.extend(self.errors);
+        (self.builder.finish(), errors)
+    }
+
+    /// Lexes until [`LOOKAHEAD`] significant tokens are ahead or the text ends.
+    fn fill(&mut self) {
+        let mut trivia = 0;
+        while self.ahead_len < LOOKAHEAD {
+            // offsets fit in u32: `crate::parse` cuts longer text
+            let start = self.lexer.pos() as u32;
+            let Some(kind) = self.lexer.next_token() else { break };
+            let token = Raw { kind, start, end: self.lexer.pos() as u32 };
+            if kind.is_trivia() {
+                self.trivia.push_back(token);
+                trivia += 1;
+            } else {
+                self.ahead[(self.head + self.ahead_len) % RING] = Ahead { token, trivia };
+                self.ahead_len += 1;
+                trivia = 0;
+            }
+        }
     }
 
     // ---- looking ----------------------------------------------------------------------
 
     pub(crate) fn nth(&self, n: usize) -> SyntaxKind {
-        self.kinds.get(self.pos + n).copied().unwrap_or(EOF)
+        debug_assert!(n < LOOKAHEAD);
+        if n < self.ahead_len { self.ahead[(self.head + n) % RING].token.kind } else { EOF }
     }
 
     pub(crate) fn current(&self) -> SyntaxKind {
@@ -121,15 +166,14 @@ impl<'t> Parser<'t> {
         set.contains(self.current())
     }
 
-    fn raw_range(&self, raw: usize) -> TextRange {
-        TextRange::new(self.offsets[raw].into(), self.offsets[raw + 1].into())
-    }
-
     /// Range of the n-th significant token ahead; an empty range at the end for EOF.
     pub(crate) fn nth_range(&self, n: usize) -> TextRange {
-        match self.significant.get(self.pos + n) {
-            Some(&raw) if (raw as usize) < self.tokens.len() => self.raw_range(raw as usize),
-            _ => TextRange::empty(TextSize::of(self.text)),
+        debug_assert!(n < LOOKAHEAD);
+        if n < self.ahead_len {
+            let t = self.ahead[(self.head + n) % RING].token;
+            TextRange::new(t.start.into(), t.end.into())
+        } else {
+            TextRange::empty(TextSize::of(self.text))
         }
     }
 
@@ -143,18 +187,12 @@ impl<'t> Parser<'t> {
 
     /// Kind of the last consumed significant token (EOF before the first).
     pub(crate) fn prev_kind(&self) -> SyntaxKind {
-        match self.pos.checked_sub(1) {
-            Some(i) => self.kinds[i],
-            None => EOF,
-        }
+        self.prev_kind
     }
 
     /// End offset of the last consumed significant token, where "expected X" errors point.
     fn prev_end(&self) -> TextSize {
-        match self.pos.checked_sub(1) {
-            Some(i) => self.raw_range(self.significant[i] as usize).end(),
-            None => TextSize::from(0),
-        }
+        self.prev_end
     }
 
     /// A position marker that changes whenever a token is consumed (for progress checks).
@@ -164,20 +202,38 @@ impl<'t> Parser<'t> {
 
     // ---- building ---------------------------------------------------------------------
 
-    fn emit_raw_until(&mut self, end: usize) {
-        while self.emitted < end {
-            let raw = self.emitted;
-            let kind = self.tokens[raw].kind;
-            let text = &self.text[self.raw_range(raw)];
-            self.builder.token(kind, text);
-            self.emitted += 1;
+    #[inline]
+    fn emit(&mut self, kind: SyntaxKind, token: Raw) {
+        self.builder.token(kind, token.start, token.end);
+    }
+
+    /// Adds the first `n` waiting trivia tokens to the tree.
+    fn emit_trivia(&mut self, n: usize) {
+        for _ in 0..n {
+            let Some(token) = self.trivia.pop_front() else { break };
+            self.emit(token.kind, token);
         }
     }
 
+    /// The number of waiting trivia tokens before the current token (at the end: all).
+    fn leading_trivia(&self) -> usize {
+        if self.ahead_len > 0 { self.ahead[self.head].trivia as usize } else { self.trivia.len() }
+    }
+
     /// Adds the trivia before the current token to the node being built.
+    #[inline]
     fn flush_trivia(&mut self) {
-        let next = self.significant[self.pos] as usize;
-        self.emit_raw_until(next);
+        // most calls find none (a node starting right after another): keep those cheap
+        let n = self.leading_trivia();
+        if n > 0 {
+            self.flush_trivia_tokens(n);
+        }
+    }
+
+    #[inline(never)]
+    fn flush_trivia_tokens(&mut self, n: usize) {
+        self.emit_trivia(n);
+        self.ahead[self.head].trivia = 0;
     }
 
     /// Starts the root node without flushing: everything, leading trivia included, is
@@ -188,7 +244,10 @@ impl<'t> Parser<'t> {
 
     /// Adds all remaining tokens (trailing trivia) and closes the root node.
     pub(crate) fn finish_root(&mut self) {
-        self.emit_raw_until(self.tokens.len());
+        while self.ahead_len > 0 {
+            self.bump();
+        }
+        self.flush_trivia();
         self.builder.finish_node();
     }
 
@@ -200,10 +259,13 @@ impl<'t> Parser<'t> {
     /// Starts a node that owns the doc comments written before it: the pending trivia up to
     /// the first doc comment stays outside, the rest goes in.
     pub(crate) fn start_with_docs(&mut self, kind: SyntaxKind) {
-        let next = self.significant[self.pos] as usize;
-        let first_doc =
-            (self.emitted..next).find(|&raw| self.tokens[raw].kind == DOC_COMMENT).unwrap_or(next);
-        self.emit_raw_until(first_doc);
+        let n = self.leading_trivia();
+        let before_doc =
+            self.trivia.iter().take(n).position(|t| t.kind == DOC_COMMENT).unwrap_or(n);
+        self.emit_trivia(before_doc);
+        if self.ahead_len > 0 {
+            self.ahead[self.head].trivia -= before_doc as u32;
+        }
         self.builder.start_node(kind);
     }
 
@@ -230,15 +292,18 @@ impl<'t> Parser<'t> {
 
     /// Consumes the current token, giving it `kind` in the tree (contextual keywords).
     pub(crate) fn bump_remap(&mut self, kind: SyntaxKind) {
-        if self.at(EOF) {
+        if self.ahead_len == 0 {
             return;
         }
         self.flush_trivia();
-        let raw = self.significant[self.pos] as usize;
-        let text = &self.text[self.raw_range(raw)];
-        self.builder.token(kind, text);
-        self.emitted = raw + 1;
+        let token = self.ahead[self.head].token;
+        self.emit(kind, token);
+        self.prev_kind = token.kind;
+        self.prev_end = token.end.into();
+        self.head = (self.head + 1) % RING;
+        self.ahead_len -= 1;
         self.pos += 1;
+        self.fill();
     }
 
     pub(crate) fn eat(&mut self, kind: SyntaxKind) -> bool {
