@@ -217,7 +217,7 @@ impl<'t> TreeBuilder<'t> {
 
     /// Adds the token of `kind` spanning `start..end` in the text. The text is looked at
     /// only when the kind does not tell it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn token(&mut self, kind: SyntaxKind, start: u32, end: u32) {
         let range = start as usize..end as usize;
         let id = if kind.is_keyword() || kind.is_punct() {
@@ -308,7 +308,8 @@ impl<'t> TreeBuilder<'t> {
         };
         let ids = &self.children[first..];
         // A node with an unshared child can never equal another: no lookup (rowan's rule).
-        let id = if ids.contains(&UNSHARED) {
+        // (There are unshared elements only past the id limit: test that first.)
+        let id = if !self.unshared.is_empty() && ids.contains(&UNSHARED) {
             let node = new_node(kind, ids, &self.shared, &mut self.unshared);
             self.unshared.push(NodeOrToken::Node(node));
             UNSHARED

@@ -91,6 +91,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Lexes one token starting at `self.pos`, advancing past it (always by at least one byte).
+    #[inline(always)]
     fn next_kind(&mut self) -> SyntaxKind {
         let start = self.pos;
         let b = self.bytes[start];
