@@ -4,7 +4,7 @@
 -- come back to the earlier line with the same locals and position, the custom requests
 -- (:TelTimeline, :TelJump) go through the same session, :TelReverseContinue goes back to an
 -- earlier hit, :TelStepIn/:TelStepOut change frames, :TelStop ends the adapter, and a launch
--- the adapter refuses shows its message without throwing.
+-- the adapter refuses shows its message without throwing, nor does an adapter that dies.
 --
 -- Run by editors/test.sh:
 --   REPO=… TEL_BIN=… nvim --headless --clean --cmd 'set rtp^=REPO/editors/nvim' -c 'luafile …/debug.lua'
@@ -43,7 +43,8 @@ local FILL_LINE = T.line_of(main_buf, 'let fill = execute%(o, q%)')
 --- Waits for the Nth stop of the session to be shown, returns the state.
 local function stop(n)
   wait_for('stop ' .. n, function()
-    return debug.state ~= nil and debug.state.stops == n
+    -- Of this session: a state left by an earlier one does not count.
+    return debug.state ~= nil and debug.state.session == debug.session and debug.state.stops == n
   end)
   return debug.state
 end
@@ -209,6 +210,19 @@ test('the Debug lens’s launch (tel.dap.launch) uses the built-in client too', 
   eq(st.reason, 'entry', 'reason')
   eq(cursor_line(), ENTRY_LINE, 'cursor line')
   vim.cmd('TelStop')
+end)
+
+test('an adapter that dies ends the session with a message', function()
+  require('tel.dap').launch({ program = proj .. '/main.tel', entry = 'main' })
+  stop(1)
+  local s = assert(debug.session)
+  s.proc:kill(9)
+  wait_for('the session to end', function()
+    return debug.session == nil
+  end)
+  assert(said('`tel dap` exited'), vim.inspect(messages))
+  local ok, err = pcall(vim.cmd, 'TelStep')
+  assert(ok, err)
 end)
 
 T.finish()

@@ -97,7 +97,15 @@ function Session:request(command, arguments, on_done)
     arguments = vim.empty_dict()
   end
   self.pending[self.seq] = on_done or false
-  self.proc:write(frame({ seq = self.seq, type = 'request', command = command, arguments = arguments }))
+  local seq = self.seq
+  local ok, err = pcall(self.proc.write, self.proc, frame({ seq = seq, type = 'request', command = command, arguments = arguments }))
+  if not ok then
+    -- The adapter is gone (its exit is being reported): the request fails, no error is thrown.
+    self.pending[seq] = nil
+    if on_done then
+      on_done('`tel dap` is not running: ' .. tostring(err), nil)
+    end
+  end
 end
 
 function Session:dispatch(msg)
