@@ -40,8 +40,18 @@ fn whitespace_slot(bytes: &[u8]) -> Option<usize> {
         Some(b'\n') => (1, &bytes[1..]),
         _ => (0, bytes),
     };
-    (spaces.len() < INDEXED_SPACES && spaces.iter().all(|&b| b == b' '))
+    (spaces.len() < INDEXED_SPACES && all_spaces(spaces))
         .then(|| newline * INDEXED_SPACES + spaces.len())
+}
+
+/// Whether `bytes` are all spaces: eight at a time (indentation is mostly 4 to 16 spaces).
+fn all_spaces(bytes: &[u8]) -> bool {
+    const SPACES: u64 = u64::from_le_bytes([b' '; 8]);
+    let mut chunks = bytes.chunks_exact(8);
+    let whole = chunks.by_ref().all(
+        |chunk| matches!(<[u8; 8]>::try_from(chunk), Ok(c) if u64::from_le_bytes(c) == SPACES),
+    );
+    whole && chunks.remainder().iter().all(|&b| b == b' ')
 }
 
 /// Tokens of at most this many bytes have a [`short_token_key`].
@@ -407,6 +417,27 @@ mod tests {
             .collect();
         assert_eq!(ifs.len(), 2);
         assert_eq!(ifs[0], ifs[1], "the two equal `if` expressions share one green node");
+    }
+
+    #[test]
+    fn whitespace_slots() {
+        let slot = |text: &str| whitespace_slot(text.as_bytes());
+        let spaces = |n: usize| " ".repeat(n);
+        assert_eq!(slot(" "), Some(1));
+        assert_eq!(slot("\n"), Some(INDEXED_SPACES));
+        for n in [7, 8, 9, 16, 17, 31] {
+            assert_eq!(slot(&spaces(n)), Some(n));
+            assert_eq!(slot(&format!("\n{}", spaces(n))), Some(INDEXED_SPACES + n));
+            // a stray byte anywhere, in the eight-byte chunks or the rest, is no slot
+            for at in 0..n {
+                let mut text = spaces(n).into_bytes();
+                text[at] = b'\t';
+                assert_eq!(whitespace_slot(&text), None, "{n} spaces, tab at {at}");
+            }
+        }
+        assert_eq!(slot(&spaces(32)), None);
+        assert_eq!(slot("\n\n"), None);
+        assert_eq!(slot(" \n"), None);
     }
 
     #[test]

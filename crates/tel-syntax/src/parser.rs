@@ -208,6 +208,7 @@ impl<'t> Parser<'t> {
     }
 
     /// Adds the first `n` waiting trivia tokens to the tree.
+    #[inline(always)]
     fn emit_trivia(&mut self, n: usize) {
         for _ in 0..n {
             let Some(token) = self.trivia.pop_front() else { break };
