@@ -4,16 +4,14 @@
 //! (`--disasm`). A program outside the compiled subset is refused with the construct and
 //! its place. docs/riscv.md is the reference.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use serde_json::json;
 use tel_ide::run::report::{effects_json, stack_trace, value_json};
-use tel_ide::run::{Code, RunSettings, Stop, codebase_for};
-use tel_ide::{Analysis, FileId};
-use tel_riscv::CompileError;
+use tel_ide::run::riscv::{disassembly, refusal};
+use tel_ide::run::{Backend, Code, RunSettings, Stop, codebase_for};
 use tel_vm::trace::RunMeta;
-use tel_vm::{HostFile, Location, Program};
+use tel_vm::{HostFile, Program};
 
 use crate::{exit, load, render};
 
@@ -65,6 +63,7 @@ fn run_inner(a: RiscvArgs) -> Result<u8, Stop> {
         timeout: a.timeout.clone(),
         allow: a.allow.clone(),
         memo: false,
+        backend: Backend::Riscv,
     };
     let sandbox = settings.sandbox()?;
     let host_file = a.host.as_deref().map(HostFile::load).transpose().map_err(|e| e.to_string())?;
@@ -86,8 +85,10 @@ fn run_inner(a: RiscvArgs) -> Result<u8, Stop> {
             Err(stop) => return Err(stop),
         };
     code.check_entry()?;
-    let module = tel_riscv::compile(&code.defs, code.entry)
-        .map_err(|e| Stop::Refused(refusal(analysis, &code, e)))?;
+    let (module, _) = tel_ide::run::riscv::compile(&code).map_err(|stop| match stop {
+        Stop::NotCompiled(e) => Stop::Refused(refusal(Some(analysis), &code, &e)),
+        stop => stop,
+    })?;
     if a.disasm {
         print!("{}", disassembly(analysis, &module));
         return Ok(exit::OK);
@@ -140,54 +141,4 @@ fn run_inner(a: RiscvArgs) -> Result<u8, Stop> {
         }
     }
     Ok(if rec.outcome.is_ok() { exit::OK } else { exit::RUNTIME })
-}
-
-/// A refusal to compile, with the place of the construct outside the subset: its file,
-/// line and column, and the source line with the construct underlined.
-fn refusal(analysis: &Analysis, code: &Code, e: CompileError) -> String {
-    let CompileError::Unsupported { def, name, expr, construct } = &e else {
-        return format!("cannot compile to RISC-V: {e}");
-    };
-    let who = code.names.get(def).cloned().or(name.as_ref().map(|n| n.to_string()));
-    let who = who.unwrap_or_else(|| format!("#{}", def.short()));
-    let place = match expr {
-        Some(x) => analysis.locate_expr(def, *x).ok().flatten(),
-        None => analysis.locate_def(def).ok().flatten().map(|(f, r, _)| (f, r)),
-    };
-    let Some((file, range)) = place else {
-        return format!("{construct} is outside the RISC-V subset (in {who})");
-    };
-    let index = analysis.line_index(file);
-    let (start, end) = (index.line_col(range.start()), index.line_col(range.end()));
-    let text = analysis.file_text(file);
-    let line = text.lines().nth(start.line as usize).unwrap_or("");
-    let width = if end.line == start.line { (end.col - start.col).max(1) } else { 1 };
-    let path = shown_path(analysis, file);
-    format!(
-        "{construct} is outside the RISC-V subset (in {who})\n  --> {path}:{}:{}\n   | {line}\n   | {}{}",
-        start.line + 1,
-        start.col + 1,
-        " ".repeat(start.col as usize),
-        "^".repeat(width as usize)
-    )
-}
-
-fn shown_path(analysis: &Analysis, file: FileId) -> String {
-    let path = analysis.file_path(file);
-    let cwd = std::env::current_dir().ok();
-    let shown = cwd.as_deref().and_then(|cwd| path.strip_prefix(cwd).ok()).unwrap_or(path);
-    shown.display().to_string()
-}
-
-/// The module's code, each stretch under the source line it comes from.
-fn disassembly(analysis: &Analysis, module: &tel_riscv::Module) -> String {
-    let mut texts: HashMap<FileId, String> = HashMap::new();
-    module.disassemble(|f, expr| {
-        let l = Location { def: f.hash, name: f.name.clone(), lambda: false, expr };
-        let (file, range) = analysis.locate_expr(&l.def, l.expr).ok()??;
-        let line = analysis.line_index(file).line_col(range.start()).line;
-        let text = texts.entry(file).or_insert_with(|| analysis.file_text(file));
-        let source = text.lines().nth(line as usize).unwrap_or("").trim();
-        Some(format!("{}:{}  {source}", shown_path(analysis, file), line + 1))
-    })
 }

@@ -11,7 +11,8 @@ use clap::Args;
 use serde_json::{Value as Json, json};
 use tel_ide::Analysis;
 use tel_ide::run::report::{effects_json, error_json, stack_trace, usage_json};
-use tel_ide::run::{Code, RunSettings};
+use tel_ide::run::riscv::refusal;
+use tel_ide::run::{Backend, Code, RunSettings};
 use tel_vm::HostFile;
 
 pub use tel_ide::run::report::value_json;
@@ -32,7 +33,7 @@ pub struct RunArgs {
     /// The host file: opening balances, price feeds, clock start, random seed.
     #[arg(long, value_name = "FILE")]
     host: Option<PathBuf>,
-    /// At most N VM instructions [default: 100000000].
+    /// At most N instructions (of the backend: VM or RISC-V) [default: 100000000].
     #[arg(long, value_name = "N")]
     fuel: Option<u64>,
     /// At most BYTES bytes of values built [default: 1073741824].
@@ -47,6 +48,10 @@ pub struct RunArgs {
     /// Answer calls of pure functions from the memo cache kept in the codebase.
     #[arg(long)]
     memo: bool,
+    /// What runs the code: `vm`, or `riscv` (compiled to RV32IM and run on the embedded
+    /// emulator; the program must be in the compiled subset, docs/riscv.md).
+    #[arg(long, value_name = "vm|riscv", default_value = "vm")]
+    backend: Backend,
     /// Print `{"value", "run_id", "steps", "effects", "usage"}` instead of the value.
     #[arg(long)]
     json: bool,
@@ -71,6 +76,11 @@ pub fn stopped(stop: Stop) -> u8 {
         Stop::Usage(e) => {
             eprintln!("error: {e}");
             exit::USAGE
+        }
+        // Placed in the sources by the caller when it has them (see `refused_compile`).
+        stop @ Stop::NotCompiled(_) => {
+            eprintln!("error: {stop}");
+            exit::FAILED
         }
     }
 }
@@ -118,6 +128,7 @@ fn run_inner(a: RunArgs) -> Result<u8, Stop> {
         timeout: a.timeout.clone(),
         allow: a.allow.clone(),
         memo: a.memo,
+        backend: a.backend,
     };
     settings.sandbox()?;
     let host_file = a.host.as_deref().map(HostFile::load).transpose().map_err(|e| e.to_string())?;
@@ -142,25 +153,33 @@ fn run_inner(a: RunArgs) -> Result<u8, Stop> {
         (code, Some(analysis))
     };
     let args = code.decode_args(a.args.as_deref())?;
-    let run = tel_ide::run::execute(
+    let run = match tel_ide::run::execute(
         &code,
         args,
         &settings,
         host_file,
         codebase.as_deref(),
         a.trace.as_deref(),
-    )?;
+    ) {
+        Ok(run) => run,
+        // A construct outside the RISC-V subset, placed in the sources.
+        Err(Stop::NotCompiled(e)) => {
+            let sources = sources.or_else(project_sources);
+            return Err(Stop::Refused(refusal(sources.as_ref(), &code, &e)));
+        }
+        Err(stop) => return Err(stop),
+    };
 
     let outcome = &run.outcome;
     if outcome.is_err() && sources.is_none() {
         sources = project_sources();
     }
-    let usage = usage_json(&run.vm, run.memo.as_ref());
+    let usage = usage_json(&run);
     if a.json {
         let mut out = json!({
             "run_id": run.run_id,
             "kept": run.kept.as_ref().map(|p| p.display().to_string()),
-            "steps": run.vm.usage.fuel,
+            "steps": run.usage.fuel,
             "effects": effects_json(&run.program, run.exported.trace.events()),
             "usage": usage,
         });

@@ -885,7 +885,7 @@ fn malformed_and_out_of_order_messages_get_errors_and_the_session_goes_on() {
         unknown request `stepInTargets`: this adapter does not support it (docs/debugging.md lists the requests)
         unknown request `tel/rewind`: this adapter does not support it (docs/debugging.md lists the requests)
         launch: invalid type: integer `3`, expected a string
-        launch: unknown field `stopOnEntyr`, expected one of `program`, `entry`, `args`, `host`, `stopOnEntry`, `codebase`, `cwd`, `limits`, `session`, `noDebug`
+        launch: unknown field `stopOnEntyr`, expected one of `program`, `entry`, `args`, `host`, `stopOnEntry`, `codebase`, `cwd`, `limits`, `session`, `noDebug`, `backend`
         /nonexistent/x.tel: no such file or folder"#]],
     );
 

@@ -278,9 +278,11 @@ impl std::fmt::Display for LaunchError {
     }
 }
 
-fn stop_error(stop: Stop, sources: Option<&Analysis>) -> LaunchError {
+pub(crate) fn stop_error(stop: Stop, sources: Option<&Analysis>) -> LaunchError {
     match stop {
         Stop::Refused(m) | Stop::Usage(m) => LaunchError::from(m),
+        // Placed in the sources by the RISC-V launch, which compiles.
+        stop @ Stop::NotCompiled(_) => LaunchError::from(stop.to_string()),
         Stop::Diagnostics { message, diagnostics } => {
             let details = diagnostics
                 .iter()
@@ -309,11 +311,22 @@ fn absolute(cwd: &Path, p: &Path) -> PathBuf {
     if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) }
 }
 
-impl Debugger {
-    /// Loads the program (sources or codebase), records its run and prepares to navigate it,
-    /// at position 0; or resumes a stored session, at the position it was kept at. The run's
-    /// configuration is built as `tel run` builds it (tel_ide::run's settings and loading).
-    pub fn launch(spec: &LaunchSpec) -> Result<Debugger, LaunchError> {
+/// What a launch loads before anything runs: the code, the sources that define it, the
+/// settings of the run (as `tel run` builds them); both backends start from it.
+pub(crate) struct Loaded {
+    pub code: Code,
+    pub sources: Option<Analysis>,
+    pub codebase: Option<PathBuf>,
+    pub args: Vec<Value>,
+    pub sandbox: tel_vm::SecuritySandbox,
+    pub host_file: Option<HostFile>,
+    /// The stored session to resume.
+    pub stored: Option<StoredSession>,
+    pub notes: Vec<String>,
+}
+
+impl Loaded {
+    pub(crate) fn load(spec: &LaunchSpec) -> Result<Loaded, LaunchError> {
         let cwd = match &spec.cwd {
             Some(c) => c.clone(),
             None => std::env::current_dir()
@@ -325,6 +338,7 @@ impl Debugger {
             timeout: None,
             allow: spec.allow.clone(),
             memo: false,
+            ..RunSettings::default()
         };
         let sandbox = settings.sandbox()?;
         let host_file = match &spec.host {
@@ -380,6 +394,17 @@ impl Debugger {
             (code, Some(loaded.analysis))
         };
         let args = code.decode_args(spec.args.as_deref()).map_err(|s| stop_error(s, None))?;
+        Ok(Loaded { code, sources, codebase, args, sandbox, host_file, stored, notes })
+    }
+}
+
+impl Debugger {
+    /// Loads the program (sources or codebase), records its run and prepares to navigate it,
+    /// at position 0; or resumes a stored session, at the position it was kept at. The run's
+    /// configuration is built as `tel run` builds it (tel_ide::run's settings and loading).
+    pub fn launch(spec: &LaunchSpec) -> Result<Debugger, LaunchError> {
+        let Loaded { code, sources, codebase, args, sandbox, host_file, stored, mut notes } =
+            Loaded::load(spec)?;
         let program = Program::load(&code.defs, code.entry).map_err(|e| e.to_string())?;
         let program = Arc::new(program);
         let map = SourceMap::new(sources.as_ref(), &code);
@@ -1321,7 +1346,7 @@ fn type_name(t: &tel_hash::core::Type) -> &'static str {
     }
 }
 
-type StoredSession =
+pub(crate) type StoredSession =
     (tel_store::snapshots::SessionInfo, Vec<u8>, Vec<tel_store::snapshots::SessionSnapshot>);
 
 fn load_session(codebase: Option<&Path>, id: &str) -> Result<StoredSession, LaunchError> {

@@ -8,6 +8,7 @@ pub mod client;
 pub mod debugger;
 pub mod eval;
 pub mod protocol;
+pub mod riscv;
 pub mod server;
 pub mod sources;
 pub mod terminal;

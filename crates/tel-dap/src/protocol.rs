@@ -120,6 +120,10 @@ pub struct Capabilities {
     pub supports_exception_info_request: bool,
     pub supports_delayed_stack_trace_loading: bool,
     pub supports_value_formatting_options: bool,
+    /// Left out of `initialize`'s answer (false); true in the `capabilities` event a RISC-V
+    /// launch sends (docs/debugging.md).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub supports_disassemble_request: bool,
 }
 
 // ---- arguments ----------------------------------------------------------------------------
@@ -173,6 +177,9 @@ pub struct LaunchArguments {
     /// VS Code passes this with `noDebug` runs; the adapter always debugs.
     #[serde(default)]
     pub no_debug: Option<bool>,
+    /// `vm` (default) or `riscv`: debug the code compiled to RV32IM on the emulator.
+    #[serde(default)]
+    pub backend: Option<String>,
 }
 
 impl LaunchArguments {
@@ -299,6 +306,20 @@ pub struct StepArguments {
     /// `statement` (the default), `line` or `instruction`.
     #[serde(default)]
     pub granularity: Option<String>,
+}
+
+/// `disassemble` (a RISC-V session).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DisassembleArguments {
+    pub memory_reference: String,
+    #[serde(default)]
+    pub offset: Option<i64>,
+    #[serde(default)]
+    pub instruction_offset: Option<i64>,
+    pub instruction_count: i64,
+    #[serde(default)]
+    pub resolve_symbols: Option<bool>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

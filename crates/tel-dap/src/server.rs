@@ -25,7 +25,9 @@ use crate::debugger::{
     BreakpointSpec, BreakpointStatus, Debugger, FrameView, LaunchSpec, Motion, Reason, Stopped,
 };
 use crate::protocol::{self as p, Capabilities, Request, arguments};
+use crate::riscv::{RvDebugger, Step};
 use crate::transport::{Frame, Outbox, read_frame};
+use tel_ide::run::Backend;
 
 /// The single thread a TEL run has.
 const THREAD: i64 = 1;
@@ -136,6 +138,8 @@ struct Session {
     columns_start_at1: bool,
     invalidated_event: bool,
     debugger: Option<Debugger>,
+    /// A RISC-V launch's debugger (then `debugger` is `None`).
+    rv: Option<RvDebugger>,
     stop_on_entry: bool,
     started: bool,
     terminated: bool,
@@ -155,6 +159,7 @@ impl Session {
             columns_start_at1: true,
             invalidated_event: false,
             debugger: None,
+            rv: None,
             stop_on_entry: true,
             started: false,
             terminated: false,
@@ -180,6 +185,9 @@ impl Session {
         let command = r.command.as_str();
         if command != "initialize" && !self.initialized && command != "disconnect" {
             return Err(format!("`{command}` before `initialize`: send `initialize` first"));
+        }
+        if self.rv.is_some() && !matches!(command, "initialize" | "launch" | "disconnect") {
+            return self.riscv_request(r);
         }
         match command {
             "initialize" => self.initialize(r),
@@ -368,15 +376,21 @@ impl Session {
             supports_exception_info_request: true,
             supports_delayed_stack_trace_loading: true,
             supports_value_formatting_options: false,
+            // A RISC-V launch turns it on (a `capabilities` event): the VM has no machine code.
+            supports_disassemble_request: false,
         };
         Ok(Answered::Body(Some(serde_json::to_value(caps).expect("capabilities serialize"))))
     }
 
     fn launch(&mut self, r: &Request) -> Result<Answered, String> {
-        if self.debugger.is_some() {
+        if self.debugger.is_some() || self.rv.is_some() {
             return Err("a program is already being debugged in this session".into());
         }
         let args = p::LaunchArguments::from_json(r.arguments.clone())?;
+        let backend = match args.backend.as_deref() {
+            None => Backend::Vm,
+            Some(b) => b.parse::<Backend>().map_err(|e| format!("launch: backend: {e}"))?,
+        };
         let limits = args.limits.clone().unwrap_or_default();
         let spec = LaunchSpec {
             program: args.program.clone(),
@@ -390,6 +404,9 @@ impl Session {
             session: args.session.clone(),
             cwd: args.cwd.as_ref().map(PathBuf::from),
         };
+        if backend == Backend::Riscv {
+            return self.launch_riscv(&spec, args.stop_on_entry.unwrap_or(true));
+        }
         let debugger = match Debugger::launch(&spec) {
             Ok(d) => d,
             Err(e) => {
@@ -895,6 +912,172 @@ impl Session {
         ))
     }
 
+    fn launch_riscv(&mut self, spec: &LaunchSpec, stop_on_entry: bool) -> Result<Answered, String> {
+        let bases = (self.lines_start_at1, self.columns_start_at1);
+        let rv = match RvDebugger::launch(spec, stop_on_entry, bases) {
+            Ok(rv) => rv,
+            Err(e) => {
+                for d in &e.details {
+                    self.output("stderr", &format!("{d}\n"));
+                }
+                return Err(e.message);
+            }
+        };
+        for note in &rv.notes {
+            self.output("console", &format!("{note}\n"));
+        }
+        let c = rv.compiled;
+        self.output(
+            "console",
+            &format!(
+                "compiled to RV32IM: {} functions ({} compiled, {} from the cache), {} bytes of code\n",
+                c.reused + c.compiled,
+                c.compiled,
+                c.reused,
+                rv.module().code.len()
+            ),
+        );
+        self.rv = Some(rv);
+        Ok(Answered::Then(
+            None,
+            Box::new(|s: &mut Session| {
+                let caps = json!({ "capabilities": { "supportsDisassembleRequest": true } });
+                s.out.event("capabilities", Some(caps));
+                s.out.event("initialized", None);
+            }),
+        ))
+    }
+
+    /// A request of a RISC-V session (crate::riscv).
+    fn riscv_request(&mut self, r: &Request) -> Result<Answered, String> {
+        let command = r.command.as_str();
+        let started = self.started;
+        let terminated = self.terminated;
+        let moving = || -> Result<(), String> {
+            if !started {
+                return Err("the run has not started: send `configurationDone` first".into());
+            }
+            if terminated {
+                return Err("the run was terminated".into());
+            }
+            Ok(())
+        };
+        let rv = self.rv.as_mut().expect("a RISC-V session");
+        let then_stop = |body: Option<Json>, motion: Box<dyn FnOnce(&mut RvDebugger) -> Json>| {
+            Ok(Answered::Then(
+                body,
+                Box::new(move |s: &mut Session| {
+                    let stopped = motion(s.rv.as_mut().expect("a RISC-V session"));
+                    s.out.event("stopped", Some(stopped));
+                }),
+            ))
+        };
+        match command {
+            "threads" => {
+                let name = rv.code().name(&rv.code().entry);
+                Ok(Answered::Body(Some(json!({ "threads": [{ "id": THREAD, "name": name }] }))))
+            }
+            "setBreakpoints" => {
+                let args: p::SetBreakpointsArguments = arguments(r)?;
+                let Some(path) = args.source.path.clone() else {
+                    return Err("setBreakpoints: the source has no `path`".into());
+                };
+                let lines: Vec<u32> = match (&args.breakpoints, &args.lines) {
+                    (Some(bs), _) => bs.iter().map(|b| rv.line_in(b.line)).collect(),
+                    (None, Some(lines)) => lines.iter().map(|l| rv.line_in(*l)).collect(),
+                    (None, None) => Vec::new(),
+                };
+                let list = rv.set_line_breakpoints(std::path::Path::new(&path), &lines);
+                Ok(Answered::Body(Some(json!({ "breakpoints": list }))))
+            }
+            "setFunctionBreakpoints" => {
+                let args: p::SetFunctionBreakpointsArguments = arguments(r)?;
+                let list: Vec<Json> = args.breakpoints.iter().map(|_| json!({
+                    "verified": false,
+                    "message": "function breakpoints are the VM's; in a RISC-V session put a line breakpoint",
+                })).collect();
+                Ok(Answered::Body(Some(json!({ "breakpoints": list }))))
+            }
+            "setExceptionBreakpoints" => Ok(Answered::Body(Some(json!({ "breakpoints": [] })))),
+            "configurationDone" => {
+                if started {
+                    return Err("`configurationDone` was already sent".into());
+                }
+                self.started = true;
+                then_stop(None, Box::new(|rv| rv.start()))
+            }
+            "stackTrace" => {
+                let args: p::StackTraceArguments = arguments(r)?;
+                if args.thread_id != THREAD {
+                    return Err(format!("no thread {} (a TEL run has one thread, {THREAD})", args.thread_id));
+                }
+                Ok(Answered::Body(Some(rv.stack_trace())))
+            }
+            "scopes" => {
+                let args: p::ScopesArguments = arguments(r)?;
+                Ok(Answered::Body(Some(rv.scopes(args.frame_id))))
+            }
+            "variables" => {
+                let args: p::VariablesArguments = arguments(r)?;
+                Ok(Answered::Body(Some(rv.variables(args.variables_reference)?)))
+            }
+            "disassemble" => {
+                let args: p::DisassembleArguments = arguments(r)?;
+                let address = crate::riscv::parse_address(&args.memory_reference)?
+                    + args.offset.unwrap_or(0);
+                let body = rv.disassemble(
+                    address,
+                    args.instruction_offset.unwrap_or(0),
+                    args.instruction_count,
+                );
+                Ok(Answered::Body(Some(body)))
+            }
+            "continue" => {
+                moving()?;
+                let body = Some(json!({ "allThreadsContinued": true }));
+                // `continue` at the end of the run ends the session, as for the VM.
+                if rv.at_end() {
+                    return Ok(Answered::Then(body, Box::new(|s: &mut Session| s.finish())));
+                }
+                then_stop(body, Box::new(|rv| rv.continue_forward()))
+            }
+            "reverseContinue" => {
+                moving()?;
+                then_stop(Some(json!({ "allThreadsContinued": true })), Box::new(|rv| rv.continue_back()))
+            }
+            "next" | "stepIn" | "stepOut" | "stepBack" => {
+                moving()?;
+                let args: p::StepArguments = arguments(r)?;
+                let instruction = match args.granularity.as_deref() {
+                    None | Some("statement") | Some("line") => false,
+                    Some("instruction") => true,
+                    Some(g) => return Err(format!("unknown granularity `{g}`")),
+                };
+                let step = match (command, instruction) {
+                    ("stepOut", _) => Step::Out,
+                    (_, true) => Step::Instruction,
+                    ("stepIn", false) => Step::In,
+                    _ => Step::Over,
+                };
+                let back = command == "stepBack";
+                then_stop(None, Box::new(move |rv| rv.step(step, back)))
+            }
+            "pause" => {
+                moving()?;
+                Ok(Answered::Body(None))
+            }
+            "terminate" => {
+                moving()?;
+                Ok(Answered::Then(None, Box::new(|s: &mut Session| s.finish())))
+            }
+            "exceptionInfo" => Err("no exception information in a RISC-V session: the stopped event describes the error".into()),
+            "evaluate" => Err("expressions are not evaluated in a RISC-V session: the Registers scope shows the machine".into()),
+            other => Err(format!(
+                "`{other}` is not supported in a RISC-V session (docs/debugging.md, \"RISC-V\")"
+            )),
+        }
+    }
+
     fn output(&self, category: &str, text: &str) {
         self.out.event("output", Some(json!({ "category": category, "output": text })));
     }
@@ -941,12 +1124,14 @@ impl Session {
             return;
         }
         self.terminated = true;
-        let code = match self.debugger.as_ref().map(|d| d.outcome().is_ok()) {
-            Some(true) => 0,
-            _ => 3,
+        let (ok, text) = match (&self.debugger, &self.rv) {
+            (Some(d), _) => (d.outcome().is_ok(), Some(d.outcome_text())),
+            (None, Some(rv)) => (rv.outcome_ok(), Some(rv.outcome_text())),
+            (None, None) => (false, None),
         };
-        if let Some(d) = &self.debugger {
-            self.output("console", &format!("{}\n", d.outcome_text()));
+        let code = if ok { 0 } else { 3 };
+        if let Some(text) = text {
+            self.output("console", &format!("{text}\n"));
         }
         self.out.event("exited", Some(json!({ "exitCode": code })));
         self.out.event("terminated", None);

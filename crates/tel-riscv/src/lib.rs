@@ -23,5 +23,5 @@ pub mod runtime;
 pub use abi::Kind;
 pub use compile::{CompileError, FnObject, Trap};
 pub use module::{Compiler, FnInfo, Module, compile};
-pub use record::{Recorder, Recording, record};
+pub use record::{Recording, record};
 pub use runtime::{Machine, StartError, Status};

@@ -186,6 +186,29 @@ impl Machine {
         self.charged = self.usage;
     }
 
+    /// Takes back the last instruction (rv-emu's undo log, which [`Cpu::record_undo`] turns
+    /// on) with the machine's accounts: the instruction count and, when it was the `ecall`
+    /// of a host effect, the effect's count and the time it moved the clock by, which
+    /// `cost(k)` gives for the `k`th effect (0-based; a debugger knows it from the run's
+    /// recording; 0 for one that failed). An error the machine stopped with is gone with it.
+    pub fn step_back(&mut self, cost: impl FnOnce(u64) -> i64) -> Result<(), rv_emu::NoHistory> {
+        self.cpu.step_back()?;
+        self.usage.fuel = self.usage.fuel.saturating_sub(1);
+        let a7 = self.cpu.reg(Reg::A7) as usize;
+        if matches!(self.cpu.insn_at(self.cpu.pc()), Some(rv_emu::Insn::Ecall))
+            && a7 < HostEffect::ALL.len()
+            && self.usage.effects > 0
+        {
+            self.usage.effects -= 1;
+            self.clock -= cost(self.usage.effects);
+        }
+        // Instructions run again are charged again.
+        self.charged.fuel = self.charged.fuel.min(self.usage.fuel);
+        self.charged.effects = self.charged.effects.min(self.usage.effects);
+        self.result = None;
+        Ok(())
+    }
+
     /// Runs until the result or an error.
     pub fn run_to_end(
         &mut self,
@@ -465,10 +488,19 @@ impl Machine {
 
     /// The TEL call stack at pc, innermost first.
     pub fn call_stack(&self, module: &Module) -> CallStack {
+        CallStack(self.frames(module).into_iter().map(|(_, l)| l).collect())
+    }
+
+    /// The frames at pc, innermost first: where each is (pc, the call for a caller) and its
+    /// place in TEL terms.
+    pub fn frames(&self, module: &Module) -> Vec<(u32, Location)> {
         let mut out = Vec::new();
+        let at = |pc: u32, f: &crate::module::FnInfo, expr: u32| {
+            (pc, Location { def: f.hash, name: f.name.clone(), lambda: false, expr })
+        };
         let (pc, sp) = (self.cpu.pc(), self.cpu.reg(Reg::SP));
-        let Some((f, tag)) = module.tagged(pc) else { return CallStack(out) };
-        out.push(Location { def: f.hash, name: f.name.clone(), lambda: false, expr: tag.expr });
+        let Some((f, tag)) = module.tagged(pc) else { return out };
+        out.push(at(pc, f, tag.expr));
         // Where the innermost function's return address is (see asm::FrameState); every
         // caller is at a call, with its frame complete.
         let ra = self.cpu.reg(Reg::RA);
@@ -477,11 +509,11 @@ impl Machine {
             FrameState::Partial => (ra.wrapping_sub(4), sp.wrapping_add(module.frame)),
             FrameState::Full => match self.cpu.bus().peek(sp, Width::Word) {
                 Some(ra) => (ra.wrapping_sub(4), sp.wrapping_add(module.frame)),
-                None => return CallStack(out),
+                None => return out,
             },
         };
         while let Some((f, tag)) = module.tagged(pc) {
-            out.push(Location { def: f.hash, name: f.name.clone(), lambda: false, expr: tag.expr });
+            out.push(at(pc, f, tag.expr));
             if sp.wrapping_add(module.frame) > self.layout.top
                 || out.len() as u32 > self.layout.frames
             {
@@ -491,6 +523,6 @@ impl Machine {
             pc = ra.wrapping_sub(4);
             sp = sp.wrapping_add(module.frame);
         }
-        CallStack(out)
+        out
     }
 }

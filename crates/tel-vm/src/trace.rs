@@ -1197,6 +1197,71 @@ pub fn record(program: &Program, meta: RunMeta, host: &mut dyn Host) -> Recordin
     Recording { trace, vm, outcome }
 }
 
+/// The recorder for a machine other than [`Vm`] that runs the same programs with the same
+/// host protocol (the RISC-V backend, `tel-riscv`): the entry call is written when it is
+/// made, the machine asks its host questions through it (it is a [`Host`]), and
+/// [`TraceWriter::finish`] writes the return or the error and closes the chain. The trace
+/// is the one [`record`] writes for the same interactions, without snapshots (they are
+/// this VM's state), so it keeps, exports and replays like any other.
+pub struct TraceWriter<'h> {
+    rec: Recorder<'h>,
+    meta: RunMeta,
+}
+
+impl<'h> TraceWriter<'h> {
+    /// Starts the trace of a run `meta` describes, answered by `host`.
+    pub fn start(meta: RunMeta, host: &'h mut dyn Host) -> TraceWriter<'h> {
+        let mut rec = Recorder { inner: host, chain: Chain::new(&meta), pending: None };
+        rec.chain.push(&EventRef::FunctionCall {
+            hash: &meta.entry,
+            name: meta.entry_name.as_deref(),
+            args: &meta.args,
+        });
+        TraceWriter { rec, meta }
+    }
+
+    /// Ends the trace with how the run ended.
+    pub fn finish(mut self, outcome: &Result<Value, RuntimeError>) -> Trace {
+        self.rec.flush();
+        match outcome {
+            Ok(v) => {
+                self.rec.chain.push(&EventRef::FunctionReturn { hash: &self.meta.entry, result: v })
+            }
+            Err(e) => self.rec.chain.push(&EventRef::Error { error: e }),
+        }
+        let mut chain = self.rec.chain;
+        chain.close_block();
+        Trace { meta: self.meta, chain, events: std::sync::OnceLock::new() }
+    }
+}
+
+impl Host for TraceWriter<'_> {
+    fn cost(&mut self, effect: HostEffect, args: &[Value]) -> Result<i64, HostError> {
+        self.rec.cost(effect, args)
+    }
+
+    fn perform(
+        &mut self,
+        effect: HostEffect,
+        args: &[Value],
+        now: i64,
+    ) -> Result<Value, HostError> {
+        self.rec.perform(effect, args, now)
+    }
+
+    fn observes_calls(&self) -> bool {
+        self.rec.observes_calls()
+    }
+
+    fn on_call(&mut self, def: &CodeHash, args: &[Value]) -> Option<Value> {
+        self.rec.on_call(def, args)
+    }
+
+    fn on_return(&mut self, def: &CodeHash, result: &Value) {
+        self.rec.on_return(def, result)
+    }
+}
+
 // ---- export: a trace with the definitions it ran ----
 
 /// A self-contained run: the trace and every definition its program needs, so it can be

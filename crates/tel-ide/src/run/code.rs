@@ -20,6 +20,9 @@ pub enum Stop {
     Diagnostics { message: String, diagnostics: Vec<Diagnostic> },
     /// The environment or the invocation is at fault (no codebase, an unreadable file).
     Usage(String),
+    /// The RISC-V backend cannot compile the program (a construct outside its subset):
+    /// [`super::riscv::refusal`] places it in the sources.
+    NotCompiled(tel_riscv::CompileError),
 }
 
 impl From<String> for Stop {
@@ -34,6 +37,7 @@ impl std::fmt::Display for Stop {
             Stop::Refused(m) | Stop::Usage(m) | Stop::Diagnostics { message: m, .. } => {
                 f.write_str(m)
             }
+            Stop::NotCompiled(e) => write!(f, "cannot run on RISC-V: {e}"),
         }
     }
 }

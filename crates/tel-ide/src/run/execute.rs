@@ -9,7 +9,7 @@ use tel_hash::CodeHash;
 use tel_store::Store;
 use tel_vm::memo::{MemoCache, MemoKey};
 use tel_vm::trace::{ExportedRun, Recording, RunMeta, Trace};
-use tel_vm::{HostFile, Limits, Program, RuntimeError, SecuritySandbox, Value, Vm};
+use tel_vm::{HostFile, Limits, Program, RuntimeError, SecuritySandbox, Usage, Value};
 
 use super::code::{Code, Stop};
 
@@ -24,10 +24,39 @@ pub fn run_id(trace: &Trace) -> String {
     id
 }
 
+/// What runs the code: the VM, or the RISC-V emulator on the code compiled for it
+/// (docs/riscv.md; the program must be in the compiled subset).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Backend {
+    #[default]
+    Vm,
+    Riscv,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Vm => "vm",
+            Backend::Riscv => "riscv",
+        }
+    }
+}
+
+impl std::str::FromStr for Backend {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Backend, String> {
+        match s {
+            "vm" => Ok(Backend::Vm),
+            "riscv" => Ok(Backend::Riscv),
+            _ => Err(format!("no backend `{s}`: expected vm or riscv")),
+        }
+    }
+}
+
 /// The limits and permissions of a run; `None` takes the default.
 #[derive(Clone, Debug, Default)]
 pub struct RunSettings {
-    /// At most this many VM instructions.
+    /// At most this many instructions (the backend's: VM or RISC-V instructions).
     pub fuel: Option<u64>,
     /// At most this many bytes of values built.
     pub memory: Option<u64>,
@@ -37,6 +66,7 @@ pub struct RunSettings {
     pub allow: Option<String>,
     /// Answer calls of pure functions from the memo cache kept in the codebase.
     pub memo: bool,
+    pub backend: Backend,
 }
 
 /// `500ms`, `2s`, `1min`, `1h`: a TEL duration literal, positive; `none` for no limit.
@@ -104,9 +134,16 @@ impl std::fmt::Display for MemoReport {
 
 /// A run that happened (with a value or a runtime error).
 pub struct Finished {
+    /// The VM's view of the code (it names values and effects, whichever backend ran it).
     pub program: Program,
-    /// The machine at the end (its clock and usage are the run's).
-    pub vm: Vm,
+    pub backend: Backend,
+    /// What the run used (fuel in the backend's instructions), under which limits, and the
+    /// virtual clock at the end.
+    pub usage: Usage,
+    pub limits: Limits,
+    pub clock: i64,
+    /// The RISC-V compilation, for a RISC-V run.
+    pub compiled: Option<super::riscv::CompileStats>,
     pub outcome: Result<Value, RuntimeError>,
     pub run_id: String,
     /// The trace with the code it ran: what `tel trace export` writes.
@@ -173,21 +210,40 @@ pub fn execute(
     };
 
     let mut memo = None;
-    let recording = if settings.memo {
-        let pure = tel_vm::memo::pure_functions(&code.defs);
-        let cache = load_memo(store.as_ref(), &pure, &mut notes);
-        let loaded = cache.len();
-        let mut host = tel_vm::Memo::new(sandbox.wrap(base), pure, cache);
-        let recording = tel_vm::trace::record(&program, meta, &mut host);
-        let (_, cache) = host.into_parts();
-        memo = Some(save_memo(store.as_mut(), &cache, loaded, &mut notes));
-        recording
-    } else {
-        let mut host = sandbox.wrap(base);
-        tel_vm::trace::record(&program, meta, &mut host)
+    let mut compiled = None;
+    let (trace, usage, clock, outcome) = match settings.backend {
+        Backend::Riscv => {
+            if settings.memo {
+                return Err(Stop::Refused(
+                    "--memo answers calls of the VM's functions; the RISC-V backend runs \
+                     compiled code, whose calls it does not see (run without --memo)"
+                        .into(),
+                ));
+            }
+            let (module, stats) = super::riscv::compile(code)?;
+            compiled = Some(stats);
+            let mut host = sandbox.wrap(base);
+            let rec = tel_riscv::record(&module, &meta, &mut host)
+                .map_err(|e| Stop::Refused(format!("--args: {e}")))?;
+            (rec.trace, rec.machine.usage, rec.machine.clock, rec.outcome)
+        }
+        Backend::Vm => {
+            let Recording { trace, vm, outcome } = if settings.memo {
+                let pure = tel_vm::memo::pure_functions(&code.defs);
+                let cache = load_memo(store.as_ref(), &pure, &mut notes);
+                let loaded = cache.len();
+                let mut host = tel_vm::Memo::new(sandbox.wrap(base), pure, cache);
+                let recording = tel_vm::trace::record(&program, meta, &mut host);
+                let (_, cache) = host.into_parts();
+                memo = Some(save_memo(store.as_mut(), &cache, loaded, &mut notes));
+                recording
+            } else {
+                let mut host = sandbox.wrap(base);
+                tel_vm::trace::record(&program, meta, &mut host)
+            };
+            (trace, vm.usage, vm.clock, outcome)
+        }
     };
-
-    let Recording { trace, vm, outcome } = recording;
     let run_id = run_id(&trace);
     let exported = ExportedRun::new(trace, &code.defs);
     let bytes = exported.to_bytes();
@@ -205,7 +261,23 @@ pub fn execute(
         trace_file.is_some(),
         &mut notes,
     );
-    Ok(Finished { program, vm, outcome, run_id, exported, bytes, kept, memo, notes })
+    let limits = sandbox.limits;
+    let backend = settings.backend;
+    Ok(Finished {
+        program,
+        backend,
+        usage,
+        limits,
+        clock,
+        compiled,
+        outcome,
+        run_id,
+        exported,
+        bytes,
+        kept,
+        memo,
+        notes,
+    })
 }
 
 /// Keeps the run in the codebase; returns the codebase's path when it is kept there.

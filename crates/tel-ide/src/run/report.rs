@@ -3,28 +3,36 @@
 
 use serde_json::{Value as Json, json};
 use tel_vm::trace::Event;
-use tel_vm::{Location, Program, RuntimeError, Value, Vm};
+use tel_vm::{Location, Program, RuntimeError, Value};
 
 use super::code::Code;
-use super::execute::MemoReport;
+use super::execute::{Backend, Finished};
 use crate::Analysis;
 
-/// The run's resource usage and limits, with what `--memo` did.
-pub fn usage_json(vm: &Vm, memo: Option<&MemoReport>) -> Json {
+/// The run's resource usage and limits, with what `--memo` did, and for a RISC-V run the
+/// backend and what compiling it did (fuel counts RISC-V instructions there).
+pub fn usage_json(run: &Finished) -> Json {
+    let (u, l) = (&run.usage, &run.limits);
     let mut usage = json!({
-        "fuel": vm.usage.fuel,
-        "heap_bytes": vm.usage.heap_bytes,
-        "effects": vm.usage.effects,
-        "clock_ms": vm.clock,
+        "fuel": u.fuel,
+        "heap_bytes": u.heap_bytes,
+        "effects": u.effects,
+        "clock_ms": run.clock,
         "limits": {
-            "fuel": vm.limits.fuel,
-            "heap_bytes": vm.limits.heap_bytes,
-            "effects": vm.limits.effects,
-            "call_depth": vm.limits.call_depth,
-            "wall_ms": (vm.limits.wall_ms != u64::MAX).then_some(vm.limits.wall_ms),
+            "fuel": l.fuel,
+            "heap_bytes": l.heap_bytes,
+            "effects": l.effects,
+            "call_depth": l.call_depth,
+            "wall_ms": (l.wall_ms != u64::MAX).then_some(l.wall_ms),
         },
     });
-    if let Some(m) = memo {
+    if run.backend != Backend::Vm {
+        usage["backend"] = json!(run.backend.name());
+    }
+    if let Some(c) = &run.compiled {
+        usage["compiled"] = json!({"functions": c.reused + c.compiled, "compiled": c.compiled});
+    }
+    if let Some(m) = &run.memo {
         usage["memo"] = json!({
             "hits": m.stats.hits,
             "misses": m.stats.misses,
@@ -223,7 +231,7 @@ pub struct Summary {
 /// Sums up a finished run; `sources` place the frames of a stack trace.
 pub fn summary(code: &Code, run: &super::Finished, sources: Option<&Analysis>) -> Summary {
     let name = code.name(&code.entry);
-    let steps = run.vm.usage.fuel;
+    let steps = run.usage.fuel;
     let (headline, value, stack) = match &run.outcome {
         Ok(v) => {
             let shown = tel_vm::show::show(&run.program, v);

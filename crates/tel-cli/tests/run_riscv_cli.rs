@@ -1,0 +1,178 @@
+//! `tel run --backend riscv` end to end, through the real binary: the same output as the VM
+//! on programs of the compiled subset (values, effects, errors and their class), a program
+//! outside the subset refused with the construct's place, fuel counted in RISC-V
+//! instructions, and the run's trace: the VM's format, kept in the project's codebase and
+//! replayed by `tel replay`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use expect_test::expect;
+use serde_json::Value as Json;
+
+const TEL: &str = env!("CARGO_BIN_EXE_tel");
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn tel_in(dir: &Path, args: &[&str]) -> Out {
+    let out = Command::new(TEL)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("TEL_CODEBASE")
+        .output()
+        .expect("tel runs");
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn tel(args: &[&str]) -> Out {
+    tel_in(&repo(), args)
+}
+
+/// `tel run` with `args`, on the VM and on RISC-V.
+fn both(dir: &Path, args: &[&str]) -> (Out, Out) {
+    let vm = tel_in(dir, &[&["run"], args, &["--backend", "vm"]].concat());
+    let rv = tel_in(dir, &[&["run"], args, &["--backend", "riscv"]].concat());
+    (vm, rv)
+}
+
+/// The error's message and innermost frame (where the two backends agree).
+fn head(stderr: &str) -> String {
+    let lines = stderr.lines().filter(|l| l.starts_with("error") || l.starts_with("  at "));
+    lines.take(2).collect::<Vec<_>>().join("\n")
+}
+
+const RECURSION: &str = "fixtures/valid/recursion.tel";
+
+#[test]
+fn the_same_output_on_both_backends() {
+    let cases = [
+        ("fib", "[20]"),
+        ("fib_fast", "[90]"),
+        ("fib_fast", "[95]"),
+        ("ackermann", "[2, 3]"),
+        ("gcd", "[1071, 462]"),
+        ("power", "[3, 13]"),
+        ("is_even", "[10]"),
+        ("collatz", "[0]"),
+    ];
+    for (entry, args) in cases {
+        let (vm, rv) = both(&repo(), &[RECURSION, "--entry", entry, "--args", args]);
+        assert_eq!((rv.code, &rv.stdout), (vm.code, &vm.stdout), "{entry}{args}: {}", rv.stderr);
+        assert_eq!(head(&rv.stderr), head(&vm.stderr), "{entry}{args}");
+    }
+    // The default is the VM.
+    let out = tel(&["run", RECURSION, "--entry", "fib", "--args", "[10]", "--json"]);
+    let v: Json = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["usage"].get("backend"), None);
+}
+
+#[test]
+fn effects_values_and_errors_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("oracle.tel"),
+        "fn main() -> Int ! {Log, Observe, Now} {
+             perform Log(\"asking\");
+             let p = perform Observe(\"ETH/USD\");
+             p * 2 + now()
+         }",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("host.json"),
+        r#"{"clock_start": 1000, "feeds": {"ETH/USD": 3000}, "costs": {"Observe": 250}}"#,
+    )
+    .unwrap();
+    let (vm, rv) = both(dir.path(), &["oracle.tel", "--host", "host.json", "--json"]);
+    assert_eq!((vm.code, rv.code), (0, 0), "{}", rv.stderr);
+    let (vm, rv): (Json, Json) =
+        (serde_json::from_str(&vm.stdout).unwrap(), serde_json::from_str(&rv.stdout).unwrap());
+    for key in ["value", "effects", "run_id"] {
+        assert_eq!(rv[key], vm[key], "{key}");
+    }
+    assert_eq!(rv["usage"]["clock_ms"], vm["usage"]["clock_ms"]);
+    assert_eq!(rv["usage"]["backend"], "riscv");
+    // The sandbox's refusal: the same error, at the same place.
+    let (vm, rv) = both(dir.path(), &["oracle.tel", "--host", "host.json", "--allow", "Log"]);
+    assert_eq!((vm.code, rv.code), (3, 3));
+    assert_eq!(head(&rv.stderr), head(&vm.stderr));
+    expect![[r#"
+        error: host effect Observe failed: the sandbox does not allow Observe (allowed: Log)
+          at oracle::main #2hhgfgns oracle.tel:3:22"#]]
+    .assert_eq(&head(&rv.stderr));
+}
+
+#[test]
+fn fuel_counts_risc_v_instructions_with_the_same_error_class() {
+    let args = [RECURSION, "--entry", "fib", "--args", "[25]", "--fuel", "1000", "--json"];
+    let (vm, rv) = both(&repo(), &args);
+    assert_eq!((vm.code, rv.code), (3, 3));
+    let (vm, rv): (Json, Json) =
+        (serde_json::from_str(&vm.stdout).unwrap(), serde_json::from_str(&rv.stdout).unwrap());
+    for key in ["kind", "resource", "limit", "message"] {
+        assert_eq!(rv["error"][key], vm["error"][key], "{key}");
+    }
+    assert_eq!(rv["error"]["resource"], "fuel");
+    // Exactly the limit ran.
+    assert_eq!(rv["steps"], 1000);
+}
+
+#[test]
+fn a_program_outside_the_subset_is_refused_with_its_place() {
+    let out = tel(&["run", RECURSION, "--backend", "riscv"]);
+    assert_eq!(out.code, 1);
+    expect![[r#"
+        error: a record result is outside the RISC-V subset (in recursion::main)
+          --> fixtures/valid/recursion.tel:66:4
+           | fn main() -> {
+           |    ^^^^
+    "#]]
+    .assert_eq(&out.stderr);
+    assert_eq!(out.stdout, "");
+    let out = tel(&["run", RECURSION, "--entry", "fib", "--args", "[3]", "--backend", "arm"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("no backend `arm`: expected vm or riscv"), "{}", out.stderr);
+    let out =
+        tel(&["run", RECURSION, "--entry", "fib", "--args", "[3]", "--backend", "riscv", "--memo"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("run without --memo"), "{}", out.stderr);
+}
+
+#[test]
+fn the_trace_is_kept_and_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tel.toml"), "[program]\nname = \"t\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("main.tel"),
+        "fn main() -> Int ! {Log} { perform Log(\"hi\"); count(50) }
+         fn count(n: Int) -> Int { if n == 0 { 0 } else { 1 + count(n - 1) } }",
+    )
+    .unwrap();
+    let out = tel_in(dir.path(), &["run", "main.tel", "--backend", "riscv", "--json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: Json = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["value"], 50);
+    let id = v["run_id"].as_str().unwrap();
+    assert!(v["kept"].is_string(), "{v:#}");
+    assert!(out.stderr.contains(&format!("run {id} kept in")), "{}", out.stderr);
+    // Replayed from the codebase, on the VM: the same effects and result.
+    let out = tel_in(dir.path(), &["replay", id]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("identical"), "{}", out.stdout);
+    // The VM's run of the same program is the same run (the same trace, the same id).
+    let out = tel_in(dir.path(), &["run", "main.tel", "--json"]);
+    let vm: Json = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(vm["run_id"], v["run_id"]);
+}
