@@ -26,9 +26,11 @@ type Element = NodeOrToken<GreenNode, GreenToken>;
 pub(crate) struct Checkpoint(usize);
 
 /// Nodes with at most this many children (the frequent ones: `NAME_REF`, `PATH`,
-/// `LITERAL`, …) are looked up by a [`NodeKey`] packed in two words; larger ones by their
-/// kind and children's ids as a slice.
+/// `LITERAL`, …) are looked up by a [`NodeKey`] packed in two words; nodes with at most
+/// [`MEDIUM_KEY_MAX_CHILDREN`] by a [`MediumKey`] of five words; larger ones by their kind
+/// and children's ids as a slice.
 const PACKED_KEY_MAX_CHILDREN: usize = 3;
+const MEDIUM_KEY_MAX_CHILDREN: usize = 9;
 
 /// Whitespace of the shapes `" "×k` and `"\n" + " "×k` for k below this is found by index.
 const INDEXED_SPACES: usize = 32;
@@ -98,6 +100,30 @@ impl NodeKey {
     }
 }
 
+/// A node of at most [`MEDIUM_KEY_MAX_CHILDREN`] children, all shared, by its kind, its
+/// number of children and their ids packed into five words (no slice to copy, hash or
+/// compare byte by byte: most large nodes are of this size).
+#[derive(Debug, PartialEq, Eq)]
+struct MediumKey([u64; 5]);
+
+impl MediumKey {
+    fn new(kind: SyntaxKind, children: &[Id]) -> MediumKey {
+        let id = |i: usize| children.get(i).copied().unwrap_or(UNSHARED) as u64;
+        let pair = |i: usize| (id(i) << 32) | id(i + 1);
+        let head = ((kind as u64) << 48) | ((children.len() as u64) << 32) | id(0);
+        MediumKey([head, pair(1), pair(3), pair(5), pair(7)])
+    }
+}
+
+impl std::hash::Hash for MediumKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // word by word: an array's derived hash would hash its bytes as a slice
+        for &word in &self.0 {
+            state.write_u64(word);
+        }
+    }
+}
+
 /// The open nodes' children are ids, not elements: a child that an equal, already shared
 /// node replaces is then never cloned nor dropped (each of those is an atomic reference
 /// count change), and an element is cloned only into the node that keeps it.
@@ -123,11 +149,14 @@ pub(crate) struct TreeBuilder<'t> {
     /// The other tokens.
     tokens: FxHashMap<(SyntaxKind, &'t str), Id>,
     nodes: FxHashMap<NodeKey, Id>,
-    /// Nodes of more than [`PACKED_KEY_MAX_CHILDREN`] children, by their kind followed by
-    /// their children's ids. (rowan shares only small nodes; in a typical file, though,
-    /// four large nodes in five repeat one already built: a `match` arm, a parameter, a
-    /// binary expression. Sharing them saves most of the allocations, and as much again
-    /// when the tree is freed.)
+    /// Nodes of more than [`PACKED_KEY_MAX_CHILDREN`] children and at most
+    /// [`MEDIUM_KEY_MAX_CHILDREN`]. (rowan shares only small nodes; in a typical file,
+    /// though, four large nodes in five repeat one already built: a `match` arm, a
+    /// parameter, a binary expression. Sharing them saves most of the allocations, and as
+    /// much again when the tree is freed.)
+    medium_nodes: FxHashMap<MediumKey, Id>,
+    /// Nodes of more than [`MEDIUM_KEY_MAX_CHILDREN`] children, by their kind followed by
+    /// their children's ids.
     large_nodes: FxHashMap<Box<[Id]>, Id>,
     /// Scratch space for a key of `large_nodes`.
     large_key: Vec<Id>,
@@ -171,9 +200,32 @@ fn new_node(
     GreenNode::new(kind.into(), elements)
 }
 
+/// The children `ids`, all shared, as elements.
+struct SharedElements<'a> {
+    ids: std::slice::Iter<'a, Id>,
+    shared: &'a [Element],
+}
+
+impl Iterator for SharedElements<'_> {
+    type Item = Element;
+
+    // inlined into rowan's loop that fills the node (as a closure it was a call per child)
+    #[inline(always)]
+    fn next(&mut self) -> Option<Element> {
+        let &id = self.ids.next()?;
+        self.shared.get(id as usize).cloned()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.ids.size_hint()
+    }
+}
+
+impl ExactSizeIterator for SharedElements<'_> {}
+
 /// A new node of `kind` over the children `ids`, all shared.
 fn new_shared_node(kind: SyntaxKind, ids: &[Id], shared: &[Element]) -> GreenNode {
-    GreenNode::new(kind.into(), ids.iter().map(|&id| shared[id as usize].clone()))
+    GreenNode::new(kind.into(), SharedElements { ids: ids.iter(), shared })
 }
 
 /// How many elements can be shared: every id but [`UNSHARED`].
@@ -206,8 +258,10 @@ impl<'t> TreeBuilder<'t> {
         nodes.reserve(tokens / 8);
         let mut short_tokens = FxHashMap::default();
         short_tokens.reserve(tokens / 32);
+        let mut medium_nodes = FxHashMap::default();
+        medium_nodes.reserve(tokens / 64);
         let mut large_nodes = FxHashMap::default();
-        large_nodes.reserve(tokens / 64);
+        large_nodes.reserve(tokens / 256);
         TreeBuilder {
             text,
             parents: Vec::with_capacity(64),
@@ -219,6 +273,7 @@ impl<'t> TreeBuilder<'t> {
             short_tokens,
             tokens: FxHashMap::default(),
             nodes,
+            medium_nodes,
             large_nodes,
             large_key: Vec::new(),
             id_limit: id_limit.min(ID_LIMIT),
@@ -340,6 +395,23 @@ impl<'t> TreeBuilder<'t> {
                     id
                 }
             }
+        } else if ids.len() <= MEDIUM_KEY_MAX_CHILDREN {
+            match self.medium_nodes.entry(MediumKey::new(kind, ids)) {
+                Entry::Occupied(entry) => *entry.get(),
+                Entry::Vacant(entry) => {
+                    let node = new_shared_node(kind, ids, &self.shared);
+                    let id = add(
+                        &mut self.shared,
+                        &mut self.unshared,
+                        self.id_limit,
+                        NodeOrToken::Node(node),
+                    );
+                    if id != UNSHARED {
+                        entry.insert(id);
+                    }
+                    id
+                }
+            }
         } else {
             self.large_key.clear();
             self.large_key.push(kind as Id);
@@ -404,19 +476,29 @@ mod tests {
         }
     }
 
-    #[test]
-    fn equal_large_nodes_are_one_allocation() {
-        let text = "fn f(x: Int) -> Int {\n    let a = if x > 1 { x } else { 0 };\n    let b = if x > 1 { x } else { 0 };\n    a + b\n}\n";
+    /// The green nodes of `kind` in the tree of `text`, by address.
+    fn green_nodes(text: &str, kind: SyntaxKind) -> Vec<*const GreenNodeData> {
         let parse = crate::parse(text);
         assert!(parse.ok(), "{:?}", parse.errors);
-        let ifs: Vec<_> = parse
-            .syntax_node()
-            .descendants()
-            .filter(|n| n.kind() == SyntaxKind::IF_EXPR)
-            .map(|n| &*n.green() as *const GreenNodeData)
-            .collect();
+        let root = parse.syntax_node();
+        let nodes = root.descendants().filter(|n| n.kind() == kind);
+        nodes.map(|n| &*n.green() as *const GreenNodeData).collect()
+    }
+
+    #[test]
+    fn equal_large_nodes_are_one_allocation() {
+        // an `if` has nine children (a medium key)
+        let text = "fn f(x: Int) -> Int {\n    let a = if x > 1 { x } else { 0 };\n    let b = if x > 1 { x } else { 0 };\n    a + b\n}\n";
+        let ifs = green_nodes(text, SyntaxKind::IF_EXPR);
         assert_eq!(ifs.len(), 2);
         assert_eq!(ifs[0], ifs[1], "the two equal `if` expressions share one green node");
+        // these blocks have eleven (a slice key)
+        let body = "{\n    let a = 1;\n    let b = 2;\n    let c = 3;\n    a + b + c\n}";
+        let text = format!("fn f() -> Int {body}\nfn g() -> Int {body}\nfn h() -> Int {{ 1 }}\n");
+        let blocks = green_nodes(&text, SyntaxKind::BLOCK_EXPR);
+        assert_eq!(blocks.len(), 3);
+        assert_eq!(blocks[0], blocks[1], "the two equal bodies share one green node");
+        assert_ne!(blocks[0], blocks[2]);
     }
 
     #[test]
