@@ -241,6 +241,14 @@ fn break_disassemble_step_instructions_back_and_forth() {
     request(&mut s, "continue", json!({ "threadId": 1 }));
     assert_eq!(s.client.event("exited").unwrap()["body"]["exitCode"], 0);
     s.client.event("terminated").unwrap();
+    // The Log line was shown once, however often the run passed it.
+    let outputs = s.client.take_events("output");
+    let stdout: Vec<&str> = outputs
+        .iter()
+        .filter(|o| o["body"]["category"] == "stdout")
+        .map(|o| o["body"]["output"].as_str().unwrap())
+        .collect();
+    assert_eq!(stdout, ["start\n"]);
     request(&mut s, "disconnect", json!({}));
 }
 
@@ -256,4 +264,46 @@ fn a_program_outside_the_subset_is_refused_with_its_place() {
     assert!(message.contains("dbg.tel:1:"), "{message}");
     let r = s.client.request("launch", json!({ "program": "dbg.tel", "backend": "arm" })).unwrap();
     assert_eq!(r["message"], "launch: backend: no backend `arm`: expected vm or riscv");
+}
+
+#[test]
+fn an_error_stops_the_run_and_stepping_back_leaves_it() {
+    let program = "fn main() -> Int ! {Log} {\n    perform Log(\"before\");\n    grow(9223372036854775800)\n}\n\nfn grow(n: Int) -> Int {\n    n + 10\n}\n";
+    let mut s = spawn(program);
+    request(&mut s, "initialize", json!({ "adapterID": "tel" }));
+    request(
+        &mut s,
+        "launch",
+        json!({ "program": "dbg.tel", "backend": "riscv", "stopOnEntry": false }),
+    );
+    s.client.event("initialized").unwrap();
+    request(&mut s, "configurationDone", Json::Null);
+    let stop = s.client.event("stopped").unwrap()["body"].clone();
+    assert_eq!(stop["reason"], "exception", "{stop:#}");
+    assert_eq!(stop["description"], "integer overflow in +");
+    // The program's Log line was shown once, when the run passed it.
+    let logs: Vec<Json> = s.client.take_events("output");
+    let stdout: Vec<&str> = logs
+        .iter()
+        .filter(|o| o["body"]["category"] == "stdout")
+        .map(|o| o["body"]["output"].as_str().unwrap())
+        .collect();
+    assert_eq!(stdout, ["before\n"]);
+    // `grow` is a tail call: it took main's frame, as on the VM.
+    assert_eq!(frames(&mut s), [("dbg::grow".to_string(), 7)]);
+    // Forward again: the same error, nothing runs.
+    let at_error = var(&scope(&mut s, "Run"), "instructions");
+    let stop = motion(&mut s, "next", json!({ "threadId": 1, "granularity": "instruction" }));
+    assert_eq!(stop["reason"], "exception");
+    assert_eq!(var(&scope(&mut s, "Run"), "instructions"), at_error);
+    // Back one instruction: out of the error, at the trap's branch.
+    let stop = motion(&mut s, "stepBack", json!({ "threadId": 1, "granularity": "instruction" }));
+    assert_eq!(stop["reason"], "step");
+    assert_eq!(stop.get("description"), None, "{stop:#}");
+    // And forward into it again.
+    let stop = motion(&mut s, "continue", json!({ "threadId": 1 }));
+    assert_eq!(stop["reason"], "exception");
+    // The end of a failed run: exit code 3, as `tel run`.
+    request(&mut s, "continue", json!({ "threadId": 1 }));
+    assert_eq!(s.client.event("exited").unwrap()["body"]["exitCode"], 3);
 }

@@ -140,6 +140,8 @@ pub struct RvDebugger {
     /// Each code word's source place (1-based line).
     places: Vec<Option<Place>>,
     breakpoints: Vec<LineBreakpoint>,
+    /// Effects whose `Log` line was shown: each is shown once, when the run first passes it.
+    shown: usize,
     next_id: i64,
     started: bool,
     stop_on_entry: bool,
@@ -205,6 +207,7 @@ impl RvDebugger {
             error: None,
             places,
             breakpoints: Vec::new(),
+            shown: 0,
             next_id: 1,
             started: false,
             stop_on_entry,
@@ -243,6 +246,17 @@ impl RvDebugger {
             Ok(v) => format!("{name} → {}", tel_vm::show::show(&self.program, v)),
             Err(e) => format!("the run failed: {}", tel_ide::run::report::error_message(e)),
         }
+    }
+
+    /// The lines the program logged since the run last went further than ever.
+    pub fn take_output(&mut self) -> Vec<String> {
+        let done = (self.machine.usage.effects as usize).min(self.effects.len());
+        if done <= self.shown {
+            return Vec::new();
+        }
+        let lines = tel_ide::run::report::log_lines(&self.program, &self.effects[self.shown..done]);
+        self.shown = done;
+        lines
     }
 
     pub fn outcome_ok(&self) -> bool {

@@ -967,7 +967,11 @@ impl Session {
             Ok(Answered::Then(
                 body,
                 Box::new(move |s: &mut Session| {
-                    let stopped = motion(s.rv.as_mut().expect("a RISC-V session"));
+                    let rv = s.rv.as_mut().expect("a RISC-V session");
+                    let stopped = motion(rv);
+                    for line in rv.take_output() {
+                        s.output("stdout", &format!("{line}\n"));
+                    }
                     s.out.event("stopped", Some(stopped));
                 }),
             ))
