@@ -151,8 +151,45 @@ fn check(snap: &Snapshot, open: bool) -> HandlerResult<Vec<FileDiagnostics>> {
         .filter(|(id, info)| *id != FileId(0) && info.version.is_some() == open)
         .map(|(id, _)| id)
         .collect();
+    // The files are independent past the project-wide queries (the first to ask computes
+    // them, the others wait for it): check them on every core, each thread on its own
+    // snapshot, and keep the files' order.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len());
+    if threads > 1 {
+        let chunk = files.len().div_ceil(threads);
+        let results: Vec<HandlerResult<Vec<FileDiagnostics>>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = files
+                .chunks(chunk)
+                .map(|part| {
+                    let snap = snap.clone();
+                    scope.spawn(move || check_files(&snap, part, open))
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| {
+                    w.join().unwrap_or_else(|payload| {
+                        Err(HandlerError::from_panic("diagnostics", payload))
+                    })
+                })
+                .collect()
+        });
+        let mut out = Vec::with_capacity(files.len());
+        for part in results {
+            out.extend(part?);
+        }
+        return Ok(out);
+    }
+    check_files(snap, &files, open)
+}
+
+fn check_files(
+    snap: &Snapshot,
+    files: &[FileId],
+    open: bool,
+) -> HandlerResult<Vec<FileDiagnostics>> {
     let mut out = Vec::with_capacity(files.len());
-    for file in files {
+    for &file in files {
         let Some(uri) = snap.uri(file) else { continue };
         let diagnostics = snap.analysis.diagnostics(file)?;
         if !open {
