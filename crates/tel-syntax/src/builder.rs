@@ -330,15 +330,28 @@ impl<'t> TreeBuilder<'t> {
     #[inline(never)]
     fn other_token(&mut self, kind: SyntaxKind, range: Range<usize>) -> Id {
         if let Some(key) = short_token_key(kind, self.text.as_bytes(), range.clone()) {
-            if let Some(&id) = self.short_tokens.get(&key) {
-                return id;
+            match self.short_tokens.get(&key) {
+                Some(&id) => id,
+                None => self.new_short_token(kind, range, key),
             }
-            let id = self.new_token(kind, range);
-            if id != UNSHARED {
-                self.short_tokens.insert(key, id);
-            }
-            return id;
+        } else {
+            self.long_token(kind, range)
         }
+    }
+
+    // apart from `other_token`, whose frequent case (a name seen before) is then lighter
+    #[cold]
+    #[inline(never)]
+    fn new_short_token(&mut self, kind: SyntaxKind, range: Range<usize>, key: u128) -> Id {
+        let id = self.new_token(kind, range);
+        if id != UNSHARED {
+            self.short_tokens.insert(key, id);
+        }
+        id
+    }
+
+    #[inline(never)]
+    fn long_token(&mut self, kind: SyntaxKind, range: Range<usize>) -> Id {
         let text = &self.text[range.clone()];
         if let Some(&id) = self.tokens.get(&(kind, text)) {
             return id;
