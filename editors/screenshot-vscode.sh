@@ -13,7 +13,7 @@
 # Debug lens), libkrb5-dev (code-server's kerberos module), g++ and make; everything else comes
 # from npm. code-server 4.100.3 is the last release for Node 20. Its install scripts are not run,
 # because @vscode/ripgrep's downloads ripgrep from GitHub: Debian's rg is put where it would
-# have gone, and the native modules are built here with node-gyp. The work (about 300 MB) goes
+# have gone, and the native modules are built here with node-gyp. The work (about 400 MB) goes
 # to TEL_SHOT_WORK, default /tmp/tel-vscode-shot, outside the repository.
 set -euo pipefail
 cd "$(dirname "$0")/.."
