@@ -291,9 +291,9 @@ pub enum NoHistory {
 /// An RV32IM processor attached to a bus.
 #[derive(Clone, Debug)]
 pub struct Cpu<B: Bus = Memory> {
-    /// `x0..x31`, then the sink for writes to `x0`; the rest pads the array so that an index
-    /// masked with 63 needs no bounds check.
-    regs: [u32; 64],
+    /// `x0..x31`, then the sink for writes to `x0`; the rest pads the array so that any `u8`
+    /// index needs no bounds check (nor a mask).
+    regs: [u32; 256],
     pc: u32,
     bus: B,
     code_base: u32,
@@ -325,7 +325,7 @@ impl<B: Bus> Cpu<B> {
             .collect();
         let fast = crate::fuse::fuse(&plain);
         Cpu {
-            regs: [0; 64],
+            regs: [0; 256],
             pc: entry,
             bus,
             code_base: base,
@@ -459,7 +459,7 @@ impl<B: Bus> Cpu<B> {
         }
         while let Some(r) = log.pop() {
             self.pc = r.pc;
-            self.regs[usize::from(r.rd) & 63] = r.old;
+            self.regs[usize::from(r.rd)] = r.old;
             if r.width != 0 {
                 let w = match r.width {
                     1 => Width::Byte,
@@ -616,13 +616,35 @@ impl<B: Bus> Cpu<B> {
             let Some(&d) = code.get(i) else {
                 break Stop::Fault(fetch_fault(bus, pc_of(i)));
             };
-            let x1 = regs[usize::from(d.rs1) & 63];
-            let x2 = regs[usize::from(d.rs2) & 63];
+            // A fused entry first: it reads its own operands.
+            if FUSED && d.op == Op::Fused {
+                if left >= u64::from(d.rs1) {
+                    let mut stop = None;
+                    match crate::fuse::run(d.rd, plain, i, base, &mut regs, bus, &mut stop) {
+                        crate::fuse::Outcome::Next(next, ran) => {
+                            i = next;
+                            left -= ran;
+                            continue;
+                        }
+                        crate::fuse::Outcome::Stopped(ran) => {
+                            i += ran as usize;
+                            left -= ran;
+                            break stop.expect("a stopped group says why");
+                        }
+                    }
+                }
+                // The group does not fit the fuel left (fewer instructions than the
+                // longest group): the rest of the run goes one instruction at a time.
+                fits = false;
+                break Stop::OutOfFuel;
+            }
+            let x1 = regs[usize::from(d.rs1)];
+            let x2 = regs[usize::from(d.rs2)];
             let imm = d.imm as u32;
             macro_rules! set {
                 ($v:expr) => {{
                     let v = $v;
-                    let rd = usize::from(d.rd) & 63;
+                    let rd = usize::from(d.rd);
                     if UNDO {
                         log.push(UndoRec {
                             pc: pc_of(i),
@@ -689,7 +711,7 @@ impl<B: Bus> Cpu<B> {
                     if t & 3 != 0 {
                         break jump_fault(bus, pc_of(i), t);
                     }
-                    let rd = usize::from(d.rd) & 63;
+                    let rd = usize::from(d.rd);
                     if UNDO {
                         log.push(UndoRec {
                             pc: pc_of(i),
@@ -768,28 +790,7 @@ impl<B: Bus> Cpu<B> {
                     });
                 }
                 Op::Breakpoint => break Stop::Breakpoint,
-                Op::Fused if !FUSED => unreachable!("fused entries run in the fused loop"),
-                Op::Fused => {
-                    if left >= u64::from(d.rs1) {
-                        let mut stop = None;
-                        match crate::fuse::run(d.rd, plain, i, base, &mut regs, bus, &mut stop) {
-                            crate::fuse::Outcome::Next(next, ran) => {
-                                i = next;
-                                left -= ran;
-                                continue;
-                            }
-                            crate::fuse::Outcome::Stopped(ran) => {
-                                i += ran as usize;
-                                left -= ran;
-                                break stop.expect("a stopped group says why");
-                            }
-                        }
-                    }
-                    // The group does not fit the fuel left (fewer instructions than the
-                    // longest group): the rest of the run goes one instruction at a time.
-                    fits = false;
-                    break Stop::OutOfFuel;
-                }
+                Op::Fused => unreachable!("fused entries run in the fused loop, above"),
             }
             left -= 1;
         };

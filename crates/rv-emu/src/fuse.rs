@@ -30,39 +30,39 @@ macro_rules! one {
     // Register-register and register-immediate operations.
     (@alu $r:ident, $e:ident, $v:expr) => {{
         let v = $v;
-        $r[usize::from($e.rd) & 63] = v;
+        $r[usize::from($e.rd)] = v;
     }};
     (Add, $e:ident, $r:ident, $b:ident, $pc:expr, $k:ident, $i:ident, $stop:ident) => {
-        one!(@alu $r, $e, $r[usize::from($e.rs1) & 63].wrapping_add($r[usize::from($e.rs2) & 63]))
+        one!(@alu $r, $e, $r[usize::from($e.rs1)].wrapping_add($r[usize::from($e.rs2)]))
     };
     (Sub, $e:ident, $r:ident, $b:ident, $pc:expr, $k:ident, $i:ident, $stop:ident) => {
-        one!(@alu $r, $e, $r[usize::from($e.rs1) & 63].wrapping_sub($r[usize::from($e.rs2) & 63]))
+        one!(@alu $r, $e, $r[usize::from($e.rs1)].wrapping_sub($r[usize::from($e.rs2)]))
     };
     (Sltu, $e:ident, $r:ident, $b:ident, $pc:expr, $k:ident, $i:ident, $stop:ident) => {
-        one!(@alu $r, $e, u32::from($r[usize::from($e.rs1) & 63] < $r[usize::from($e.rs2) & 63]))
+        one!(@alu $r, $e, u32::from($r[usize::from($e.rs1)] < $r[usize::from($e.rs2)]))
     };
     (Xor, $e:ident, $r:ident, $b:ident, $pc:expr, $k:ident, $i:ident, $stop:ident) => {
-        one!(@alu $r, $e, $r[usize::from($e.rs1) & 63] ^ $r[usize::from($e.rs2) & 63])
+        one!(@alu $r, $e, $r[usize::from($e.rs1)] ^ $r[usize::from($e.rs2)])
     };
     (And, $e:ident, $r:ident, $b:ident, $pc:expr, $k:ident, $i:ident, $stop:ident) => {
-        one!(@alu $r, $e, $r[usize::from($e.rs1) & 63] & $r[usize::from($e.rs2) & 63])
+        one!(@alu $r, $e, $r[usize::from($e.rs1)] & $r[usize::from($e.rs2)])
     };
     (Addi, $e:ident, $r:ident, $b:ident, $pc:expr, $k:ident, $i:ident, $stop:ident) => {
-        one!(@alu $r, $e, $r[usize::from($e.rs1) & 63].wrapping_add($e.imm as u32))
+        one!(@alu $r, $e, $r[usize::from($e.rs1)].wrapping_add($e.imm as u32))
     };
     (Sltiu, $e:ident, $r:ident, $b:ident, $pc:expr, $k:ident, $i:ident, $stop:ident) => {
-        one!(@alu $r, $e, u32::from($r[usize::from($e.rs1) & 63] < $e.imm as u32))
+        one!(@alu $r, $e, u32::from($r[usize::from($e.rs1)] < $e.imm as u32))
     };
     (Lw, $e:ident, $r:ident, $b:ident, $pc:expr, $k:ident, $i:ident, $stop:ident) => {{
-        let addr = $r[usize::from($e.rs1) & 63].wrapping_add($e.imm as u32);
+        let addr = $r[usize::from($e.rs1)].wrapping_add($e.imm as u32);
         match $b.load($pc, addr, Width::Word) {
-            Ok(v) => $r[usize::from($e.rd) & 63] = v,
+            Ok(v) => $r[usize::from($e.rd)] = v,
             Err(f) => { *$stop = Some(Stop::Fault(f)); return Outcome::Stopped($k as u64) }
         }
     }};
     (Sw, $e:ident, $r:ident, $b:ident, $pc:expr, $k:ident, $i:ident, $stop:ident) => {{
-        let addr = $r[usize::from($e.rs1) & 63].wrapping_add($e.imm as u32);
-        if let Err(f) = $b.store($pc, addr, Width::Word, $r[usize::from($e.rs2) & 63]) {
+        let addr = $r[usize::from($e.rs1)].wrapping_add($e.imm as u32);
+        if let Err(f) = $b.store($pc, addr, Width::Word, $r[usize::from($e.rs2)]) {
             *$stop = Some(Stop::Fault(f));
             return Outcome::Stopped($k as u64);
         }
@@ -77,19 +77,19 @@ macro_rules! one {
         }
     }};
     (Beq, $e:ident, $r:ident, $b:ident, $pc:expr, $k:ident, $i:ident, $stop:ident) => {
-        one!(@branch $e, $r[usize::from($e.rs1) & 63] == $r[usize::from($e.rs2) & 63], $b, $pc, $k, $i, $stop)
+        one!(@branch $e, $r[usize::from($e.rs1)] == $r[usize::from($e.rs2)], $b, $pc, $k, $i, $stop)
     };
     (Bne, $e:ident, $r:ident, $b:ident, $pc:expr, $k:ident, $i:ident, $stop:ident) => {
-        one!(@branch $e, $r[usize::from($e.rs1) & 63] != $r[usize::from($e.rs2) & 63], $b, $pc, $k, $i, $stop)
+        one!(@branch $e, $r[usize::from($e.rs1)] != $r[usize::from($e.rs2)], $b, $pc, $k, $i, $stop)
     };
     (Blt, $e:ident, $r:ident, $b:ident, $pc:expr, $k:ident, $i:ident, $stop:ident) => {
-        one!(@branch $e, ($r[usize::from($e.rs1) & 63] as i32) < ($r[usize::from($e.rs2) & 63] as i32), $b, $pc, $k, $i, $stop)
+        one!(@branch $e, ($r[usize::from($e.rs1)] as i32) < ($r[usize::from($e.rs2)] as i32), $b, $pc, $k, $i, $stop)
     };
     (Bltu, $e:ident, $r:ident, $b:ident, $pc:expr, $k:ident, $i:ident, $stop:ident) => {
-        one!(@branch $e, $r[usize::from($e.rs1) & 63] < $r[usize::from($e.rs2) & 63], $b, $pc, $k, $i, $stop)
+        one!(@branch $e, $r[usize::from($e.rs1)] < $r[usize::from($e.rs2)], $b, $pc, $k, $i, $stop)
     };
     (Bgeu, $e:ident, $r:ident, $b:ident, $pc:expr, $k:ident, $i:ident, $stop:ident) => {
-        one!(@branch $e, $r[usize::from($e.rs1) & 63] >= $r[usize::from($e.rs2) & 63], $b, $pc, $k, $i, $stop)
+        one!(@branch $e, $r[usize::from($e.rs1)] >= $r[usize::from($e.rs2)], $b, $pc, $k, $i, $stop)
     };
     (@jump $e:ident, $t:expr, $r:ident, $b:ident, $pc:expr, $k:ident, $base:ident, $stop:ident) => {{
         let t: u32 = $t;
@@ -97,7 +97,7 @@ macro_rules! one {
             *$stop = Some(jump_fault($b, $pc, t));
             return Outcome::Stopped($k as u64);
         }
-        $r[usize::from($e.rd) & 63] = $pc.wrapping_add(4);
+        $r[usize::from($e.rd)] = $pc.wrapping_add(4);
         return Outcome::Next(t.wrapping_sub($base) as usize / 4, $k as u64 + 1);
     }};
 }
@@ -113,8 +113,10 @@ macro_rules! shapes {
         /// discriminant). The matcher takes the longest that fits.
         const SHAPES: &[(Shape, &[Op])] = &[$((Shape::$name, &[$(Op::$op),+])),*];
 
-        /// Shapes by discriminant, for the dispatch (one bounds check, then a jump table).
-        const BY_INDEX: &[Shape] = &[$(Shape::$name),*];
+        /// Each shape's discriminant as a constant, so the dispatch matches the byte itself
+        /// (one jump table).
+        #[allow(non_upper_case_globals)]
+        mod id { $(pub(super) const $name: u8 = super::Shape::$name as u8;)* }
 
         /// Runs the group of `shape` at index `i` of `plain` (which holds all of it).
         #[inline(always)]
@@ -124,16 +126,13 @@ macro_rules! shapes {
             plain: &[Exec],
             i: usize,
             base: u32,
-            r: &mut [u32; 64],
+            r: &mut [u32; 256],
             b: &mut B,
             stop: &mut Option<Stop>,
         ) -> Outcome {
             let pc_of = |k: usize| base.wrapping_add(((i + k) as u32).wrapping_mul(4));
-            let Some(&shape) = BY_INDEX.get(usize::from(shape)) else {
-                unreachable!("a fused entry names a shape")
-            };
             match shape { $(
-                Shape::$name => {
+                id::$name => {
                     const N: usize = [$(Op::$op),+].len();
                     let Some(g) = plain.get(i..).and_then(|p| p.first_chunk::<N>()) else {
                         *stop = Some(Stop::Fault(fetch_fault_at(b, pc_of(0))));
@@ -148,7 +147,9 @@ macro_rules! shapes {
                     )+
                     Outcome::Next(i + k, k as u64)
                 }
-            )* }
+            )*
+                _ => unreachable!("a fused entry names a shape"),
+            }
         }
     };
 }
@@ -158,7 +159,7 @@ macro_rules! shape_op {
         one!(@jump $e, $pc.wrapping_add($e.imm as u32), $r, $b, $pc, $k, $base, $stop)
     };
     (Jalr, $e:ident, $r:ident, $b:ident, $pc:expr, $k:ident, $i:ident, $base:ident, $stop:ident) => {
-        one!(@jump $e, $r[usize::from($e.rs1) & 63].wrapping_add($e.imm as u32) & !1, $r, $b, $pc, $k, $base, $stop)
+        one!(@jump $e, $r[usize::from($e.rs1)].wrapping_add($e.imm as u32) & !1, $r, $b, $pc, $k, $base, $stop)
     };
     ($op:ident, $e:ident, $r:ident, $b:ident, $pc:expr, $k:ident, $i:ident, $base:ident, $stop:ident) => {
         one!($op, $e, $r, $b, $pc, $k, $i, $stop)
@@ -204,6 +205,20 @@ shapes! {
     Return2: Addi Addi Lw Addi Jalr;
     Return1: Addi Lw Addi Jalr;
     Return: Lw Addi Jalr;
+    // Adding a constant with no overflow test (the compiler proved it cannot overflow).
+    AddNegU: Sltiu Addi Sub;
+    AddPosU: Addi Sltu Add;
+    // A recursive step: the frame entered for an Int parameter, the parameter stepped down
+    // into the argument registers, the call; after it, the result spilled, the parameter
+    // reloaded and stepped again, the call; the two results added and returned.
+    EnterStepCall: Addi Sw Sw Sw Sltiu Addi Sub Jal;
+    SpillStepCall: Sw Sw Lw Lw Sltiu Addi Sub Jal;
+    LoadAdd64Return: Lw Lw Add Sltu Add Add Xor Xor And Blt Addi Addi Lw Addi Jalr;
+    // A function's probe and base-case test, returning at once (a leaf).
+    ProbeCmp1Ret: Lw Addi Blt Bne Bltu Jalr;
+    ProbeCmp1GeRet: Lw Addi Blt Bne Bgeu Jalr;
+    ProbeCmpRet: Lw Blt Bne Bltu Jalr;
+    ProbeCmpGeRet: Lw Blt Bne Bgeu Jalr;
     // Calls: spills, argument moves, the jump.
     SpillCall2: Sw Sw Addi Addi Jal;
     Call4: Addi Addi Addi Addi Jal;

@@ -195,6 +195,9 @@ const NO_SEGMENT: u8 = u8::MAX;
 /// The page-flag bit of a page written since the memory was built.
 const DIRTY: u8 = 0x80;
 
+/// Pages in the 32-bit address space.
+const ALL_PAGES: usize = 1 << (32 - PAGE_SHIFT);
+
 /// A flat address space from 0 to the end of its highest segment, with per-page
 /// permissions and dirty tracking.
 #[derive(Clone, Debug)]
@@ -204,7 +207,10 @@ pub struct Memory {
     pages: Vec<[u8; PAGE_SIZE as usize]>,
     /// Per page: the permissions of its segment (`Perm::NONE` when unmapped or a guard) in
     /// the low bits, and [`DIRTY`] once written: a store tests both with one load.
-    perms: Vec<u8>,
+    /// (One byte for every page of the 32-bit space, zero beyond the segments: indexed by
+    /// `addr >> 12`, it needs no bounds check, and an address past the memory is a page
+    /// without permissions.)
+    perms: Box<[u8; ALL_PAGES]>,
     /// Per page: the index of its segment in `segments`, or `NO_SEGMENT`.
     seg_of_page: Vec<u8>,
     segments: Vec<Segment>,
@@ -273,7 +279,7 @@ impl Memory {
         let pages = (end >> PAGE_SHIFT) as usize;
         let mut mem = Memory {
             pages: vec![[0; PAGE_SIZE as usize]; pages],
-            perms: vec![0; pages],
+            perms: vec![0; ALL_PAGES].into_boxed_slice().try_into().expect("ALL_PAGES bytes"),
             seg_of_page: vec![NO_SEGMENT; pages],
             segments: Vec::with_capacity(segments.len()),
             code,
@@ -334,8 +340,7 @@ impl Memory {
         access: Access,
     ) -> Result<usize, Fault> {
         let page = (addr >> PAGE_SHIFT) as usize;
-        let ok = addr & (width.bytes() - 1) == 0
-            && self.perms.get(page).is_some_and(|p| p & need.0 == need.0);
+        let ok = addr & (width.bytes() - 1) == 0 && self.perms[page] & need.0 == need.0;
         if ok { Ok(page) } else { Err(self.fault(pc, addr, access, width)) }
     }
 
@@ -351,21 +356,14 @@ impl Memory {
                 let off = off & !1;
                 u32::from(u16::from_le_bytes([p[off], p[off + 1]]))
             }
-            Width::Word => {
-                let off = off & !3;
-                u32::from_le_bytes([p[off], p[off + 1], p[off + 2], p[off + 3]])
-            }
+            // As one 4-byte chunk: the index is below 1024 by construction, so no check
+            // and one host load.
+            Width::Word => u32::from_le_bytes(p.as_chunks::<4>().0[off >> 2]),
         }
     }
 
     #[inline(always)]
     fn write(&mut self, page: usize, addr: u32, width: Width, value: u32) {
-        if let Some(flags) = self.perms.get_mut(page)
-            && *flags & DIRTY == 0
-        {
-            *flags |= DIRTY;
-            self.dirty_pages.push(page as u32);
-        }
         let p = &mut self.pages[page];
         let off = (addr & (PAGE_SIZE - 1)) as usize;
         match width {
@@ -374,10 +372,7 @@ impl Memory {
                 let off = off & !1;
                 p[off..off + 2].copy_from_slice(&(value as u16).to_le_bytes());
             }
-            Width::Word => {
-                let off = off & !3;
-                p[off..off + 4].copy_from_slice(&value.to_le_bytes());
-            }
+            Width::Word => p.as_chunks_mut::<4>().0[off >> 2] = value.to_le_bytes(),
         }
     }
 
@@ -408,7 +403,18 @@ impl Bus for Memory {
 
     #[inline(always)]
     fn store(&mut self, pc: u32, addr: u32, width: Width, value: u32) -> Result<(), Fault> {
-        let page = self.check(pc, addr, width, Perm::W, Access::Store)?;
+        // The check and the dirty mark read the page's flags once.
+        let page = (addr >> PAGE_SHIFT) as usize;
+        let aligned = addr & (width.bytes() - 1) == 0;
+        match &mut self.perms[page] {
+            flags if aligned && *flags & Perm::W.0 != 0 => {
+                if *flags & DIRTY == 0 {
+                    *flags |= DIRTY;
+                    self.dirty_pages.push(page as u32);
+                }
+            }
+            _ => return Err(self.fault(pc, addr, Access::Store, width)),
+        }
         self.write(page, addr, width, value);
         Ok(())
     }

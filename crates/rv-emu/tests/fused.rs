@@ -53,6 +53,14 @@ const TEMPLATES: &[&[T]] = {
         &[Sw, Sw, Sw, Sw],
         &[Lw, Lw, Lw, Lw],
         &[Addi, Addi, Jal],
+        &[Sltiu, Addi, Sub],
+        &[Addi, Sltu, Add],
+        &[Addi, Sw, Sw, Sw, Sltiu, Addi, Sub, Jal],
+        &[Sw, Sw, Lw, Lw, Sltiu, Addi, Sub, Jal],
+        &[Lw, Lw, Add, Sltu, Add, Add, Xor, Xor, And, Blt, Addi, Addi, Lw, Addi, Jalr],
+        &[Lw, Addi, Blt, Bne, Bltu, Jalr],
+        &[Lw, Addi, Blt, Bne, Bgeu, Jalr],
+        &[Lw, Blt, Bne, Bgeu, Jalr],
     ]
 };
 
@@ -191,6 +199,19 @@ proptest! {
         let mut a = start(&p, &regs);
         if a.run(10_000) != Stop::Ebreak {
             return Ok(());
+        }
+        // rvsim 0.2 does not clear bit 0 of a `jalr` target (the specification does, and so
+        // does rv-emu): programs that jump to an odd address that way are left out.
+        let mut probe = start(&p, &regs);
+        for _ in 0..10_000 {
+            if let Some(Insn::Jalr { rs1, offset, .. }) = probe.insn_at(probe.pc())
+                && probe.reg(rs1).wrapping_add(offset as u32) & 1 != 0
+            {
+                return Ok(());
+            }
+            if probe.step().is_some() {
+                break;
+            }
         }
         let mut state = rvsim::CpuState::new(CODE);
         let mut b = start(&p, &regs);

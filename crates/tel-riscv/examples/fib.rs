@@ -1,5 +1,6 @@
 //! fib(N) compiled and run on rv-emu, for profilers:
-//! `cargo run --release -p tel-riscv --example fib -- [n]`.
+//! `cargo run --release -p tel-riscv --example fib -- [n]` (`FIB_DISASM=1` prints the code;
+//! `FIB_VM=1` runs the VM instead).
 
 use std::collections::HashMap;
 
@@ -26,8 +27,21 @@ fn main() {
             );
         }
     }
-    let module = tel_riscv::compile(&stored, fib.expect("fib")).expect("compiles");
     let limits = Limits { fuel: u64::MAX, wall_ms: u64::MAX, ..Limits::default() };
+    if std::env::var_os("FIB_VM").is_some() {
+        // The VM on the same definition, for the same profiler.
+        let program = tel_vm::Program::load(&stored, fib.expect("fib")).expect("loads");
+        let start = std::time::Instant::now();
+        let mut vm =
+            tel_vm::Vm::with_args(&program, limits, 0, vec![Value::Int(n)]).expect("starts");
+        let v = vm.run_to_end(&program, &mut TestHost::new(0)).expect("runs");
+        println!("VM: fib({n}) = {v:?} in {:?}", start.elapsed());
+        return;
+    }
+    let module = tel_riscv::compile(&stored, fib.expect("fib")).expect("compiles");
+    if std::env::var_os("FIB_DISASM").is_some() {
+        print!("{}", module.disassemble(|_, _| None));
+    }
     let start = std::time::Instant::now();
     let mut m = tel_riscv::Machine::new(&module, &[Value::Int(n)], limits, 0).expect("starts");
     let v = m.run_to_end(&module, &mut TestHost::new(0)).expect("runs");

@@ -261,6 +261,9 @@ struct Cached {
 
 type R<T> = Result<T, CompileError>;
 
+/// What is known about an Int local: its slot, its least and its greatest value.
+type Fact = (u32, i64, i64);
+
 struct Fc<'a> {
     hash: CodeHash,
     name: Option<SmolStr>,
@@ -292,6 +295,14 @@ struct Fc<'a> {
     traps: Vec<(Label, Trap, u32)>,
     strings: Vec<SmolStr>,
     callees: Vec<CodeHash>,
+    /// What the tests dominating this point say about Int locals: (slot, least, greatest).
+    /// Locals never change and a slot outlives the branches that test it, so a fact holds
+    /// until its branch's code ends. `+`/`-` of a constant that cannot overflow under them
+    /// has no overflow test.
+    facts: Vec<Fact>,
+    /// Registers where the next `+`/`-` may put its result (a call's argument, the function's
+    /// result), instead of a pool pair and a move. Only the expression compiled next sees it.
+    hint: Option<(Reg, Reg)>,
 }
 
 /// Compiles the function `hash` of `defs`.
@@ -327,6 +338,8 @@ pub fn compile_fn(defs: &HashMap<CodeHash, StoredDef>, hash: CodeHash) -> R<FnOb
         traps: Vec::new(),
         strings: Vec::new(),
         callees: Vec::new(),
+        facts: Vec::new(),
+        hint: None,
     };
     fc.prologue(&params);
     fc.tail(body)?;
@@ -953,9 +966,13 @@ impl Fc<'_> {
                 self.frame_before(&[cond]);
                 let else_l = self.label();
                 self.branch(cond, else_l, false)?;
-                self.tail(then)?;
+                let (yes, no) = self.facts_of(cond);
+                self.with_fact(yes, |fc| fc.tail(then))?;
+                // The else branch is entered only by the test's jump when the then branch
+                // does not fall into it.
+                let no = no.filter(|_| !self.reachable);
                 self.bind(else_l);
-                self.tail(else_)
+                self.with_fact(no, |fc| fc.tail(else_))
             }
             Expr::Let { value, body, .. } => {
                 let bound = self.let_value(value)?;
@@ -978,6 +995,7 @@ impl Fc<'_> {
                 self.call(e, r, args, true)
             }
             _ => {
+                self.hint = Some((Reg::A0, Reg::A1));
                 self.expr(e)?;
                 self.ret();
                 Ok(())
@@ -1001,6 +1019,7 @@ impl Fc<'_> {
     }
 
     fn expr_inner(&mut self, e: &Expr) -> R<()> {
+        let hint = self.hint.take();
         match e {
             Expr::Local(i) => {
                 let (local, kind) = self.local(*i)?;
@@ -1046,13 +1065,14 @@ impl Fc<'_> {
                 let else_l = self.label();
                 let end = self.label();
                 self.branch(cond, else_l, false)?;
+                let (yes, no) = self.facts_of(cond);
                 let p = self.reserve();
-                self.expr(then)?;
+                self.with_fact(yes, |fc| fc.expr(then))?;
                 let kind = self.vstack.last().expect("a value").kind;
                 self.leave_in_reserved(p);
                 self.jump(end);
                 self.bind(else_l);
-                self.expr(else_)?;
+                self.with_fact(no, |fc| fc.expr(else_))?;
                 self.leave_in_reserved(p);
                 self.bind(end);
                 self.push_reserved(p, kind);
@@ -1073,6 +1093,14 @@ impl Fc<'_> {
                 self.bind(end);
                 self.push_reserved(p, Kind::Bool);
                 Ok(())
+            }
+            Expr::Binary { op: op @ (BinOp::Add | BinOp::Sub), lhs, rhs } => {
+                self.expr(lhs)?;
+                self.expr(rhs)?;
+                if self.vstack[self.vstack.len() - 1].kind != Kind::Int {
+                    return self.binary(e, *op);
+                }
+                self.add_sub(*op, hint)
             }
             Expr::Binary { op, lhs, rhs } => {
                 self.expr(lhs)?;
@@ -1318,7 +1346,7 @@ impl Fc<'_> {
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem if kind != Kind::Int => {
                 self.unsupported(e, format!("`{}` on {kind:?}", op.symbol()))
             }
-            BinOp::Add | BinOp::Sub => self.add_sub(op),
+            BinOp::Add | BinOp::Sub => self.add_sub(op, None),
             BinOp::Mul | BinOp::Div | BinOp::Rem => self.mul_div(op),
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
                 self.compare_value(e, op)
@@ -1328,7 +1356,7 @@ impl Fc<'_> {
         }
     }
 
-    fn add_sub(&mut self, op: BinOp) -> R<()> {
+    fn add_sub(&mut self, op: BinOp, hint: Option<(Reg, Reg)>) -> R<()> {
         let n = self.vstack.len();
         let trap_op = if op == BinOp::Add { TrapOp::Add } else { TrapOp::Sub };
         // A small constant on the right (or on the left of `+`): the immediate forms.
@@ -1347,10 +1375,27 @@ impl Fc<'_> {
                 _ => (None, 0),
             };
         if let Some(i) = reg_i {
+            let checked = !self.cannot_overflow(i, k);
             let (alo, ahi) = self.regs_of(i);
-            let p = self.alloc_pair();
-            let (lo, hi) = POOL[p as usize];
-            let ovf = self.trap(Trap::Overflow(trap_op));
+            // The hinted registers, when nothing else lives there and the sequence below
+            // reads each operand word before it writes over it.
+            let fits = |&(lo, hi): &(Reg, Reg)| {
+                lo != ahi
+                    && match k.cmp(&0) {
+                        std::cmp::Ordering::Equal => true,
+                        std::cmp::Ordering::Greater => lo != alo && !(checked && hi == ahi),
+                        std::cmp::Ordering::Less => !(checked && hi == ahi),
+                    }
+            };
+            let target = hint.filter(|h| fits(h) && self.free_but(h, n - 2));
+            let (lo, hi, p) = match target {
+                Some((lo, hi)) => (lo, hi, None),
+                None => {
+                    let p = self.alloc_pair();
+                    (POOL[p as usize].0, POOL[p as usize].1, Some(p))
+                }
+            };
+            let ovf = checked.then(|| self.trap(Trap::Overflow(trap_op)));
             match k.cmp(&0) {
                 std::cmp::Ordering::Equal => {
                     self.mv(lo, alo);
@@ -1361,19 +1406,26 @@ impl Fc<'_> {
                     self.imm(AluImm::Addi, lo, alo, k);
                     self.alu(Alu::Sltu, S1, lo, alo);
                     self.alu(Alu::Add, hi, ahi, S1);
-                    self.branch_to(Cond::Lt, hi, ahi, ovf);
+                    if let Some(ovf) = ovf {
+                        self.branch_to(Cond::Lt, hi, ahi, ovf);
+                    }
                 }
                 std::cmp::Ordering::Less => {
                     // A borrow out of a high word of i32::MIN wraps it.
                     self.imm(AluImm::Sltiu, S1, alo, -k);
                     self.imm(AluImm::Addi, lo, alo, k);
                     self.alu(Alu::Sub, hi, ahi, S1);
-                    self.branch_to(Cond::Lt, ahi, hi, ovf);
+                    if let Some(ovf) = ovf {
+                        self.branch_to(Cond::Lt, ahi, hi, ovf);
+                    }
                 }
             }
             self.pop();
             self.pop();
-            self.push_new(p, Kind::Int);
+            match p {
+                Some(p) => self.push_new(p, Kind::Int),
+                None => self.push(Loc::Regs { lo, hi, pair: None, origin: None }, Kind::Int),
+            }
             return Ok(());
         }
         let (alo, ahi) = self.regs_of(n - 2);
@@ -1404,6 +1456,68 @@ impl Fc<'_> {
         self.pop();
         self.push_new(p, Kind::Int);
         Ok(())
+    }
+
+    /// Whether no entry but those from `from` on lives in `lo` or `hi`.
+    fn free_but(&self, &(lo, hi): &(Reg, Reg), from: usize) -> bool {
+        !self.vstack[..from].iter().any(|e| in_regs(e, lo, hi))
+    }
+
+    /// Whether entry `i` plus `k` cannot overflow, by the facts on the local it reads.
+    fn cannot_overflow(&self, i: usize, k: i32) -> bool {
+        let slot = match self.vstack[i].loc {
+            Loc::Slot { slot, owned: false } | Loc::Regs { origin: Some(slot), .. } => slot,
+            _ => return false,
+        };
+        let (least, greatest) = self
+            .facts
+            .iter()
+            .filter(|f| f.0 == slot)
+            .fold((i64::MIN, i64::MAX), |(l, g), f| (l.max(f.1), g.min(f.2)));
+        least.checked_add(i64::from(k)).is_some() && greatest.checked_add(i64::from(k)).is_some()
+    }
+
+    /// What `cond` says about a local when it is true and when it is false: a comparison of
+    /// an Int local with a literal.
+    fn facts_of(&self, cond: &Expr) -> (Option<Fact>, Option<Fact>) {
+        let Expr::Binary { op, lhs, rhs } = cond else { return (None, None) };
+        let (local, c, op) = match (&**lhs, &**rhs) {
+            (Expr::Local(l), Expr::Lit(Lit::Int(c))) => (*l, *c, *op),
+            (Expr::Lit(Lit::Int(c)), Expr::Local(l)) => {
+                let mirrored = match op {
+                    BinOp::Lt => BinOp::Gt,
+                    BinOp::Gt => BinOp::Lt,
+                    BinOp::Le => BinOp::Ge,
+                    BinOp::Ge => BinOp::Le,
+                    other => *other,
+                };
+                (*l, *c, mirrored)
+            }
+            _ => return (None, None),
+        };
+        let Ok((Local::Slot(slot), Kind::Int)) = self.local(local) else { return (None, None) };
+        // The values of the local for which `local op c` holds.
+        let range = |op: BinOp| -> Option<Fact> {
+            let (l, g) = match op {
+                BinOp::Lt => (i64::MIN, c.checked_sub(1)?),
+                BinOp::Le => (i64::MIN, c),
+                BinOp::Gt => (c.checked_add(1)?, i64::MAX),
+                BinOp::Ge => (c, i64::MAX),
+                BinOp::Eq => (c, c),
+                _ => return None,
+            };
+            Some((slot, l, g))
+        };
+        (range(op), range(negate(op)))
+    }
+
+    /// Compiles with `fact` known (for the code `f` compiles).
+    fn with_fact(&mut self, fact: Option<Fact>, f: impl FnOnce(&mut Self) -> R<()>) -> R<()> {
+        let n = self.facts.len();
+        self.facts.extend(fact);
+        let r = f(self);
+        self.facts.truncate(n);
+        r
     }
 
     fn mul_div(&mut self, op: BinOp) -> R<()> {
@@ -1611,9 +1725,23 @@ impl Fc<'_> {
         if !tail || args.len() > REG_ARGS {
             self.ensure_frame();
         }
-        for a in args {
+        let below = self.vstack.len();
+        for (k, a) in args.iter().enumerate() {
+            // The last register argument may be computed in its own registers: once the
+            // frame holds the parameters, and after what lives in them below the arguments
+            // (spilled at the call anyway) is in the frame.
+            if k + 1 == args.len() && k < REG_ARGS && self.frame == FrameState::Full {
+                let (lo, hi) = abi::pair(k);
+                for i in 0..below {
+                    if in_regs(&self.vstack[i], lo, hi) {
+                        self.spill(i);
+                    }
+                }
+                self.hint = Some((lo, hi));
+            }
             self.expr(a)?;
         }
+        self.hint = None;
         if !self.callees.contains(&hash) {
             self.callees.push(hash);
         }
@@ -1770,6 +1898,14 @@ fn frame_free(e: &Expr, budget: &mut u32) -> bool {
                 && frame_free(lhs, budget)
                 && frame_free(rhs, budget)
         }
+        _ => false,
+    }
+}
+
+/// Whether entry `e` lives in register `lo` or `hi`.
+fn in_regs(e: &Entry, lo: Reg, hi: Reg) -> bool {
+    match e.loc {
+        Loc::Regs { lo: l, hi: h, .. } => [l, h].iter().any(|r| *r == lo || *r == hi),
         _ => false,
     }
 }

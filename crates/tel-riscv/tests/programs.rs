@@ -125,3 +125,55 @@ fn host_effects_go_through_the_same_protocol() {
     let unknown = same("fn main() -> Int ! {Observe} { perform Observe(\"BTC\") }");
     assert!(unknown.contains("unknown feed"), "{unknown}");
 }
+
+/// A test on a local tells the compiler its range on each side: an overflow test that
+/// cannot fire there is dropped, one that can is kept, exactly at the edges; the range does
+/// not outlive its branch.
+#[test]
+fn facts_from_tests_drop_only_overflow_tests_that_cannot_fire() {
+    let f = |body: &str, arg: &str| {
+        same(&format!("fn f(n: Int) -> Int {{ {body} }} fn main() -> Int {{ f({arg}) }}"))
+    };
+    let least = "-9223372036854775806";
+    let greatest = "9223372036854775805";
+    expect!["Int(-9223372036854775808)"]
+        .assert_eq(&f(&format!("if n >= {least} {{ n - 2 }} else {{ 0 }}"), least));
+    expect!["integer overflow in - at [f (#7o3jsbqj) expr 4] depth 1"]
+        .assert_eq(&f(&format!("if n >= {least} {{ n - 3 }} else {{ 0 }}"), least));
+    expect!["Int(9223372036854775807)"]
+        .assert_eq(&f(&format!("if n > {greatest} {{ 0 }} else {{ n + 2 }}"), greatest));
+    expect!["integer overflow in + at [f (#0cqhsbs9) expr 5] depth 1"]
+        .assert_eq(&f(&format!("if n > {greatest} {{ 0 }} else {{ n + 3 }}"), greatest));
+    // The literal on the left, and an `if` in the middle of an expression.
+    expect!["Int(-9223372036854775807)"]
+        .assert_eq(&f(&format!("1 + if {least} > n {{ 0 }} else {{ n - 2 }}"), least));
+    // After the `if`, nothing is known about n any more.
+    expect!["integer overflow in + at [f (#52q4dnsq) expr 11] depth 1"]
+        .assert_eq(&f("let a = if n < 5 { n + 1 } else { 0 }; a + (n + 1)", "9223372036854775807"));
+    // An equality test pins the value; an inequality says nothing.
+    expect!["Int(-9223372036854775808)"]
+        .assert_eq(&f(&format!("if n == {least} {{ n - 2 }} else {{ 0 }}"), least));
+    expect!["integer overflow in - at [f (#0gkjeef7) expr 4] depth 1"]
+        .assert_eq(&f("if n != 0 { n - 1 } else { 0 }", "-9223372036854775807 - 1"));
+}
+
+/// Arguments and results computed straight into their registers, next to values that live
+/// there (a call's result below the arguments, the parameters themselves).
+#[test]
+fn values_computed_into_argument_registers() {
+    expect!["Int(99)"].assert_eq(&same(
+        "fn g(a: Int, b: Int) -> Int { a * 10 + b }
+         fn f(n: Int) -> Int { if n < 1 { 0 } else { g(n, n - 1) + g(n - 1, n) } }
+         fn main() -> Int { f(5) + f(0) }",
+    ));
+    expect!["Int(1000)"].assert_eq(&same(
+        "fn id(a: Int) -> Int { a }
+         fn f(n: Int, m: Int) -> Int { id(n) + id(id(m) - 1) + id(n + 1) }
+         fn main() -> Int { f(300, 400) }",
+    ));
+    expect!["integer overflow in + at [f (#cobt2fvv) expr 2] depth 1"].assert_eq(&same(
+        "fn id(a: Int) -> Int { a }
+         fn f(n: Int) -> Int { id(n + 1) }
+         fn main() -> Int { f(9223372036854775807) }",
+    ));
+}
