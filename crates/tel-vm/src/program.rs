@@ -283,13 +283,28 @@ pub enum IntArg {
     /// The Int in a slot.
     Slot(u32),
     Imm(i32),
-    /// `slot op imm`, an Int operation (`+ - * / %`).
+    /// `slot + imm` (`slot - k` is `slot + -k`: the same result, the same overflows).
+    AddLI {
+        slot: u32,
+        imm: i64,
+    },
+    /// `slot a + slot b`.
+    AddLL {
+        a: u32,
+        b: u32,
+    },
+    /// `slot a - slot b`.
+    SubLL {
+        a: u32,
+        b: u32,
+    },
+    /// `slot op imm`, another Int operation (`* / %`).
     LI {
         op: BinOp,
         slot: u32,
         imm: i32,
     },
-    /// `slot a op slot b`, an Int operation.
+    /// `slot a op slot b`, another Int operation.
     LL {
         op: BinOp,
         a: u32,
@@ -807,17 +822,27 @@ impl Compiler<'_> {
                 e if small_int(e).is_some() => IntArg::Imm(small_int(e)?),
                 Expr::Binary { op, lhs, rhs } if arith(*op) => match (&**lhs, &**rhs) {
                     (Expr::Local(a), r) if small_int(r).is_some() => {
-                        IntArg::LI { op: *op, slot: self.slot(*a), imm: small_int(r)? }
+                        let (slot, imm) = (self.slot(*a), small_int(r)?);
+                        match op {
+                            BinOp::Add => IntArg::AddLI { slot, imm: i64::from(imm) },
+                            BinOp::Sub => IntArg::AddLI { slot, imm: -i64::from(imm) },
+                            op => IntArg::LI { op: *op, slot, imm },
+                        }
                     }
                     (Expr::Local(a), Expr::Local(b)) => {
-                        IntArg::LL { op: *op, a: self.slot(*a), b: self.slot(*b) }
+                        let (a, b) = (self.slot(*a), self.slot(*b));
+                        match op {
+                            BinOp::Add => IntArg::AddLL { a, b },
+                            BinOp::Sub => IntArg::SubLL { a, b },
+                            op => IntArg::LL { op: *op, a, b },
+                        }
                     }
                     _ => return None,
                 },
                 _ => return None,
             });
         }
-        out.iter().any(|a| matches!(a, IntArg::LI { .. } | IntArg::LL { .. })).then_some(out)
+        out.iter().any(|a| !matches!(a, IntArg::Slot(_) | IntArg::Imm(_))).then_some(out)
     }
 
     fn here(&self) -> u32 {

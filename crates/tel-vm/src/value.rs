@@ -274,6 +274,19 @@ impl Value {
         }
     }
 
+    /// Whether one of the values this value holds holds values in turn.
+    fn holds_owners(&self) -> bool {
+        match self {
+            Value::List(xs) => xs.iter().any(Value::owns_values),
+            Value::Map(m) => m.iter().any(|(k, x)| k.owns_values() || x.owns_values()),
+            Value::Record { fields, .. } => fields.iter().any(|(_, x)| x.owns_values()),
+            Value::Variant { fields, .. } => fields.iter().any(Value::owns_values),
+            Value::Option(Some(x)) => x.owns_values(),
+            Value::Closure { env, .. } => env.iter().any(Value::owns_values),
+            _ => false,
+        }
+    }
+
     /// What the heap estimate counts for the value and everything it holds (shared parts
     /// counted each time they appear): the charge for a value that comes from outside the
     /// machine (an argument, a host's answer), whose parts were never charged one by one.
@@ -299,11 +312,16 @@ impl Value {
 /// Moves out the children this value owns alone (a shared list or map stays with its other
 /// owners).
 fn take_children(v: &mut Value, out: &mut Vec<Value>) {
-    // Only children that own values go on the stack; the others are dropped where they are
-    // (a list of a million Ints is freed without moving a million values).
+    // Only children whose drop would go deeper than one more level go on the stack; the
+    // others are dropped where they are (a list of a million Ints, or of a hundred thousand
+    // records of scalars, is freed without moving its elements).
     let mut keep = |x: &mut Value| {
         if x.owns_values() {
-            out.push(x.take());
+            if x.unique() && x.holds_owners() {
+                out.push(x.take());
+            } else {
+                drop(x.take());
+            }
         }
     };
     match v {

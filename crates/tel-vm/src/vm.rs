@@ -2078,6 +2078,22 @@ fn hot_loop<'p>(
                                 Value::Int(x) => Some(x),
                                 _ => None,
                             },
+                            IntArg::AddLI { slot, imm } => match stack[base + slot as usize] {
+                                Value::Int(a) => a.checked_add(imm),
+                                _ => None,
+                            },
+                            IntArg::AddLL { a, b } => {
+                                match (&stack[base + a as usize], &stack[base + b as usize]) {
+                                    (&Value::Int(a), &Value::Int(b)) => a.checked_add(b),
+                                    _ => None,
+                                }
+                            }
+                            IntArg::SubLL { a, b } => {
+                                match (&stack[base + a as usize], &stack[base + b as usize]) {
+                                    (&Value::Int(a), &Value::Int(b)) => a.checked_sub(b),
+                                    _ => None,
+                                }
+                            }
                             IntArg::LI { op, slot, imm } => match stack[base + slot as usize] {
                                 Value::Int(a) => int_arith(op, a, i64::from(imm)),
                                 _ => None,
@@ -2106,8 +2122,7 @@ fn hot_loop<'p>(
                 // This op was charged as one of the ops it stands for: the arguments' ops
                 // and the call.
                 left -= argc as u64;
-                for (k, x) in ints[..n].iter().enumerate() {
-                    let slot = &mut stack[base + k];
+                for (slot, x) in stack.slots[base..base + n].iter_mut().zip(&ints) {
                     clear(slot);
                     std::mem::forget(std::mem::replace(slot, Value::Int(*x)));
                 }
@@ -2120,6 +2135,15 @@ fn hot_loop<'p>(
                     }
                 }
                 pc = 0;
+                // A loop's function starts by testing whether to go on: that op runs here,
+                // saving a trip through the dispatch (same fuel, same result as there).
+                if left > 0
+                    && let Some(&Op::JumpUnlessLI { op: cmp, slot, imm, target }) = code.ops.first()
+                    && let Value::Int(a) = stack[base + slot as usize]
+                {
+                    left -= 1;
+                    pc = if int_cmp(cmp, a, i64::from(imm)) { 1 } else { target as usize };
+                }
             }
             Op::TailCallDef { code: c, argc } if plain => {
                 // The callee's arguments become the frame's first slots.

@@ -166,3 +166,36 @@ fn a_million_deep_value_formats_shows_and_drops() {
     assert_eq!(tel_vm::show::show(&program, &list).len(), 2_000_002);
     drop((vm, chain, list));
 }
+
+/// `TailCallInts` (a tail call whose arguments are Int operations) is a guarded shortcut:
+/// with other values, a trap, too few slots or too little fuel the plain ops run, and the
+/// fuel and result are the same however the run is sliced.
+#[test]
+fn fused_tail_calls_agree_with_the_plain_ops() {
+    let src = "fn count(i: Int, acc: Int) -> Int { if i >= 1000 { acc } else { count(i + 1, acc + i) } }
+        fn wait(d: Duration, n: Int) -> Duration { if n == 0 { d } else { wait(d + 1s, n - 1) } }
+        fn three(a: Int, b: Int, c: Int) -> Int { if a == 0 { b + c } else { three(a - 1, b + 2, c * 3) } }
+        fn one(x: Int) -> Int { three(x, x + 1, 1) }
+        fn main() -> List<String> { [show(count(0, 0)), show(one(5)), show(wait(0s, 3))] }";
+    let program = support::load(src);
+    let whole = {
+        let mut vm = Vm::new(&program, limits(), 0);
+        let v = vm.run_to_end(&program, &mut TestHost::new(0)).unwrap();
+        (tel_vm::show::show(&program, &v), vm.usage.fuel)
+    };
+    expect![[r#"["499500", "259", "3s"]"#]].assert_eq(&whole.0);
+    for slice in [1, 2, 3, 7] {
+        let mut vm = Vm::new(&program, limits(), 0);
+        let v = loop {
+            match vm.run(&program, &mut TestHost::new(0), slice).unwrap() {
+                tel_vm::Status::Done(v) => break v,
+                tel_vm::Status::Running => {}
+            }
+        };
+        assert_eq!((tel_vm::show::show(&program, &v), vm.usage.fuel), whole, "slices of {slice}");
+    }
+    let boom = "fn boom(i: Int, n: Int) -> Int { if n == 0 { i } else { boom(i + 4611686018427387904, n - 1) } }
+        fn main() -> Int { boom(0, 3) }";
+    let err = run(boom, limits()).unwrap_err().to_string();
+    assert!(err.starts_with("integer overflow in + in boom"), "{err}");
+}
