@@ -27,7 +27,7 @@ use tel_vm::trace::Event;
 use tel_vm::{Host, HostEffect, HostError, Location, Program, RuntimeError, Value};
 
 use crate::debugger::{LaunchError, LaunchSpec, Loaded, stop_error};
-use crate::sources::{Place, SourceMap};
+use crate::sources::{ClientBases, Place, SourceMap};
 
 /// Instructions the undo log keeps (20 bytes each, allocated at launch).
 pub const UNDO_STEPS: usize = 1 << 20;
@@ -145,9 +145,7 @@ pub struct RvDebugger {
     next_id: i64,
     started: bool,
     stop_on_entry: bool,
-    /// What the client counts lines and columns from (DAP's `linesStartAt1`…): 0 or 1.
-    line_base: i64,
-    column_base: i64,
+    bases: ClientBases,
     pub compiled: CompileStats,
     pub notes: Vec<String>,
 }
@@ -158,7 +156,7 @@ impl RvDebugger {
     pub fn launch(
         spec: &LaunchSpec,
         stop_on_entry: bool,
-        (lines_start_at1, columns_start_at1): (bool, bool),
+        bases: ClientBases,
     ) -> Result<RvDebugger, LaunchError> {
         let Loaded { code, sources, args, sandbox, host_file, stored, notes, .. } =
             Loaded::load(spec)?;
@@ -211,8 +209,7 @@ impl RvDebugger {
             next_id: 1,
             started: false,
             stop_on_entry,
-            line_base: i64::from(lines_start_at1),
-            column_base: i64::from(columns_start_at1),
+            bases,
             compiled,
             notes,
         })
@@ -273,18 +270,9 @@ impl RvDebugger {
         self.place_at(pc).map(|p| (p.file, p.line))
     }
 
-    /// A line (1-based) as the client counts.
-    fn line_out(&self, line: u32) -> i64 {
-        i64::from(line) - 1 + self.line_base
-    }
-
-    fn column_out(&self, column: u32) -> i64 {
-        i64::from(column) - 1 + self.column_base
-    }
-
     /// A client's line as a 1-based line.
     pub fn line_in(&self, line: i64) -> u32 {
-        u32::try_from(line + 1 - self.line_base).unwrap_or(0)
+        self.bases.line_in(line)
     }
 
     fn depth(&self) -> usize {
@@ -312,7 +300,7 @@ impl RvDebugger {
             let id = self.next_id;
             self.next_id += 1;
             let Some(file) = file else {
-                out.push(json!({ "id": id, "verified": false, "line": self.line_out(line),
+                out.push(json!({ "id": id, "verified": false, "line": self.bases.line_out(line),
                     "message": "this file is not part of the program being debugged" }));
                 continue;
             };
@@ -324,12 +312,12 @@ impl RvDebugger {
                 at = line;
             }
             if pcs.is_empty() {
-                out.push(json!({ "id": id, "verified": false, "line": self.line_out(line),
+                out.push(json!({ "id": id, "verified": false, "line": self.bases.line_out(line),
                     "message": "no RISC-V code was compiled from this line" }));
                 continue;
             }
             let first = pcs[0];
-            out.push(json!({ "id": id, "verified": true, "line": self.line_out(at),
+            out.push(json!({ "id": id, "verified": true, "line": self.bases.line_out(at),
                 "instructionReference": format!("0x{first:x}") }));
             self.breakpoints.push(LineBreakpoint { id, pcs });
         }
@@ -519,23 +507,8 @@ impl RvDebugger {
             .enumerate()
             .map(|(i, (pc, l))| {
                 let name = format!("{} #{}", self.code.name(&l.def), l.def.short());
-                let mut j = json!({
-                    "id": i + 1, "name": name, "line": 0, "column": 0,
-                    "instructionPointerReference": format!("0x{pc:x}"),
-                });
-                match self.map.locate(l) {
-                    Some(place) => {
-                        j["source"] = json!({
-                            "name": place.path.file_name().map(|n| n.to_string_lossy().to_string()),
-                            "path": place.path.display().to_string(),
-                        });
-                        j["line"] = json!(self.line_out(place.line));
-                        j["column"] = json!(self.column_out(place.column));
-                        j["endLine"] = json!(self.line_out(place.end_line));
-                        j["endColumn"] = json!(self.column_out(place.end_column));
-                    }
-                    None => j["presentationHint"] = json!("subtle"),
-                }
+                let mut j = self.bases.stack_frame(i + 1, name, self.map.locate(l).as_ref());
+                j["instructionPointerReference"] = json!(format!("0x{pc:x}"));
                 j
             })
             .collect();
@@ -617,11 +590,8 @@ impl RvDebugger {
             }
             if let Some(place) = self.place_at(pc) {
                 if last_line != Some((place.file, place.line)) {
-                    j["location"] = json!({
-                        "name": place.path.file_name().map(|n| n.to_string_lossy().to_string()),
-                        "path": place.path.display().to_string(),
-                    });
-                    j["line"] = json!(self.line_out(place.line));
+                    j["location"] = place.source();
+                    j["line"] = json!(self.bases.line_out(place.line));
                     last_line = Some((place.file, place.line));
                 }
             } else {

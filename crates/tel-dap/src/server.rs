@@ -26,6 +26,7 @@ use crate::debugger::{
 };
 use crate::protocol::{self as p, Capabilities, Request, arguments};
 use crate::riscv::{RvDebugger, Step};
+use crate::sources::ClientBases;
 use crate::transport::{Frame, Outbox, read_frame};
 use tel_ide::run::Backend;
 
@@ -134,8 +135,7 @@ struct Session {
     out: Outbox,
     slot: InterruptSlot,
     initialized: bool,
-    lines_start_at1: bool,
-    columns_start_at1: bool,
+    bases: ClientBases,
     invalidated_event: bool,
     debugger: Option<Debugger>,
     /// A RISC-V launch's debugger (then `debugger` is `None`).
@@ -155,8 +155,7 @@ impl Session {
             out,
             slot,
             initialized: false,
-            lines_start_at1: true,
-            columns_start_at1: true,
+            bases: ClientBases::default(),
             invalidated_event: false,
             debugger: None,
             rv: None,
@@ -355,8 +354,10 @@ impl Session {
             return Err("the session is already initialized".into());
         }
         let args: p::InitializeArguments = arguments(r)?;
-        self.lines_start_at1 = args.lines_start_at1.unwrap_or(true);
-        self.columns_start_at1 = args.columns_start_at1.unwrap_or(true);
+        self.bases = ClientBases {
+            lines_at1: args.lines_start_at1.unwrap_or(true),
+            columns_at1: args.columns_start_at1.unwrap_or(true),
+        };
         self.invalidated_event = args.supports_invalidated_event.unwrap_or(false);
         if args.path_format.as_deref().is_some_and(|f| f != "path") {
             return Err("only `pathFormat: path` is supported".into());
@@ -459,7 +460,7 @@ impl Session {
             (Some(bs), _) => bs
                 .iter()
                 .map(|b| BreakpointSpec {
-                    line: Some(self.line_in(b.line)),
+                    line: Some(self.bases.line_in(b.line)),
                     function: None,
                     condition: b.condition.clone(),
                     hit_condition: b.hit_condition.clone(),
@@ -468,7 +469,7 @@ impl Session {
             (None, Some(lines)) => lines
                 .iter()
                 .map(|l| BreakpointSpec {
-                    line: Some(self.line_in(*l)),
+                    line: Some(self.bases.line_in(*l)),
                     ..BreakpointSpec::default()
                 })
                 .collect(),
@@ -513,26 +514,12 @@ impl Session {
     fn breakpoint_json(&self, s: &BreakpointStatus) -> Json {
         let mut j = json!({ "id": s.id, "verified": s.verified });
         if let Some(line) = s.line {
-            j["line"] = json!(self.line_out(line));
+            j["line"] = json!(self.bases.line_out(line));
         }
         if let Some(m) = &s.message {
             j["message"] = json!(m);
         }
         j
-    }
-
-    /// A client line number, as the debugger counts (from 1).
-    fn line_in(&self, line: i64) -> u32 {
-        let line = if self.lines_start_at1 { line } else { line + 1 };
-        u32::try_from(line).unwrap_or(0)
-    }
-
-    fn line_out(&self, line: u32) -> i64 {
-        if self.lines_start_at1 { i64::from(line) } else { i64::from(line) - 1 }
-    }
-
-    fn column_out(&self, column: u32) -> i64 {
-        if self.columns_start_at1 { i64::from(column) } else { i64::from(column) - 1 }
     }
 
     fn current_frames(&mut self) -> Result<&[FrameView], String> {
@@ -575,21 +562,7 @@ impl Session {
                     Some(h) => format!("{} #{}", f.name, h.short()),
                     None => f.name.clone(),
                 };
-                let mut j = json!({ "id": i + 1, "name": name, "line": 0, "column": 0 });
-                match &f.place {
-                    Some(place) => {
-                        j["source"] = json!({
-                            "name": place.path.file_name().map(|n| n.to_string_lossy().to_string()),
-                            "path": place.path.display().to_string(),
-                        });
-                        j["line"] = json!(self.line_out(place.line));
-                        j["column"] = json!(self.column_out(place.column));
-                        j["endLine"] = json!(self.line_out(place.end_line));
-                        j["endColumn"] = json!(self.column_out(place.end_column));
-                    }
-                    None => j["presentationHint"] = json!("subtle"),
-                }
-                j
+                self.bases.stack_frame(i + 1, name, f.place.as_ref())
             })
             .collect();
         Ok(Answered::Body(Some(json!({ "stackFrames": list, "totalFrames": frames.len() }))))
@@ -767,7 +740,7 @@ impl Session {
         let args: p::GotoTargetsArguments = arguments(r)?;
         self.running()?;
         let path = args.source.path.clone().ok_or("gotoTargets: the source has no `path`")?;
-        let line = self.line_in(args.line);
+        let line = self.bases.line_in(args.line);
         let targets = self.debugger_mut()?.line_visits(std::path::Path::new(&path), line)?;
         self.goto_targets.clear();
         let mut list = Vec::new();
@@ -777,7 +750,7 @@ impl Session {
             list.push(json!({
                 "id": id,
                 "label": format!("{label}: position {position}"),
-                "line": self.line_out(line),
+                "line": self.bases.line_out(line),
             }));
         }
         Ok(Answered::Body(Some(json!({ "targets": list }))))
@@ -913,8 +886,7 @@ impl Session {
     }
 
     fn launch_riscv(&mut self, spec: &LaunchSpec, stop_on_entry: bool) -> Result<Answered, String> {
-        let bases = (self.lines_start_at1, self.columns_start_at1);
-        let rv = match RvDebugger::launch(spec, stop_on_entry, bases) {
+        let rv = match RvDebugger::launch(spec, stop_on_entry, self.bases) {
             Ok(rv) => rv,
             Err(e) => {
                 for d in &e.details {

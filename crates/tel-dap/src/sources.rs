@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rustc_hash::FxHashMap;
+use serde_json::{Value as Json, json};
 use smol_str::SmolStr;
 use tel_hash::CodeHash;
 use tel_hash::core::{CoreDef, Expr, Pat, Type, preorder};
@@ -22,6 +23,53 @@ use tel_ide::run::Code;
 use tel_ide::{Analysis, FileId, LineIndex, TextRange, TextSize};
 use tel_vm::Location;
 use tel_vm::travel::Binder;
+
+/// What a client counts lines and columns from (DAP's `linesStartAt1` and
+/// `columnsStartAt1`, both true unless `initialize` says otherwise); [`Place`]s count from 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientBases {
+    pub lines_at1: bool,
+    pub columns_at1: bool,
+}
+
+impl Default for ClientBases {
+    fn default() -> Self {
+        ClientBases { lines_at1: true, columns_at1: true }
+    }
+}
+
+impl ClientBases {
+    /// A 1-based line as the client counts.
+    pub fn line_out(self, line: u32) -> i64 {
+        i64::from(line) - i64::from(!self.lines_at1)
+    }
+
+    pub fn column_out(self, column: u32) -> i64 {
+        i64::from(column) - i64::from(!self.columns_at1)
+    }
+
+    /// A client's line as a 1-based line (0 for one before the first).
+    pub fn line_in(self, line: i64) -> u32 {
+        u32::try_from(line + i64::from(!self.lines_at1)).unwrap_or(0)
+    }
+
+    /// A DAP `StackFrame`: with its source range when the sources place it, else shown as a
+    /// subtle frame (code without a place, such as a builtin's loop).
+    pub fn stack_frame(self, id: usize, name: String, place: Option<&Place>) -> Json {
+        let mut j = json!({ "id": id, "name": name, "line": 0, "column": 0 });
+        match place {
+            Some(place) => {
+                j["source"] = place.source();
+                j["line"] = json!(self.line_out(place.line));
+                j["column"] = json!(self.column_out(place.column));
+                j["endLine"] = json!(self.line_out(place.end_line));
+                j["endColumn"] = json!(self.column_out(place.end_column));
+            }
+            None => j["presentationHint"] = json!("subtle"),
+        }
+        j
+    }
+}
 
 /// A place in a source file. Lines and columns are 1-based; columns count UTF-16 code
 /// units (what editors use).
@@ -33,6 +81,16 @@ pub struct Place {
     pub column: u32,
     pub end_line: u32,
     pub end_column: u32,
+}
+
+impl Place {
+    /// Its file as a DAP `Source`.
+    pub fn source(&self) -> Json {
+        json!({
+            "name": self.path.file_name().map(|n| n.to_string_lossy().to_string()),
+            "path": self.path.display().to_string(),
+        })
+    }
 }
 
 struct FileInfo {
