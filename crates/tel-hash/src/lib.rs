@@ -2,8 +2,9 @@
 //!
 //! Layers, bottom up: [`CodeHash`] and its text forms; [`serialize`] (the frozen, versioned
 //! byte format of a [`core::CoreDef`]); [`hashing`] (a definition, a mutually recursive
-//! component, a whole program); [`mod@render`] (the normalized text and the first difference
-//! between two definitions). docs/hashing.md specifies the format.
+//! component, a whole program); [`DefTemplate`] (a definition's bytes with holes for its
+//! dependencies' hashes, for re-hashing); [`mod@render`] (the normalized text and the first
+//! difference between two definitions). docs/hashing.md specifies the format.
 
 mod code_hash;
 pub mod core;
@@ -11,6 +12,7 @@ mod error;
 pub mod hashing;
 pub mod render;
 pub mod serialize;
+mod template;
 
 pub use code_hash::{
     CodeHash, FULL_LEN, HashParseError, HashParseErrorKind, HashPrefix, MIN_PREFIX_LEN,
@@ -24,3 +26,4 @@ pub use hashing::{
 };
 pub use render::{Difference, first_difference, render};
 pub use serialize::{FORMAT_VERSION, ResolvedRef, canonicalize, decode, encode};
+pub use template::DefTemplate;

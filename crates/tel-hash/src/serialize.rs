@@ -136,6 +136,10 @@ pub type Resolver<'a> = &'a dyn Fn(&SmolStr) -> Option<ResolvedRef>;
 /// member, builtin, placeholder), then hash bytes / member index / builtin id / class key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Target {
+    /// A dependency's hash not known yet: a hole of a [`crate::DefTemplate`], written as a
+    /// hash reference of zeros. First, so that it sorts before every kind a hash sorts
+    /// before; against another hash its place is unknown (see `Encoder::note_order`).
+    Slot(u32),
     Hash(CodeHash),
     Member(u32),
     Builtin(Builtin),
@@ -176,15 +180,37 @@ pub(crate) fn encode_inner(
     resolve: &dyn Fn(&SmolStr) -> Option<Target>,
     allow_members: bool,
 ) -> Result<Vec<u8>, HashError> {
-    let mut enc = Encoder { out: vec![FORMAT_VERSION], resolve, allow_members };
+    let mut enc = Encoder::new(resolve, allow_members);
     enc.def(def)?;
     Ok(enc.out)
+}
+
+/// The bytes of a definition hashed alone, with `resolve` answering [`Target::Slot`]s: the
+/// bytes (zeros in the holes), each hole as (offset of its 32 bytes, slot), and whether the
+/// bytes around a hole depend on the hash that fills it (a row or handler that sorts two
+/// hashes of which one is a hole).
+pub(crate) struct Holed {
+    pub bytes: Vec<u8>,
+    pub holes: Vec<(u32, u32)>,
+    pub order_dependent: bool,
+}
+
+pub(crate) fn encode_holed(
+    def: &CoreDef,
+    resolve: &dyn Fn(&SmolStr) -> Option<Target>,
+) -> Result<Holed, HashError> {
+    let mut enc = Encoder::new(resolve, false);
+    enc.def(def)?;
+    Ok(Holed { bytes: enc.out, holes: enc.holes, order_dependent: enc.order_dependent })
 }
 
 struct Encoder<'r> {
     out: Vec<u8>,
     resolve: &'r dyn Fn(&SmolStr) -> Option<Target>,
     allow_members: bool,
+    /// Where [`Target::Slot`]s were written: (offset of the hash bytes, slot).
+    holes: Vec<(u32, u32)>,
+    order_dependent: bool,
 }
 
 fn check_depth(depth: u32) -> Result<(), HashError> {
@@ -204,7 +230,31 @@ fn sorted_by_name<'a, T>(
     Ok(v)
 }
 
-impl Encoder<'_> {
+impl<'r> Encoder<'r> {
+    fn new(resolve: &'r dyn Fn(&SmolStr) -> Option<Target>, allow_members: bool) -> Self {
+        Encoder {
+            out: vec![FORMAT_VERSION],
+            resolve,
+            allow_members,
+            holes: Vec::new(),
+            order_dependent: false,
+        }
+    }
+
+    /// A set sorted by target (a row, a handler's clauses) whose order a hole's hash would
+    /// decide: one hole and any other hash.
+    fn note_order<'t>(&mut self, targets: impl Iterator<Item = &'t Target>) {
+        let (mut hashes, mut slot) = (0, false);
+        for t in targets {
+            match t {
+                Target::Slot(_) => (hashes, slot) = (hashes + 1, true),
+                Target::Hash(_) => hashes += 1,
+                _ => {}
+            }
+        }
+        self.order_dependent |= slot && hashes > 1;
+    }
+
     fn u8(&mut self, b: u8) {
         self.out.push(b);
     }
@@ -247,6 +297,11 @@ impl Encoder<'_> {
 
     fn write_target(&mut self, t: Target) {
         match t {
+            Target::Slot(slot) => {
+                self.u8(tag::REF_HASH);
+                self.holes.push((self.out.len() as u32, slot));
+                self.out.extend_from_slice(&[0; 32]);
+            }
             Target::Hash(h) => {
                 self.u8(tag::REF_HASH);
                 self.out.extend_from_slice(&h.0);
@@ -278,6 +333,7 @@ impl Encoder<'_> {
         let mut ts = refs.iter().map(|r| self.target(r)).collect::<Result<Vec<_>, _>>()?;
         ts.sort_unstable();
         ts.dedup();
+        self.note_order(ts.iter());
         self.count(ts.len(), "an effect row")?;
         for t in ts {
             self.write_target(t);
@@ -603,6 +659,7 @@ impl Encoder<'_> {
             .map(|c| Ok((self.target(&c.effect)?, c)))
             .collect::<Result<Vec<_>, HashError>>()?;
         keyed.sort_by_key(|k| k.0);
+        self.note_order(keyed.iter().map(|k| &k.0));
         if let Some(w) = keyed.windows(2).find(|w| w[0].0 == w[1].0) {
             return Err(HashError::DuplicateClause {
                 effect: crate::render::ref_text(&w[0].1.effect),

@@ -16,6 +16,14 @@ pub struct SourceFile {
     /// ([`tel_syntax::reparse`]: an edit inside one token); otherwise [`parse`] parses.
     #[returns(ref)]
     pub reparsed: Option<tel_syntax::Parse>,
+    /// The file's declarations without positions, as [`crate::queries::item_tree_with_map`]
+    /// computes them from the text. The host keeps them ([`crate::AnalysisHost`] sets them
+    /// after every change of the text, and only when they changed) at the durability of a
+    /// file not being edited: what other modules know of a file then does not become as
+    /// volatile as its text, so a keystroke inside a body does not make salsa re-verify
+    /// every query of every module that imports the file, only those that read its text.
+    #[returns(clone)]
+    pub items: Arc<tel_hir::ItemTree>,
 }
 
 /// A set of files analysed together: the modules of a `tel.toml` project, or one loose file.

@@ -76,10 +76,12 @@ impl AnalysisHost {
     fn new(db: RootDatabase) -> Self {
         schema_check::init(&db);
         let path = PathBuf::from(PRELUDE_PATH);
-        let prelude = SourceFile::builder(path.clone(), tel_hir::PRELUDE_SOURCE.to_owned(), None)
+        let source = tel_hir::PRELUDE_SOURCE.to_owned();
+        let prelude = SourceFile::builder(path.clone(), source, None, Arc::default())
             .path_durability(Durability::HIGH)
             .text_durability(Durability::HIGH)
             .reparsed_durability(Durability::HIGH)
+            .items_durability(Durability::HIGH)
             .new(&db);
         // The prelude is FileId(0) and the first module of every project.
         let codebase =
@@ -92,6 +94,7 @@ impl AnalysisHost {
         let entry = FileEntry { path, input: prelude, project };
         let table = Arc::new(FileTable { files: vec![entry], projects: Vec::new() });
         let mut host = AnalysisHost { db, table, prelude, codebase };
+        host.refresh_items(prelude, Durability::HIGH);
         host.refresh_layout(project);
         host
     }
@@ -113,13 +116,17 @@ impl AnalysisHost {
             .map(|(path, text)| {
                 // MEDIUM until first edited: typing in one file then re-verifies only what
                 // depends on that file, not every query about the untouched ones.
-                SourceFile::builder(path.clone(), text.clone(), None)
+                SourceFile::builder(path.clone(), text.clone(), None, Arc::default())
                     .path_durability(Durability::MEDIUM)
                     .text_durability(Durability::MEDIUM)
                     .reparsed_durability(Durability::MEDIUM)
+                    .items_durability(Durability::MEDIUM)
                     .new(&self.db)
             })
             .collect();
+        for &input in &inputs {
+            self.refresh_items(input, Durability::MEDIUM);
+        }
         let modules = std::iter::once(self.prelude).chain(inputs.iter().copied()).collect();
         let project = Project::builder(root, modules, db::Layout::default(), self.codebase)
             .root_durability(Durability::MEDIUM)
@@ -156,8 +163,19 @@ impl AnalysisHost {
         let new = tel_syntax::reparse(old, input.text(&self.db), &text);
         input.set_text(&mut self.db).with_durability(Durability::LOW).to(text);
         input.set_reparsed(&mut self.db).with_durability(Durability::LOW).to(Some(new));
+        self.refresh_items(input, Durability::MEDIUM);
         let project = self.table.files[file.0 as usize].project;
         self.refresh_layout(project);
+    }
+
+    /// Brings the file's declarations ([`SourceFile::items`]) in line with its text, writing
+    /// them only when they changed (an edit inside a body leaves them alone).
+    fn refresh_items(&mut self, file: SourceFile, durability: Durability) {
+        let tree = queries::item_tree_with_map(&self.db, file).0.clone();
+        let old = file.items(&self.db);
+        if !Arc::ptr_eq(&old, &tree) && *old != *tree {
+            file.set_items(&mut self.db).with_durability(durability).to(tree);
+        }
     }
 
     /// Brings the project's layout in line with its files' module names and imports, writing

@@ -41,10 +41,10 @@ pub fn item_tree_with_map(
     (Arc::new(tree), Arc::new(map))
 }
 
-/// The declarations of a file without positions: equal across edits inside bodies.
-#[salsa::tracked(returns(clone))]
+/// The declarations of a file without positions: equal across edits inside bodies. The
+/// host's copy ([`SourceFile::items`]), so that reading it does not depend on the text.
 pub fn item_tree(db: &dyn Db, file: SourceFile) -> Arc<ItemTree> {
-    item_tree_with_map(db, file).0.clone()
+    file.items(db)
 }
 
 #[salsa::tracked(returns(clone))]
@@ -407,11 +407,84 @@ fn split_qualified(name: &str) -> Option<DefId> {
     Some(DefId::new(module, item))
 }
 
+/// How a definition is hashed, from its own core IR and its module's components only: what
+/// stays put when a dependency's hash changes, so that re-hashing a dependent is filling
+/// its template's holes and one BLAKE3, not a walk over its core IR.
+#[derive(Debug, PartialEq, Eq, salsa::SalsaValue)]
+pub enum HashPlan<'db> {
+    /// Alone in its component: the hash is `template.hash(hashes of deps)`, with `deps` in
+    /// the order of [`tel_hash::DefTemplate::deps`].
+    Alone { template: Arc<tel_hash::DefTemplate>, deps: Vec<DefLoc<'db>> },
+    /// A member of a mutually recursive component (or a definition whose bytes a template
+    /// cannot give): hashed with its component by [`hashed_component`].
+    InComponent,
+    /// It has errors, or refers to a definition it may not depend on.
+    Unhashable,
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn hash_plan<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> HashPlan<'db> {
+    let project = def.project(db);
+    let d = def.def(db);
+    let here = ModuleLoc::new(db, project, d.module.clone());
+    let comps = module_components(db, here);
+    let Some(&c) = comps.component_of.get(d) else { return HashPlan::Unhashable };
+    if comps.members[c as usize].len() != 1 {
+        return HashPlan::InComponent;
+    }
+    let Ok(core) = core_def(db, def) else { return HashPlan::Unhashable };
+    let template = match tel_hash::DefTemplate::new(&d.qualified(), &core) {
+        Ok(Some(template)) => template,
+        Ok(None) => return HashPlan::InComponent,
+        Err(_) => return HashPlan::Unhashable,
+    };
+    let reach = reachable_modules(db, here);
+    let mut deps = Vec::with_capacity(template.deps().len());
+    for dep in template.deps() {
+        match dependency(db, project, &d.module, &reach, dep) {
+            Some(dep) => deps.push(DefLoc::new(db, project, dep)),
+            None => return HashPlan::Unhashable,
+        }
+    }
+    HashPlan::Alone { template: Arc::new(template), deps }
+}
+
+/// A dependency `dep` (qualified) of a definition of `module`, if it may depend on it:
+/// across modules only along acyclic imports. A `use` cycle is an error, and following it
+/// would make a hash depend on itself.
+fn dependency(
+    db: &dyn Db,
+    project: Project,
+    module: &SmolStr,
+    reach: &BTreeSet<SmolStr>,
+    dep: &str,
+) -> Option<DefId> {
+    let dep_def = split_qualified(dep)?;
+    if dep_def.module != *module {
+        let there = ModuleLoc::new(db, project, dep_def.module.clone());
+        if !reach.contains(&dep_def.module) || reachable_modules(db, there).contains(module) {
+            return None;
+        }
+    }
+    Some(dep_def)
+}
+
 /// The mutually recursive component a definition belongs to, hashed (a definition alone is a
 /// component of one with no component hash). `None` while a member, or a definition they
 /// depend on, has errors.
 #[salsa::tracked(returns(clone))]
 pub fn hashed_component<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<Arc<HashedComponent>> {
+    match hash_plan(db, def) {
+        HashPlan::Alone { template, deps } => {
+            let hashes = dep_hashes(db, deps)?;
+            let name = def.def(db).qualified();
+            let member =
+                HashedMember { name, hash: template.hash(&hashes), bytes: template.bytes(&hashes) };
+            return Some(Arc::new(HashedComponent { component: None, members: vec![member] }));
+        }
+        HashPlan::Unhashable => return None,
+        HashPlan::InComponent => {}
+    }
     let project = def.project(db);
     let module = &def.def(db).module;
     let here = ModuleLoc::new(db, project, module.clone());
@@ -435,21 +508,17 @@ pub fn hashed_component<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<Arc<Ha
             if in_component.contains(dep) || external.contains_key(dep) {
                 continue;
             }
-            let dep_def = split_qualified(dep)?;
-            // Across modules, only along acyclic imports: a `use` cycle is an error, and
-            // following it would make this query depend on itself.
-            if dep_def.module != *module {
-                let there = ModuleLoc::new(db, project, dep_def.module.clone());
-                if !reach.contains(&dep_def.module) || reachable_modules(db, there).contains(module)
-                {
-                    return None;
-                }
-            }
+            let dep_def = dependency(db, project, module, &reach, dep)?;
             external.insert(dep.clone(), def_hash(db, DefLoc::new(db, project, dep_def))?);
         }
     }
     let pairs: Vec<(SmolStr, &CoreDef)> = cores.iter().map(|(n, c)| (n.clone(), &**c)).collect();
     tel_hash::hash_component_full(&pairs, &|n| external.get(n).copied()).ok().map(Arc::new)
+}
+
+/// The hashes of `deps`, or `None` if one has none.
+fn dep_hashes(db: &dyn Db, deps: &[DefLoc<'_>]) -> Option<Vec<CodeHash>> {
+    deps.iter().map(|&d| def_hash(db, d)).collect()
 }
 
 /// A definition hashed within its component: its hash and canonical bytes (what the store
@@ -464,12 +533,20 @@ pub fn hashed<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<Arc<HashedMember
 }
 
 /// The content hash of a definition; `None` while it (or a dependency) has errors. A query:
-/// every dependent asks for it, and finding it in the component each time costs more.
-#[salsa::tracked(returns(clone))]
+/// every dependent asks for it. A definition alone in its component (most are) is hashed
+/// here from its [`hash_plan`], so a dependency's new hash re-runs this one query per
+/// dependent, which compares and returns 32 bytes.
+#[salsa::tracked(returns(copy))]
 pub fn def_hash<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<CodeHash> {
-    let me = def.def(db).qualified();
-    let component = hashed_component(db, def)?;
-    component.members.iter().find(|m| m.name == me).map(|m| m.hash)
+    match hash_plan(db, def) {
+        HashPlan::Alone { template, deps } => Some(template.hash(&dep_hashes(db, deps)?)),
+        HashPlan::Unhashable => None,
+        HashPlan::InComponent => {
+            let me = def.def(db).qualified();
+            let component = hashed_component(db, def)?;
+            component.members.iter().find(|m| m.name == me).map(|m| m.hash)
+        }
+    }
 }
 
 /// Every diagnostic of a file from resolution, signatures and inference (not syntax).

@@ -85,8 +85,13 @@ fn editing_a_body_rehashes_only_it_and_its_dependents() {
     // compared equal and were backdated.
     assert_eq!(count(&log, "infer"), 1, "{log:#?}");
     assert_eq!(count(&log, "signature_with_diagnostics"), 0, "{log:#?}");
-    // Hashing ran for `f` and its transitive dependents g, k and main, and nothing else.
-    assert_eq!(count(&log, "hashed_component"), 4, "{log:#?}");
+    // Hashing ran for `f` and its transitive dependents g, k and main, and nothing else:
+    // each is alone in its component, hashed by one `def_hash` execution.
+    assert_eq!(count(&log, "def_hash"), 4, "{log:#?}");
+    assert_eq!(count(&log, "hashed_component"), 0, "{log:#?}");
+    // Only `f` was serialized again; g, k and main filled the holes of the templates they
+    // kept (`hash_plan`) with their dependencies' new hashes.
+    assert_eq!(count(&log, "hash_plan"), 1, "{log:#?}");
     // Only the edited body was lowered again: the others are lowered from their own
     // syntax, which the reparse left as it was.
     assert_eq!(count(&log, "item_body"), 1, "{log:#?}");
@@ -109,5 +114,49 @@ fn editing_trivia_recomputes_nothing_semantic() {
 
     assert_eq!(before, after);
     assert_eq!(count(&log, "infer"), 0, "{log:#?}");
+    assert_eq!(count(&log, "def_hash"), 0, "{log:#?}");
+    assert_eq!(count(&log, "hash_plan"), 0, "{log:#?}");
     assert_eq!(count(&log, "hashed_component"), 0, "{log:#?}");
+}
+
+const RECURSIVE: &str = r#"
+//- /tel.toml
+[program]
+name = "recursive"
+//- /main.tel
+module main
+
+fn f(x: Int) -> Int { x + 1 }
+
+fn even(n: Int) -> Bool { if n == 0 { true } else { odd(n - 1) } }
+
+fn odd(n: Int) -> Bool { if n == 0 { false } else { even(f(n) - 2) } }
+
+fn top(n: Int) -> Bool { even(n) }
+
+fn alone(n: Int) -> Int { n * 3 }
+"#;
+
+#[test]
+fn editing_a_callee_of_a_recursive_component_rehashes_the_component() {
+    let (mut host, files, _) =
+        Fixture::parse(RECURSIVE).into_host(AnalysisHost::with_execution_log());
+    let before = hashes(&host);
+    assert!(before.values().all(|h| !h.is_empty()), "fixture has errors: {before:?}");
+    let main = files[0];
+    warm_up(&mut host, main);
+
+    let text = host.analysis().file_text(main).replace("x + 1", "x + 2");
+    host.set_file_text(main, text);
+    let after = hashes(&host);
+    let log = host.take_executions();
+
+    let changed: Vec<&str> =
+        before.keys().filter(|k| before[*k] != after[*k]).map(|k| k.as_str()).collect();
+    assert_eq!(changed, ["main::even", "main::f", "main::odd", "main::top"]);
+    // f, the two members and top; the component is hashed as a whole (once per member
+    // asking for it), the others alone from their templates, of which only f's is new.
+    assert_eq!(count(&log, "def_hash"), 4, "{log:#?}");
+    assert_eq!(count(&log, "hashed_component"), 2, "{log:#?}");
+    assert_eq!(count(&log, "hash_plan"), 1, "{log:#?}");
 }
