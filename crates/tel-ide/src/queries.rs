@@ -476,10 +476,9 @@ fn dependency(
 pub fn hashed_component<'db>(db: &'db dyn Db, def: DefLoc<'db>) -> Option<Arc<HashedComponent>> {
     match hash_plan(db, def) {
         HashPlan::Alone { template, deps } => {
-            let hashes = dep_hashes(db, deps)?;
+            let bytes = template.bytes(&dep_hashes(db, deps)?);
             let name = def.def(db).qualified();
-            let member =
-                HashedMember { name, hash: template.hash(&hashes), bytes: template.bytes(&hashes) };
+            let member = HashedMember { name, hash: tel_hash::hash_bytes(&bytes), bytes };
             return Some(Arc::new(HashedComponent { component: None, members: vec![member] }));
         }
         HashPlan::Unhashable => return None,
@@ -625,14 +624,20 @@ impl CheckedItems for FileChecks<'_> {
 pub fn project_hashes(db: &dyn Db, project: Project) -> Arc<FxHashMap<DefId, CodeHash>> {
     let mut out = FxHashMap::default();
     for module in module_order(db, project).iter() {
-        let comps = module_components(db, ModuleLoc::new(db, project, module.clone()));
-        for scc in &comps.members {
-            for def in scc {
-                if let Some(hash) = def_hash(db, DefLoc::new(db, project, def.clone())) {
-                    out.insert(def.clone(), hash);
-                }
-            }
-        }
+        let hashes = module_hashes(db, ModuleLoc::new(db, project, module.clone()));
+        out.extend(hashes.iter().cloned());
     }
     Arc::new(out)
+}
+
+/// The hashes of one module's definitions, dependencies first. A query of its own so that
+/// after an edit only the modules whose hashes changed are walked again, not every
+/// definition of the project.
+#[salsa::tracked(returns(clone))]
+fn module_hashes<'db>(db: &'db dyn Db, module: ModuleLoc<'db>) -> Arc<[(DefId, CodeHash)]> {
+    let project = module.project(db);
+    let comps = module_components(db, module);
+    let hash =
+        |def: &DefId| Some((def.clone(), def_hash(db, DefLoc::new(db, project, def.clone()))?));
+    comps.members.iter().flatten().filter_map(hash).collect()
 }
