@@ -233,6 +233,25 @@ const ID_LIMIT: usize = UNSHARED as usize;
 
 /// Stores a new element: shared under a fresh id, or (past `limit` shared elements,
 /// rather than reuse an id) unshared.
+/// The id of the node already built under `key`, else of the one `build` makes (remembered
+/// under `key` unless it is past the id limit, where nothing is shared).
+fn interned<K: std::hash::Hash + Eq>(
+    map: &mut FxHashMap<K, Id>,
+    key: K,
+    build: impl FnOnce() -> Id,
+) -> Id {
+    match map.entry(key) {
+        Entry::Occupied(entry) => *entry.get(),
+        Entry::Vacant(entry) => {
+            let id = build();
+            if id != UNSHARED {
+                entry.insert(id);
+            }
+            id
+        }
+    }
+}
+
 fn add(shared: &mut Vec<Element>, unshared: &mut Vec<Element>, limit: usize, e: Element) -> Id {
     if shared.len() < limit {
         shared.push(e);
@@ -391,58 +410,30 @@ impl<'t> TreeBuilder<'t> {
             let node = new_node(kind, ids, &self.shared, &mut self.unshared);
             self.unshared.push(NodeOrToken::Node(node));
             UNSHARED
-        } else if ids.len() <= PACKED_KEY_MAX_CHILDREN {
-            match self.nodes.entry(NodeKey::new(kind, ids)) {
-                Entry::Occupied(entry) => *entry.get(),
-                Entry::Vacant(entry) => {
-                    let node = new_shared_node(kind, ids, &self.shared);
-                    let id = add(
-                        &mut self.shared,
-                        &mut self.unshared,
-                        self.id_limit,
-                        NodeOrToken::Node(node),
-                    );
-                    if id != UNSHARED {
-                        entry.insert(id);
-                    }
-                    id
-                }
-            }
-        } else if ids.len() <= MEDIUM_KEY_MAX_CHILDREN {
-            match self.medium_nodes.entry(MediumKey::new(kind, ids)) {
-                Entry::Occupied(entry) => *entry.get(),
-                Entry::Vacant(entry) => {
-                    let node = new_shared_node(kind, ids, &self.shared);
-                    let id = add(
-                        &mut self.shared,
-                        &mut self.unshared,
-                        self.id_limit,
-                        NodeOrToken::Node(node),
-                    );
-                    if id != UNSHARED {
-                        entry.insert(id);
-                    }
-                    id
-                }
-            }
         } else {
-            self.large_key.clear();
-            self.large_key.push(kind as Id);
-            self.large_key.extend_from_slice(ids);
-            match self.large_nodes.get(self.large_key.as_slice()) {
-                Some(&id) => id,
-                None => {
-                    let node = new_shared_node(kind, ids, &self.shared);
-                    let id = add(
-                        &mut self.shared,
-                        &mut self.unshared,
-                        self.id_limit,
-                        NodeOrToken::Node(node),
-                    );
-                    if id != UNSHARED {
-                        self.large_nodes.insert(self.large_key.as_slice().into(), id);
+            let (shared, unshared, limit) = (&mut self.shared, &mut self.unshared, self.id_limit);
+            let mut build = move || {
+                let node = new_shared_node(kind, ids, shared);
+                add(shared, unshared, limit, NodeOrToken::Node(node))
+            };
+            if ids.len() <= PACKED_KEY_MAX_CHILDREN {
+                interned(&mut self.nodes, NodeKey::new(kind, ids), build)
+            } else if ids.len() <= MEDIUM_KEY_MAX_CHILDREN {
+                interned(&mut self.medium_nodes, MediumKey::new(kind, ids), build)
+            } else {
+                // Looked up by the scratch key: a boxed key is made only for a new node.
+                self.large_key.clear();
+                self.large_key.push(kind as Id);
+                self.large_key.extend_from_slice(ids);
+                match self.large_nodes.get(self.large_key.as_slice()) {
+                    Some(&id) => id,
+                    None => {
+                        let id = build();
+                        if id != UNSHARED {
+                            self.large_nodes.insert(self.large_key.as_slice().into(), id);
+                        }
+                        id
                     }
-                    id
                 }
             }
         };
