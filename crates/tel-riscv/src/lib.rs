@@ -17,11 +17,25 @@ pub mod asm;
 pub mod compile;
 mod helpers;
 pub mod module;
+pub mod object;
 pub mod record;
 pub mod runtime;
 
 pub use abi::Kind;
 pub use compile::{CompileError, FnObject, Trap};
 pub use module::{Compiler, FnInfo, Module, compile};
+pub use object::{CODEGEN, ObjectError};
 pub use record::{Recording, record};
 pub use runtime::{Machine, StartError, Status};
+
+// The integration tests' helpers, for the unit tests of the byte form (object.rs): they name
+// this crate `tel_riscv`.
+#[cfg(test)]
+extern crate self as tel_riscv;
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "../tests/generate/mod.rs"]
+mod test_generate;
+#[cfg(test)]
+#[path = "../tests/support/mod.rs"]
+mod test_support;

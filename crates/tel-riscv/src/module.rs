@@ -134,12 +134,17 @@ fn helper_name(h: Helper) -> &'static str {
 }
 
 /// Compiles programs, keeping every compiled function by its definition hash: a function's
-/// code depends only on its definition (its callees' signatures are part of its hash), so a
-/// hash compiled once is never compiled again.
+/// code depends only on its definition (its callees' signatures are part of its hash) and on
+/// the code generator ([`crate::CODEGEN`]), so a hash compiled once is never compiled again.
+/// [`Compiler::compile_with`] also takes functions from elsewhere (the codebase keeps them,
+/// docs/riscv.md), and [`Compiler::take_new`] hands over the ones compiled here to keep.
 #[derive(Default)]
 pub struct Compiler {
     objects: FxHashMap<CodeHash, Arc<FnObject>>,
     compiled: usize,
+    loaded: usize,
+    /// Compiled since the last [`Compiler::take_new`].
+    new: Vec<Arc<FnObject>>,
 }
 
 impl Compiler {
@@ -157,9 +162,20 @@ impl Compiler {
         self.compiled
     }
 
+    /// Functions taken from a lookup so far (misses of this cache that were not compiled).
+    pub fn loaded(&self) -> usize {
+        self.loaded
+    }
+
     /// The compiled function `hash`, if it is cached.
     pub fn object(&self, hash: &CodeHash) -> Option<&Arc<FnObject>> {
         self.objects.get(hash)
+    }
+
+    /// The functions compiled (not looked up) since the last call, in the order they were
+    /// compiled: what a caller keeps for later processes.
+    pub fn take_new(&mut self) -> Vec<Arc<FnObject>> {
+        std::mem::take(&mut self.new)
     }
 
     /// Compiles `entry` and every function it calls, transitively, and links them.
@@ -167,6 +183,18 @@ impl Compiler {
         &mut self,
         defs: &HashMap<CodeHash, StoredDef>,
         entry: CodeHash,
+    ) -> Result<Module, CompileError> {
+        self.compile_with(defs, entry, |_| None)
+    }
+
+    /// [`Compiler::compile`], asking `lookup` for each function this cache does not hold
+    /// before compiling it. `lookup` must give the object compiled from that hash by this
+    /// code generator (one whose hash is another is ignored and the function compiled).
+    pub fn compile_with(
+        &mut self,
+        defs: &HashMap<CodeHash, StoredDef>,
+        entry: CodeHash,
+        mut lookup: impl FnMut(&CodeHash) -> Option<FnObject>,
     ) -> Result<Module, CompileError> {
         signature(defs, &entry)?;
         let mut order: Vec<Arc<FnObject>> = Vec::new();
@@ -178,8 +206,18 @@ impl Compiler {
             let obj = match self.objects.get(&h) {
                 Some(o) => o.clone(),
                 None => {
-                    let o = Arc::new(compile_fn(defs, h)?);
-                    self.compiled += 1;
+                    let o = match lookup(&h).filter(|o| o.hash == h) {
+                        Some(o) => {
+                            self.loaded += 1;
+                            Arc::new(o)
+                        }
+                        None => {
+                            let o = Arc::new(compile_fn(defs, h)?);
+                            self.compiled += 1;
+                            self.new.push(o.clone());
+                            o
+                        }
+                    };
                     self.objects.insert(h, o.clone());
                     o
                 }

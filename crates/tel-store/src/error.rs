@@ -169,6 +169,13 @@ pub enum Error {
     MemoConflict { path: PathBuf, function: CodeHash },
 
     #[error(
+        "cannot keep the compiled code of {} in {path}: its object is empty (a bug of the \
+         caller); nothing was written",
+        short(def)
+    )]
+    EmptyCompiled { path: PathBuf, def: CodeHash },
+
+    #[error(
         "cannot add `{name}`: the members of component #{} given here and stored in {path} do \
          not hash to it{}; add the whole component in one batch",
         to_text(component),

@@ -9,6 +9,7 @@
 //! the command's text output and serializes as its `--json` output.
 
 pub mod artifacts;
+pub mod compiled;
 mod error;
 pub mod hash_text;
 pub mod location;
@@ -21,6 +22,7 @@ mod store;
 pub mod synthetic;
 pub mod traces;
 
+pub use compiled::{CompiledFunction, CompiledSaved};
 pub use error::{Candidate, Error, Result};
 pub use memo::{MemoEntry, MemoSaved, MemoStats};
 pub use model::*;

@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "run traces and memo cache", sql: V2 },
     Migration { version: 3, name: "debug sessions, snapshots and program artifacts", sql: V3 },
     Migration { version: 4, name: "upgraded runs", sql: V4 },
+    Migration { version: 5, name: "compiled RISC-V functions", sql: V5 },
 ];
 
 /// The format version this library writes and reads.
@@ -308,4 +309,20 @@ CREATE INDEX traces_by_entry ON traces(entry, created);
 CREATE INDEX traces_by_created ON traces(created, id);
 CREATE TRIGGER traces_no_update BEFORE UPDATE ON traces
 BEGIN SELECT RAISE(ABORT, 'tel-store: a stored trace never changes'); END;
+"#;
+
+// Compiled RISC-V functions (crates/tel-store/src/compiled.rs), by definition hash and the
+// identity of the code generator that made them (tel_riscv::CODEGEN): compiled code depends
+// on both. Like `memo`, a cache: it does not refer to `definitions` (a run's code need not
+// have been added with `tel store add`), and rows may be replaced or deleted. Not
+// WITHOUT ROWID: an object is kilobytes, larger than such tables suit.
+const V5: &str = r#"
+CREATE TABLE compiled_functions (
+    def_hash   TEXT NOT NULL COLLATE NOCASE
+               CHECK (length(def_hash) = 52 AND NOT def_hash GLOB '*[^0-9a-v]*'),
+    codegen    BLOB NOT NULL CHECK (length(codegen) = 32),
+    object     BLOB NOT NULL CHECK (length(object) > 0), -- tel-riscv's byte form
+    created    INTEGER NOT NULL,           -- unix seconds
+    PRIMARY KEY (def_hash, codegen)
+);
 "#;

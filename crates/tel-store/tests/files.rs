@@ -111,7 +111,7 @@ fn a_newer_format_is_refused_with_upgrade_advice() {
         .unwrap();
     drop(f.store);
     let err = Store::open(&path).err().unwrap();
-    expect!["$DIR/.tel/codebase.sqlite was written by a newer tel (codebase format 99; this tel reads up to 4): upgrade tel"]
+    expect!["$DIR/.tel/codebase.sqlite was written by a newer tel (codebase format 99; this tel reads up to 5): upgrade tel"]
         .assert_eq(&shown(&err, f.dir.path()));
 }
 
@@ -147,6 +147,7 @@ fn migrations_bring_an_older_codebase_up_to_date() {
             "run traces and memo cache",
             "debug sessions, snapshots and program artifacts",
             "upgraded runs",
+            "compiled RISC-V functions",
             "run labels"
         ]
     );

@@ -223,7 +223,7 @@ fn a_codebase_of_format_3_keeps_its_runs_and_takes_upgraded_ones() {
     drop(conn);
 
     let mut store = Store::open(&path).unwrap();
-    assert_eq!(store.format_version().unwrap(), 4);
+    assert_eq!(store.format_version().unwrap(), tel_store::schema::CURRENT_VERSION);
     let (info, bytes) = store.trace("abcd0123ef").unwrap();
     assert_eq!((info.outcome, info.created, bytes), (RunOutcome::Value, 7, vec![1]));
     let upgraded = NewTrace { outcome: RunOutcome::Upgraded, ..trace("ffff0000aa", b"upgraded") };

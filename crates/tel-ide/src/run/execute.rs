@@ -220,7 +220,7 @@ pub fn execute(
                         .into(),
                 ));
             }
-            let (module, stats) = super::riscv::compile(code)?;
+            let (module, stats) = super::riscv::compile_in(code, store.as_mut(), &mut notes)?;
             compiled = Some(stats);
             let mut host = sandbox.wrap(base);
             let rec = tel_riscv::record(&module, &meta, &mut host)

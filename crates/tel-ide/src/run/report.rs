@@ -30,7 +30,12 @@ pub fn usage_json(run: &Finished) -> Json {
         usage["backend"] = json!(run.backend.name());
     }
     if let Some(c) = &run.compiled {
-        usage["compiled"] = json!({"functions": c.reused + c.compiled, "compiled": c.compiled});
+        usage["compiled"] = json!({
+            "functions": c.functions(),
+            "reused": c.reused,
+            "loaded": c.loaded,
+            "compiled": c.compiled,
+        });
     }
     if let Some(m) = &run.memo {
         usage["memo"] = json!({

@@ -1,40 +1,128 @@
 //! The RISC-V backend of a run: compiling the code (each function once per definition hash,
-//! kept across runs), and the texts that place compiled code in the sources (a refusal
-//! naming the construct outside the subset, the source line of an instruction).
+//! kept across runs, and in the codebase across processes), and the texts that place compiled
+//! code in the sources (a refusal naming the construct outside the subset, the source line of
+//! an instruction).
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use tel_hash::CodeHash;
-use tel_riscv::{CompileError, Compiler, FnInfo, Module};
+use tel_riscv::{CODEGEN, CompileError, Compiler, FnInfo, FnObject, Module};
+use tel_store::{CompiledFunction, Store};
 use tel_vm::Location;
 
 use super::code::{Code, Stop};
 use crate::{Analysis, FileId};
 
 /// The compiled functions of this process, by definition hash: a definition's code depends
-/// only on its hash, so every run (the language server's, the debugger's) reuses it.
+/// only on its hash (and this compiler), so every run (the language server's, the
+/// debugger's) reuses it.
 static COMPILER: LazyLock<Mutex<Compiler>> = LazyLock::new(|| Mutex::new(Compiler::new()));
 
-/// What compiling a run's code did: functions taken from the cache and compiled.
+/// What compiling a run's code did: where each function of the module came from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CompileStats {
-    /// Functions of the module that were compiled before (cache hits).
+    /// Functions compiled before in this process (hits of its cache).
     pub reused: usize,
-    /// Functions compiled for this run (cache misses).
+    /// Functions taken from the codebase (compiled by an earlier process).
+    pub loaded: usize,
+    /// Functions compiled for this run.
     pub compiled: usize,
+}
+
+impl CompileStats {
+    /// The functions of the module.
+    pub fn functions(&self) -> usize {
+        self.reused + self.loaded + self.compiled
+    }
 }
 
 /// The code of `code`'s entry point and everything it calls, linked; a construct outside
 /// the subset is [`Stop::NotCompiled`].
 pub fn compile(code: &Code) -> Result<(Module, CompileStats), Stop> {
+    compile_in(code, None, &mut Vec::new())
+}
+
+/// [`compile`], with the codebase `store` when the run has one: a function this process has
+/// not compiled is looked up there (by its definition hash and [`CODEGEN`]) before it is
+/// compiled, and the functions compiled are kept there. The codebase is a cache: an entry
+/// that does not decode is compiled again and replaced, and a codebase that cannot be read
+/// or written costs only the time to compile; either adds a warning to `notes`.
+pub fn compile_in(
+    code: &Code,
+    store: Option<&mut Store>,
+    notes: &mut Vec<String>,
+) -> Result<(Module, CompileStats), Stop> {
+    let reader = store.as_deref();
+    let mut unreadable = None;
+    let lookup = |hash: &CodeHash| {
+        let bytes = match reader?.compiled_function(hash, &CODEGEN) {
+            Ok(bytes) => bytes?,
+            Err(e) => {
+                unreadable.get_or_insert(e);
+                return None;
+            }
+        };
+        match FnObject::from_bytes(&bytes) {
+            Ok(object) if object.hash == *hash => Some(object),
+            Ok(object) => {
+                let reason = format!("it holds the code of #{}", object.hash.short());
+                warn_damaged(notes, reader?, hash, &reason);
+                None
+            }
+            Err(e) => {
+                warn_damaged(notes, reader?, hash, &e.to_string());
+                None
+            }
+        }
+    };
     // A panic in another run's compilation leaves a cache whose entries are still whole.
     let mut compiler = COMPILER.lock().unwrap_or_else(|p| p.into_inner());
-    let before = compiler.compiled();
-    let module = compiler.compile(&code.defs, code.entry).map_err(Stop::NotCompiled)?;
-    let compiled = compiler.compiled() - before;
-    let stats = CompileStats { reused: module.functions.len() - compiled, compiled };
+    let (compiled_before, loaded_before) = (compiler.compiled(), compiler.loaded());
+    let result = compiler.compile_with(&code.defs, code.entry, lookup);
+    // Taken whatever the result: what a refused program compiled is still good code.
+    let new = compiler.take_new();
+    let compiled = compiler.compiled() - compiled_before;
+    let loaded = compiler.loaded() - loaded_before;
+    drop(compiler);
+    if let Some(e) = unreadable {
+        notes.push(format!("warning: compiled code could not be read from the codebase: {e}"));
+    }
+    if let Some(store) = store {
+        keep(store, &new, notes);
+    }
+    let module = result.map_err(Stop::NotCompiled)?;
+    let stats =
+        CompileStats { reused: module.functions.len() - loaded - compiled, loaded, compiled };
     Ok((module, stats))
+}
+
+fn warn_damaged(notes: &mut Vec<String>, store: &Store, hash: &CodeHash, reason: &str) {
+    notes.push(format!(
+        "warning: the compiled code of #{} kept in {} is damaged ({reason}); compiled again",
+        hash.short(),
+        store.path().display()
+    ));
+}
+
+/// Keeps the functions compiled in the codebase.
+fn keep(store: &mut Store, new: &[Arc<FnObject>], notes: &mut Vec<String>) {
+    if new.is_empty() {
+        return;
+    }
+    let mut functions = Vec::with_capacity(new.len());
+    for o in new {
+        match o.to_bytes() {
+            Ok(object) => {
+                functions.push(CompiledFunction { def: o.hash, codegen: *CODEGEN, object })
+            }
+            // Such an object does not link either: the run has failed already.
+            Err(e) => notes.push(format!("warning: compiled code not kept: {e}")),
+        }
+    }
+    if let Err(e) = store.save_compiled(&functions) {
+        notes.push(format!("warning: compiled code was not kept: {e}"));
+    }
 }
 
 /// The place of the construct a refusal names: its file, line and column, and the source
@@ -147,9 +235,12 @@ mod tests {
         let first = execute(&code, args.clone(), &settings, None, None, None).unwrap();
         assert_eq!(first.outcome, Ok(tel_vm::Value::Int(24)));
         let stats = first.compiled.unwrap();
-        assert_eq!((stats.compiled, stats.reused), (2, 0));
+        assert_eq!((stats.compiled, stats.reused, stats.loaded), (2, 0, 0));
         let second = execute(&code, args, &settings, None, None, None).unwrap();
-        assert_eq!(second.compiled.unwrap(), super::CompileStats { compiled: 0, reused: 2 });
+        assert_eq!(
+            second.compiled.unwrap(),
+            super::CompileStats { compiled: 0, reused: 2, loaded: 0 }
+        );
         assert_eq!(second.run_id, first.run_id);
     }
 
