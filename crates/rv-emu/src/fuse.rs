@@ -9,6 +9,15 @@
 //! exactly what the instructions give one by one, aliasing included. What changes is the
 //! cost: no fetch, fuel check or indirect jump between them.
 //!
+//! Some shapes also name their registers: the compiler's idioms with the registers it gives
+//! them (the frame through `sp`, a spilled value reloaded into `t0`/`t1`, the carry in
+//! `t4`…). They match only those registers, and their handler takes the registers from the
+//! shape, not from the decode: every register access is then at a fixed place, so the
+//! values stay in host registers from one instruction of the group to the next instead of
+//! making a round trip through the register file at indices known only at run time (that
+//! chain, not the instruction count, was what made compiled fib slower than the VM). The
+//! same operations with other registers take the general shape.
+//!
 //! A fused entry runs only when the whole group fits the fuel left; otherwise (and for
 //! single steps, breakpoints and the undo log) the plain decode runs. A fault inside a group
 //! stops at the faulting instruction, with the ones before it done, as they would be one by
@@ -103,15 +112,17 @@ macro_rules! one {
 }
 
 macro_rules! shapes {
-    ($($name:ident: $($op:ident)+;)*) => {
+    ($($name:ident: $($op:ident $([$rd:tt $rs1:tt $rs2:tt])?)+;)*) => {
         /// The shapes, by name.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         #[repr(u8)]
         pub(crate) enum Shape { $($name),* }
 
-        /// Every shape with its operations, in declaration order (the index is its
-        /// discriminant). The matcher takes the longest that fits.
-        const SHAPES: &[(Shape, &[Op])] = &[$((Shape::$name, &[$(Op::$op),+])),*];
+        /// Every shape with its operations and their registers where the shape names them,
+        /// in declaration order (the index is its discriminant). The matcher takes the
+        /// longest that fits, and the first declared of equal length.
+        const SHAPES: &[(Shape, &[(Op, Option<[u8; 3]>)])] =
+            &[$((Shape::$name, &[$((Op::$op, regs!($($rd $rs1 $rs2)?))),+])),*];
 
         /// Each shape's discriminant as a constant, so the dispatch matches the byte itself
         /// (one jump table).
@@ -140,7 +151,7 @@ macro_rules! shapes {
                     };
                     let mut k = 0usize;
                     $(
-                        let e = g[k];
+                        let e = fixed!(g[k] $(, $rd $rs1 $rs2)?);
                         shape_op!($op, e, r, b, pc_of(k), k, i, base, stop);
                         #[allow(unused_assignments)]
                         { k += 1; }
@@ -152,6 +163,50 @@ macro_rules! shapes {
             }
         }
     };
+}
+
+/// "Any register" in a shape's register pattern.
+const ANY: u8 = u8::MAX;
+
+/// A register of a shape's pattern by its ABI name (`_`: any), as the decode holds it in
+/// a destination (`x0` is the sink) or in a source.
+macro_rules! reg {
+    (dst _) => { ANY };
+    (dst zero) => { SINK };
+    (dst $n:ident) => { reg!(src $n) };
+    (src _) => { ANY };
+    (src zero) => { 0 }; (src ra) => { 1 }; (src sp) => { 2 };
+    (src t0) => { 5 }; (src t1) => { 6 }; (src t2) => { 7 };
+    (src s0) => { 8 }; (src s1) => { 9 };
+    (src a0) => { 10 }; (src a1) => { 11 }; (src a2) => { 12 }; (src a3) => { 13 };
+    (src t3) => { 28 }; (src t4) => { 29 }; (src t5) => { 30 }; (src t6) => { 31 };
+}
+
+/// The registers `[rd, rs1, rs2]` an instruction of a shape must have, if it names them.
+macro_rules! regs {
+    () => { None };
+    ($rd:tt $rs1:tt $rs2:tt) => { Some([reg!(dst $rd), reg!(src $rs1), reg!(src $rs2)]) };
+}
+
+/// The instruction as the handler reads it: where the shape names a register, the
+/// constant (the matcher checked it), so the handler's register accesses have fixed
+/// places and the compiler keeps the values in host registers between instructions
+/// instead of going through the register file for each.
+macro_rules! fixed {
+    ($e:expr) => {
+        $e
+    };
+    ($e:expr, $rd:tt $rs1:tt $rs2:tt) => {{
+        let e: Exec = $e;
+    const R: [u8; 3] = [reg!(dst $rd), reg!(src $rs1), reg!(src $rs2)];
+        Exec {
+            op: e.op,
+            rd: if R[0] == ANY { e.rd } else { R[0] },
+            rs1: if R[1] == ANY { e.rs1 } else { R[1] },
+            rs2: if R[2] == ANY { e.rs2 } else { R[2] },
+            imm: e.imm,
+        }
+    }};
 }
 
 macro_rules! shape_op {
@@ -167,6 +222,19 @@ macro_rules! shape_op {
 }
 
 shapes! {
+    // The compiler's idioms with the registers it gives them (docs/riscv.md, "ABI"): the
+    // handler's register accesses are then at fixed places (see `fixed!`). Before the
+    // same operations with any registers, below.
+    ProbeCmp1GeRetAt: Lw[zero sp _] Addi[t4 zero _] Blt[_ zero a1] Bne[_ a1 zero] Bgeu[_ a0 t4] Jalr[zero ra _];
+    EnterStepCallAt: Addi[sp sp _] Sw[_ sp ra] Sw[_ sp a0] Sw[_ sp a1] Sltiu[t4 a0 _] Addi[a0 a0 _] Sub[a1 a1 t4] Jal[ra _ _];
+    SpillStepCallAt: Sw[_ sp a0] Sw[_ sp a1] Lw[t0 sp _] Lw[t1 sp _] Sltiu[t4 t0 _] Addi[a0 t0 _] Sub[a1 t1 t4] Jal[ra _ _];
+    ProbeCmp1RetAt: Lw[zero sp _] Addi[t4 zero _] Blt[_ a1 zero] Bne[_ a1 zero] Bltu[_ a0 t4] Jalr[zero ra _];
+    ProbeCmp1GeAt: Lw[zero sp _] Addi[t4 zero _] Blt[_ zero a1] Bne[_ a1 zero] Bgeu[_ a0 t4];
+    ProbeCmp1At: Lw[zero sp _] Addi[t4 zero _] Blt[_ a1 zero] Bne[_ a1 zero] Bltu[_ a0 t4];
+    LoadAdd64At: Lw[t0 sp _] Lw[t1 sp _] Add[t2 t0 a0] Sltu[t4 t2 t0] Add[t3 t1 a1] Add[t3 t3 t4] Xor[t4 t3 t1] Xor[t5 t3 a1] And[t4 t4 t5] Blt[_ t4 zero];
+    LoadSub64At: Lw[t0 sp _] Lw[t1 sp _] Sltu[t4 t0 a0] Sub[t2 t0 a0] Sub[t3 t1 a1] Sub[t3 t3 t4] Xor[t4 t1 a1] Xor[t5 t3 t1] And[t4 t4 t5] Blt[_ t4 zero];
+    LoadSub64ReturnAt: Lw[t0 sp _] Lw[t1 sp _] Sltu[t4 t0 a0] Sub[t2 t0 a0] Sub[t3 t1 a1] Sub[t3 t3 t4] Xor[t4 t1 a1] Xor[t5 t3 t1] And[t4 t4 t5] Blt[_ t4 zero] Addi[a0 t2 _] Addi[a1 t3 _] Lw[ra sp _] Addi[sp sp _] Jalr[zero ra _];
+    LoadAdd64ReturnAt: Lw[t0 sp _] Lw[t1 sp _] Add[t2 t0 a0] Sltu[t4 t2 t0] Add[t3 t1 a1] Add[t3 t3 t4] Xor[t4 t3 t1] Xor[t5 t3 a1] And[t4 t4 t5] Blt[_ t4 zero] Addi[a0 t2 _] Addi[a1 t3 _] Lw[ra sp _] Addi[sp sp _] Jalr[zero ra _];
     // 64-bit addition and subtraction with the overflow test, their operands loaded first.
     LoadAdd64: Lw Lw Add Sltu Add Add Xor Xor And Blt;
     LoadSub64: Lw Lw Sltu Sub Sub Sub Xor Xor And Blt;
@@ -227,17 +295,50 @@ shapes! {
     Load4: Lw Lw Lw Lw;
 }
 
-/// The longest shape whose operations start `plain`, among `candidates` (the shapes
-/// starting with `plain[0]`'s operation): its discriminant and length.
+/// The longest shape whose operations (and registers, where it names them) start `plain`,
+/// among `candidates` (the shapes starting with `plain[0]`'s operation): its discriminant
+/// and length.
 fn shape_at(plain: &[Exec], candidates: &[usize]) -> Option<(u8, u8)> {
+    let fits = |(op, regs): &(Op, Option<[u8; 3]>), e: &Exec| {
+        *op == e.op
+            && regs.is_none_or(|[rd, rs1, rs2]| {
+                [(rd, e.rd), (rs1, e.rs1), (rs2, e.rs2)]
+                    .iter()
+                    .all(|&(want, got)| want == ANY || want == got)
+            })
+    };
     candidates
         .iter()
         .map(|&i| (i, SHAPES[i].1))
         .filter(|(_, ops)| {
-            plain.len() >= ops.len() && ops.iter().zip(plain).all(|(op, e)| *op == e.op)
+            plain.len() >= ops.len() && ops.iter().zip(plain).all(|(o, e)| fits(o, e))
         })
         .max_by_key(|(i, ops)| (ops.len(), std::cmp::Reverse(*i)))
         .map(|(i, ops)| (i as u8, ops.len() as u8))
+}
+
+/// Every shape as its operations' mnemonics (`"Lw"`, `"Add"`…), each with the registers
+/// `[rd, rs1, rs2]` the shape requires (`None`: any), for the tests that build programs of
+/// them (tests/fused.rs), so that they follow this table.
+#[doc(hidden)]
+pub fn templates() -> Vec<Vec<(String, [Option<u8>; 3])>> {
+    let named = |r: u8| match r {
+        ANY => None,
+        SINK => Some(0),
+        r => Some(r),
+    };
+    SHAPES
+        .iter()
+        .map(|(_, ops)| {
+            ops.iter()
+                .map(|(op, regs)| {
+                    let regs =
+                        regs.map_or([None; 3], |[d, s1, s2]| [named(d), named(s1), named(s2)]);
+                    (format!("{op:?}"), regs)
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// A fused entry for every position that starts a shape; the plain instruction elsewhere.
@@ -247,7 +348,7 @@ pub(crate) fn fuse(plain: &[Exec]) -> Vec<Exec> {
     // Shapes by their first operation, so most positions are rejected at once.
     let mut by_first: Vec<Vec<usize>> = vec![Vec::new(); Op::Fused as usize + 1];
     for (i, (_, ops)) in SHAPES.iter().enumerate() {
-        by_first[ops[0] as usize].push(i);
+        by_first[ops[0].0 as usize].push(i);
     }
     (0..plain.len())
         .map(|i| match shape_at(&plain[i..], &by_first[plain[i].op as usize]) {

@@ -19,6 +19,9 @@ mod fuse;
 pub mod isa;
 pub mod memory;
 
+#[doc(hidden)]
+pub use fuse::templates as fused_shape_templates;
+
 pub use cpu::{Cpu, NoHistory, Snapshot, Stop, VmState};
 pub use isa::{Alu, AluImm, Cond, EncodeError, Insn, LoadKind, Reg, StoreKind};
 pub use memory::{

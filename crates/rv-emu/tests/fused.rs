@@ -30,42 +30,54 @@ enum T {
     Jalr,
 }
 
-const TEMPLATES: &[&[T]] = {
-    use T::*;
-    &[
-        &[Lw, Lw, Add, Sltu, Add, Add, Xor, Xor, And, Blt],
-        &[Sltu, Sub, Sub, Sub, Xor, Xor, And, Blt],
-        &[Lw, Lw, Sltiu, Addi, Sub, Blt],
-        &[Addi, Sltu, Add, Blt],
-        &[Lw, Addi, Addi, Blt, Bne, Bltu],
-        &[Lw, Addi, Blt, Bne, Bgeu],
-        &[Lw, Bne, Beq],
-        &[Addi, Blt, Bne, Bgeu],
-        &[Blt, Bne, Bltu],
-        &[Lw, Lw, Bne, Beq],
-        &[Lw, Bne, Bne],
-        &[Addi, Sw, Sw, Sw, Sw, Sw],
-        &[Addi, Sw, Sw, Sw],
-        &[Addi, Addi, Lw, Addi, Jalr],
-        &[Lw, Addi, Jalr],
-        &[Sw, Sw, Addi, Addi, Jal],
-        &[Addi, Addi, Addi, Addi, Jal],
-        &[Sw, Sw, Sw, Sw],
-        &[Lw, Lw, Lw, Lw],
-        &[Addi, Addi, Jal],
-        &[Sltiu, Addi, Sub],
-        &[Addi, Sltu, Add],
-        &[Addi, Sw, Sw, Sw, Sltiu, Addi, Sub, Jal],
-        &[Sw, Sw, Lw, Lw, Sltiu, Addi, Sub, Jal],
-        &[Lw, Lw, Add, Sltu, Add, Add, Xor, Xor, And, Blt, Addi, Addi, Lw, Addi, Jalr],
-        &[Lw, Addi, Blt, Bne, Bltu, Jalr],
-        &[Lw, Addi, Blt, Bne, Bgeu, Jalr],
-        &[Lw, Blt, Bne, Bgeu, Jalr],
-    ]
-};
+impl T {
+    fn named(mnemonic: &str) -> T {
+        match mnemonic {
+            "Add" => T::Add,
+            "Sub" => T::Sub,
+            "Sltu" => T::Sltu,
+            "Xor" => T::Xor,
+            "And" => T::And,
+            "Addi" => T::Addi,
+            "Sltiu" => T::Sltiu,
+            "Lw" => T::Lw,
+            "Sw" => T::Sw,
+            "Beq" => T::Beq,
+            "Bne" => T::Bne,
+            "Blt" => T::Blt,
+            "Bltu" => T::Bltu,
+            "Bgeu" => T::Bgeu,
+            "Jal" => T::Jal,
+            "Jalr" => T::Jalr,
+            other => panic!("a shape uses {other}, which this test cannot generate yet"),
+        }
+    }
+}
+
+/// An instruction of a template: its operation and the registers the shape requires
+/// (`[rd, rs1, rs2]`, `None`: any).
+type Slot = (T, [Option<Reg>; 3]);
+
+/// The shapes of rv-emu's table, as templates; every shape that names its registers also
+/// appears with any registers, so that near misses are generated too.
+fn templates() -> Vec<Vec<Slot>> {
+    let mut out = Vec::new();
+    for shape in rv_emu::fused_shape_templates() {
+        let slots: Vec<Slot> = shape
+            .iter()
+            .map(|(op, regs)| (T::named(op), regs.map(|r| r.map(|n| Reg::new(n).unwrap()))))
+            .collect();
+        if slots.iter().any(|(_, r)| r.iter().any(Option::is_some)) {
+            out.push(slots.iter().map(|(t, _)| (*t, [None; 3])).collect());
+        }
+        out.push(slots);
+    }
+    out
+}
 
 /// Registers drawn from a few, so that operands and results alias; t6 points into the
-/// stack and t5 at the code, and neither is written.
+/// stack and s1 at the code, and neither is written but by the shapes that name them.
+/// (`sp` points into the stack too, and `ra` at the code, for the shapes that name them.)
 fn reg() -> impl Strategy<Value = Reg> {
     prop::sample::select(vec![
         Reg::ZERO,
@@ -80,14 +92,27 @@ fn reg() -> impl Strategy<Value = Reg> {
 }
 
 const STACK_REG: Reg = Reg::T6;
-const CODE_REG: Reg = Reg::T5;
+const CODE_REG: Reg = Reg::S1;
 
-fn insn(t: T, i: usize, n: usize) -> BoxedStrategy<Insn> {
+fn insn((t, fixed): Slot, i: usize, n: usize) -> BoxedStrategy<Insn> {
+    // A register the shape requires, or any.
+    let pick = move |k: usize| -> BoxedStrategy<Reg> {
+        match fixed[k] {
+            Some(r) => Just(r).boxed(),
+            None => reg().boxed(),
+        }
+    };
+    let base = move |k: usize, usual: Reg| -> BoxedStrategy<Reg> {
+        match fixed[k] {
+            Some(r) => Just(r).boxed(),
+            None => prop_oneof![9 => Just(usual), 1 => reg()].boxed(),
+        }
+    };
     // Forward, inside the program (its end is an ebreak), now and then misaligned.
     let ahead = move || prop_oneof![20 => (1..=(n - i) as i32).prop_map(|k| k * 4), 1 => Just(6)];
     let offset = prop_oneof![10 => (-64i32..64).prop_map(|k| k * 4), 1 => -2048i32..2048];
     let cond = |c: Cond| {
-        (reg(), reg(), ahead()).prop_map(move |(rs1, rs2, offset)| Insn::Branch {
+        (pick(1), pick(2), ahead()).prop_map(move |(rs1, rs2, offset)| Insn::Branch {
             cond: c,
             rs1,
             rs2,
@@ -95,7 +120,21 @@ fn insn(t: T, i: usize, n: usize) -> BoxedStrategy<Insn> {
         })
     };
     let alu = |op: Alu| {
-        (reg(), reg(), reg()).prop_map(move |(rd, rs1, rs2)| Insn::Alu { op, rd, rs1, rs2 })
+        (pick(0), pick(1), pick(2)).prop_map(move |(rd, rs1, rs2)| Insn::Alu { op, rd, rs1, rs2 })
+    };
+    // Moving the stack pointer: by a frame's size, so that it stays in the stack.
+    let imm = if fixed[0] == Some(Reg::SP) {
+        (-32i32..32).prop_map(|k| k * 8).boxed()
+    } else {
+        (-2048i32..2048).boxed()
+    };
+    let alu_imm = |op: AluImm| {
+        (pick(0), pick(1), imm.clone()).prop_map(move |(rd, rs1, imm)| Insn::AluImm {
+            op,
+            rd,
+            rs1,
+            imm,
+        })
     };
     match t {
         T::Add => alu(Alu::Add).boxed(),
@@ -103,18 +142,14 @@ fn insn(t: T, i: usize, n: usize) -> BoxedStrategy<Insn> {
         T::Sltu => alu(Alu::Sltu).boxed(),
         T::Xor => alu(Alu::Xor).boxed(),
         T::And => alu(Alu::And).boxed(),
-        T::Addi => (reg(), reg(), -2048i32..2048)
-            .prop_map(|(rd, rs1, imm)| Insn::AluImm { op: AluImm::Addi, rd, rs1, imm })
-            .boxed(),
-        T::Sltiu => (reg(), reg(), -2048i32..2048)
-            .prop_map(|(rd, rs1, imm)| Insn::AluImm { op: AluImm::Sltiu, rd, rs1, imm })
-            .boxed(),
+        T::Addi => alu_imm(AluImm::Addi).boxed(),
+        T::Sltiu => alu_imm(AluImm::Sltiu).boxed(),
         // Loads and stores mostly through the stack pointer register, now and then
         // through any register (a fault, usually).
-        T::Lw => (reg(), prop_oneof![9 => Just(STACK_REG), 1 => reg()], offset.clone())
+        T::Lw => (pick(0), base(1, STACK_REG), offset.clone())
             .prop_map(|(rd, rs1, offset)| Insn::Load { kind: LoadKind::W, rd, rs1, offset })
             .boxed(),
-        T::Sw => (reg(), prop_oneof![9 => Just(STACK_REG), 1 => reg()], offset)
+        T::Sw => (pick(2), base(1, STACK_REG), offset)
             .prop_map(|(rs2, rs1, offset)| Insn::Store { kind: StoreKind::W, rs1, rs2, offset })
             .boxed(),
         T::Beq => cond(Cond::Eq).boxed(),
@@ -122,18 +157,23 @@ fn insn(t: T, i: usize, n: usize) -> BoxedStrategy<Insn> {
         T::Blt => cond(Cond::Lt).boxed(),
         T::Bltu => cond(Cond::Ltu).boxed(),
         T::Bgeu => cond(Cond::Geu).boxed(),
-        T::Jal => (reg(), ahead()).prop_map(|(rd, offset)| Insn::Jal { rd, offset }).boxed(),
-        T::Jalr => (reg(), ahead())
-            .prop_map(move |(rd, k)| Insn::Jalr { rd, rs1: CODE_REG, offset: i as i32 * 4 + k })
+        T::Jal => (pick(0), ahead()).prop_map(|(rd, offset)| Insn::Jal { rd, offset }).boxed(),
+        // Through a register holding the code's address (`ra` starts there too).
+        T::Jalr => (pick(0), ahead())
+            .prop_map(move |(rd, k)| Insn::Jalr {
+                rd,
+                rs1: fixed[1].unwrap_or(CODE_REG),
+                offset: i as i32 * 4 + k,
+            })
             .boxed(),
     }
 }
 
 fn program() -> impl Strategy<Value = Vec<Insn>> {
-    prop::collection::vec(prop::sample::select(TEMPLATES.to_vec()), 1..8).prop_flat_map(|ts| {
-        let ops: Vec<T> = ts.concat();
-        let n = ops.len();
-        let insns: Vec<_> = ops.iter().enumerate().map(|(i, t)| insn(*t, i, n)).collect();
+    prop::collection::vec(prop::sample::select(templates()), 1..8).prop_flat_map(|ts| {
+        let slots: Vec<Slot> = ts.concat();
+        let n = slots.len();
+        let insns: Vec<_> = slots.iter().enumerate().map(|(i, s)| insn(*s, i, n)).collect();
         insns.prop_map(|mut v| {
             v.push(Insn::Ebreak);
             v
@@ -147,7 +187,9 @@ fn start(p: &[Insn], regs: &[u32; 8]) -> Cpu {
         cpu.set_reg(r, *v);
     }
     cpu.set_reg(STACK_REG, STACK_TOP - 1024);
+    cpu.set_reg(Reg::SP, STACK_TOP - 1024);
     cpu.set_reg(CODE_REG, CODE);
+    cpu.set_reg(Reg::RA, CODE);
     cpu
 }
 
