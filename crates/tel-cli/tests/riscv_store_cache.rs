@@ -131,3 +131,38 @@ fn a_damaged_entry_is_compiled_again_and_replaced() {
     assert!(!third.stderr.contains("warning"), "{}", third.stderr);
     assert_eq!(kept(dir.path()), FUNCTIONS);
 }
+
+/// `tel riscv` uses an existing codebase's compiled functions and keeps what it compiles
+/// there, but creates no codebase (it keeps no run).
+#[test]
+fn tel_riscv_shares_an_existing_codebase() {
+    let dir = project();
+    let riscv = |dir: &Path| {
+        let out = Command::new(TEL)
+            .args(["riscv", "main.tel", "--codebase", "cb.sqlite"])
+            .current_dir(dir)
+            .env_remove("TEL_CODEBASE")
+            .output()
+            .expect("tel runs");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "45");
+        stderr
+    };
+    riscv(dir.path());
+    assert!(!dir.path().join("cb.sqlite").exists(), "tel riscv created a codebase");
+
+    // A codebase made by a VM run (which compiles nothing): `tel riscv` fills it.
+    let out = Command::new(TEL)
+        .args(["run", "main.tel", "--codebase", "cb.sqlite"])
+        .current_dir(dir.path())
+        .env_remove("TEL_CODEBASE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(kept(dir.path()), 0);
+    riscv(dir.path());
+    assert_eq!(kept(dir.path()), FUNCTIONS);
+    // And a RISC-V run of `tel run` then loads them all.
+    assert_eq!(counts(&run(dir.path())), (FUNCTIONS, 0, FUNCTIONS, 0));
+}

@@ -536,10 +536,10 @@ fn damaged_foreign_newer_and_read_only_codebases_are_named() {
         )
         .unwrap();
     expect![[r#"
-        error: $DIR/cb/codebase.sqlite was written by a newer tel (codebase format 99; this tel reads up to 4): upgrade tel
+        error: $DIR/cb/codebase.sqlite was written by a newer tel (codebase format 99; this tel reads up to 5): upgrade tel
     "#]].assert_eq(&fail(&["store", "list"]));
     expect![[r#"
-        error: $DIR/cb/codebase.sqlite was written by a newer tel (codebase format 99; this tel reads up to 4): upgrade tel
+        error: $DIR/cb/codebase.sqlite was written by a newer tel (codebase format 99; this tel reads up to 5): upgrade tel
     "#]].assert_eq(&fail(&["store", "add", shop]));
 
     // A read-only folder. Root writes through permission bits, so run as `nobody` then.
