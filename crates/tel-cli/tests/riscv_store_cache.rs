@@ -25,17 +25,24 @@ struct Run {
     stderr: String,
 }
 
-/// `tel run main.tel --backend riscv --json --codebase cb.sqlite` in `dir`: its own process.
-fn run(dir: &Path) -> Run {
+/// `tel ARGS` in `dir`: its own process, which must succeed; its stdout and stderr.
+fn tel(dir: &Path, args: &[&str]) -> (String, String) {
     let out = Command::new(TEL)
-        .args(["run", "main.tel", "--backend", "riscv", "--json", "--codebase", "cb.sqlite"])
+        .args(args)
         .current_dir(dir)
         .env_remove("TEL_CODEBASE")
         .output()
         .expect("tel runs");
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    (String::from_utf8(out.stdout).unwrap(), stderr)
+}
+
+/// `tel run main.tel --backend riscv --json --codebase cb.sqlite` in `dir`.
+fn run(dir: &Path) -> Run {
+    let (stdout, stderr) =
+        tel(dir, &["run", "main.tel", "--backend", "riscv", "--json", "--codebase", "cb.sqlite"]);
+    let json = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
     Run { json, stderr }
 }
 
@@ -138,28 +145,14 @@ fn a_damaged_entry_is_compiled_again_and_replaced() {
 fn tel_riscv_shares_an_existing_codebase() {
     let dir = project();
     let riscv = |dir: &Path| {
-        let out = Command::new(TEL)
-            .args(["riscv", "main.tel", "--codebase", "cb.sqlite"])
-            .current_dir(dir)
-            .env_remove("TEL_CODEBASE")
-            .output()
-            .expect("tel runs");
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(out.status.code(), Some(0), "{stderr}");
-        assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "45");
-        stderr
+        let (stdout, _) = tel(dir, &["riscv", "main.tel", "--codebase", "cb.sqlite"]);
+        assert_eq!(stdout.trim(), "45");
     };
     riscv(dir.path());
     assert!(!dir.path().join("cb.sqlite").exists(), "tel riscv created a codebase");
 
     // A codebase made by a VM run (which compiles nothing): `tel riscv` fills it.
-    let out = Command::new(TEL)
-        .args(["run", "main.tel", "--codebase", "cb.sqlite"])
-        .current_dir(dir.path())
-        .env_remove("TEL_CODEBASE")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    tel(dir.path(), &["run", "main.tel", "--codebase", "cb.sqlite"]);
     assert_eq!(kept(dir.path()), 0);
     riscv(dir.path());
     assert_eq!(kept(dir.path()), FUNCTIONS);
