@@ -1,38 +1,25 @@
 //! The real `tel` binary, driven as a user or a script would: exit statuses, rendered and JSON
 //! diagnostics, hashes and equivalence.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
+
+use std::path::Path;
+use std::process::Command;
 
 use expect_test::expect_file;
+use support::{Out, TEL, repo};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-fn tel(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tel"))
-        .args(args)
-        .current_dir(repo())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("tel runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
+/// `tel ARGS` from the repository's root, with the caller's `TEL_CODEBASE` if any.
+fn tel(args: &[&str]) -> Out {
+    Out::of(Command::new(TEL).args(args).current_dir(repo()).env("NO_COLOR", "1"))
 }
 
 #[test]
 fn every_valid_fixture_and_project_checks_clean() {
     let o =
         tel(&["check", "fixtures/valid", "fixtures/projects/exchange", "fixtures/projects/ledger"]);
-    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-    assert!(stderr(&o).contains("no problems"));
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    assert!(o.stderr.contains("no problems"));
 }
 
 #[test]
@@ -44,14 +31,14 @@ fn every_broken_fixture_reports_all_its_errors() {
     for file in files {
         let rel = file.strip_prefix(repo()).unwrap().to_str().unwrap().to_owned();
         let o = tel(&["check", &rel]);
-        let out = stdout(&o);
+        let out = o.stdout;
         let errors = out.matches("\nerror[").count() + usize::from(out.starts_with("error["));
         let warnings = out.matches("warning[").count();
         if warnings > 0 && errors == 0 {
             // Only warnings: the check passes.
-            assert_eq!(o.status.code(), Some(0), "{rel}");
+            assert_eq!(o.code, 0, "{rel}");
         } else {
-            assert_eq!(o.status.code(), Some(1), "{rel} should fail:\n{out}");
+            assert_eq!(o.code, 1, "{rel} should fail:\n{out}");
             assert!(errors >= 1, "{rel}");
         }
         rendered.push_str(&format!("=== {rel}\n{out}"));
@@ -59,7 +46,7 @@ fn every_broken_fixture_reports_all_its_errors() {
     // The files written with several independent mistakes get every one of them reported.
     for (file, at_least) in [("several_syntax_errors.tel", 4), ("several_semantic_errors.tel", 5)] {
         let o = tel(&["check", "--json", &format!("fixtures/broken/{file}")]);
-        let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
         let n = json.as_array().unwrap().iter().filter(|d| d["severity"] == "error").count();
         assert!(n >= at_least, "{file}: {n} errors, expected at least {at_least}");
     }
@@ -69,8 +56,8 @@ fn every_broken_fixture_reports_all_its_errors() {
 #[test]
 fn json_diagnostics_have_positions() {
     let o = tel(&["check", "--json", "fixtures/broken/missing_paren_in_call.tel"]);
-    assert_eq!(o.status.code(), Some(1));
-    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.code, 1);
+    let json: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
     let first = &json[0];
     assert_eq!(first["file"], "fixtures/broken/missing_paren_in_call.tel");
     assert_eq!(first["severity"], "error");
@@ -83,22 +70,22 @@ fn json_diagnostics_have_positions() {
 #[test]
 fn usage_and_io_errors_exit_2_with_a_clear_message() {
     let o = tel(&["check", "no/such/file.tel"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("no/such/file.tel: no such file or directory"), "{}", stderr(&o));
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("no/such/file.tel: no such file or directory"), "{}", o.stderr);
 
     let o = tel(&["check", "fixtures/projects/exchange/tel.toml"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("not a TEL source file"), "{}", stderr(&o));
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("not a TEL source file"), "{}", o.stderr);
 
     let o = tel(&["frobnicate"]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.code, 2);
 }
 
 #[test]
 fn hash_prints_a_file_hash_and_sorted_definitions() {
     let o = tel(&["hash", "fixtures/valid/recursion.tel"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let out = stdout(&o);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let out = o.stdout;
     let mut lines = out.lines();
     let header = lines.next().unwrap();
     assert!(header.starts_with("fixtures/valid/recursion.tel #"), "{header}");
@@ -109,22 +96,22 @@ fn hash_prints_a_file_hash_and_sorted_definitions() {
     assert!(names.contains(&"fib"));
 
     let o = tel(&["hash", "--json", "fixtures/valid/recursion.tel"]);
-    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
     let fib = json.as_array().unwrap().iter().find(|d| d["name"] == "fib").unwrap();
     assert_eq!(fib["kind"], "fn");
     assert_eq!(fib["hash"].as_str().unwrap().len(), 52);
     assert!(fib["hash"].as_str().unwrap().starts_with(fib["short"].as_str().unwrap()));
     assert_eq!(fib["file"], "fixtures/valid/recursion.tel");
 
-    let full = stdout(&tel(&["hash", "--full", "fixtures/valid/recursion.tel"]));
+    let full = tel(&["hash", "--full", "fixtures/valid/recursion.tel"]).stdout;
     assert!(full.contains(&format!("#{}", fib["hash"].as_str().unwrap())));
 }
 
 #[test]
 fn hash_of_a_file_with_errors_exits_1() {
     let o = tel(&["hash", "fixtures/broken/type_mismatches.tel"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("have no hash"), "{}", stderr(&o));
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("have no hash"), "{}", o.stderr);
 }
 
 #[test]
@@ -141,21 +128,20 @@ fn equiv_compares_normalized_forms() {
     let spec = |p: &Path, n: &str| format!("{}::{n}", p.display());
 
     let o = tel(&["equiv", &spec(&a, "fee"), &spec(&b, "fee_bps")]);
-    assert_eq!(o.status.code(), Some(0));
-    assert!(stdout(&o).starts_with("equivalent (same hash #"), "{}", stdout(&o));
+    assert_eq!(o.code, 0);
+    assert!(o.stdout.starts_with("equivalent (same hash #"), "{}", o.stdout);
 
     let o = tel(&["equiv", &spec(&a, "fee"), &spec(&b, "other")]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.code, 1);
     assert!(
-        stdout(&o)
-            .contains("first difference: in body → right operand → literal: `1000` vs `1001`"),
+        o.stdout.contains("first difference: in body → right operand → literal: `1000` vs `1001`"),
         "{}",
-        stdout(&o)
+        o.stdout
     );
 
     let o = tel(&["equiv", &spec(&a, "nope"), &spec(&b, "other")]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("no definition `nope`"));
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("no definition `nope`"));
 }
 
 /// `#hash` references in source are checked against the stored definitions: types, effects
@@ -164,14 +150,7 @@ fn equiv_compares_normalized_forms() {
 #[test]
 fn hash_references_resolve_against_the_codebase() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_tel"))
-            .args(args)
-            .current_dir(dir.path())
-            .env_remove("TEL_CODEBASE")
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| support::tel_in(dir.path(), args);
     std::fs::write(dir.path().join("tel.toml"), "[program]\nname = \"refs\"\n").unwrap();
     std::fs::write(
         dir.path().join("lib.tel"),
@@ -180,9 +159,9 @@ fn hash_references_resolve_against_the_codebase() {
     )
     .unwrap();
     let o = run(&["store", "add", "lib.tel"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.code, 0, "{}", o.stderr);
     let o = run(&["hash", "--json", "lib.tel"]);
-    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
     let short = |name: &str| {
         json.as_array().unwrap().iter().find(|d| d["name"] == name).unwrap()["short"]
             .as_str()
@@ -204,8 +183,8 @@ fn hash_references_resolve_against_the_codebase() {
     )
     .unwrap();
     let o = run(&["check", "--json", "main.tel"]);
-    assert_eq!(o.status.code(), Some(1));
-    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.code, 1);
+    let json: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
     let messages: Vec<(u64, String)> = json
         .as_array()
         .unwrap()
@@ -224,12 +203,12 @@ fn hash_references_resolve_against_the_codebase() {
     assert!(messages.iter().any(|(l, m)| *l == 8 && m.contains("not a type")), "{messages:#?}");
 
     let o = run(&["equiv", &format!("#{fee}"), "lib.tel::fee"]);
-    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
     let o = run(&["equiv", &format!("#{fee}"), &format!("#{note}")]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.code, 1);
     let o = run(&["equiv", "#0000", &format!("#{note}")]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("no definition matches #0000"), "{}", stderr(&o));
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("no definition matches #0000"), "{}", o.stderr);
 }
 
 /// `tel check` with no path checks the project of the current folder, and `.` means the same.
@@ -241,16 +220,12 @@ fn no_path_means_the_current_project() {
         .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "tel"))
         .count();
     for args in [&["check"][..], &["check", "."], &["check", "./"]] {
-        let o = Command::new(env!("CARGO_BIN_EXE_tel"))
-            .args(args)
-            .current_dir(&project)
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        let o = Out::of(Command::new(TEL).args(args).current_dir(&project));
+        assert_eq!(o.code, 0, "{args:?}: {}", o.stderr);
         assert!(
-            stderr(&o).contains(&format!("checked {files} files: no problems")),
+            o.stderr.contains(&format!("checked {files} files: no problems")),
             "{args:?}: {}",
-            stderr(&o)
+            o.stderr
         );
     }
 }
@@ -261,7 +236,7 @@ fn no_path_means_the_current_project() {
 fn tel_lsp_serves_over_stdio() {
     use std::io::{BufRead, BufReader, Read, Write};
     let frame = |body: &str| format!("Content-Length: {}\r\n\r\n{body}", body.len());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tel"))
+    let mut child = Command::new(TEL)
         .arg("lsp")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

@@ -5,72 +5,23 @@
 //!
 //! Nothing waits on time: every read blocks until the adapter's next message.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use expect_test::{Expect, expect};
 use serde_json::{Value as Json, json};
+use support::{Env, Session, TEL, ok, repo};
 use tel_dap::client::Client;
-
-const TEL: &str = env!("CARGO_BIN_EXE_tel");
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
 
 fn fixture(name: &str) -> String {
     repo().join("fixtures/valid").join(name).display().to_string()
 }
 
-/// A `tel dap` process and a client on its stdio. The process is killed when the test
-/// ends, whatever happened.
-struct Session {
-    child: Child,
-    client: Client<BufReader<ChildStdout>, ChildStdin>,
-    /// Where the adapter runs (a folder outside any project: nothing is kept).
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl std::ops::Deref for Session {
-    type Target = Client<BufReader<ChildStdout>, ChildStdin>;
-    fn deref(&self) -> &Self::Target {
-        &self.client
-    }
-}
-
-impl std::ops::DerefMut for Session {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.client
-    }
-}
-
+/// `tel dap` in a folder outside any project: nothing is kept.
 fn spawn() -> Session {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(TEL)
-        .arg("dap")
-        .current_dir(dir.path())
-        .env_remove("TEL_CODEBASE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("tel dap starts");
-    let stdin = child.stdin.take().unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    Session { child, client: Client::new(stdout, stdin), _dir: dir }
-}
-
-fn ok(response: Json) -> Json {
-    assert_eq!(response["success"], true, "request failed: {response:#}");
-    response["body"].clone()
+    support::dap(tempfile::tempdir().unwrap())
 }
 
 fn error(response: Json) -> String {
@@ -1205,22 +1156,16 @@ fn the_adapter_serves_over_tcp() {
 
 #[test]
 fn a_stored_definition_by_hash_with_arguments() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("tel.toml"), "[program]\nname = \"t\"\n").unwrap();
-    std::fs::write(
-        dir.path().join("args.tel"),
+    let env = Env::project();
+    env.write(
+        "args.tel",
         "type Order = { asset: String, qty: Int }\n\nfn total(orders: List<Order>, fee: Int) -> Int {\n    fold(orders, fee, |acc: Int, o: Order| acc + o.qty)\n}\n",
-    )
-    .unwrap();
+    );
+    let dir = &env.dir;
     let tel = |args: &[&str]| {
-        let out = Command::new(TEL)
-            .args(args)
-            .current_dir(dir.path())
-            .env_remove("TEL_CODEBASE")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
+        let out = support::tel_in(dir.path(), args);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        out.stdout
     };
     tel(&["store", "add", "args.tel"]);
     let hashes: Json = serde_json::from_str(&tel(&["hash", "args.tel", "--json"])).unwrap();

@@ -7,13 +7,12 @@
 //!
 //! Nothing waits on time: every read blocks until the adapter's next message.
 
-use std::io::BufReader;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+mod support;
+
+use std::process::Command;
 
 use serde_json::{Value as Json, json};
-use tel_dap::client::Client;
-
-const TEL: &str = env!("CARGO_BIN_EXE_tel");
+use support::{Session, ok};
 
 const PROGRAM: &str = "\
 fn main() -> Int ! {Log, Observe} {
@@ -28,41 +27,12 @@ fn double(x: Int) -> Int {
 }
 ";
 
-struct Session {
-    child: Child,
-    client: Client<BufReader<ChildStdout>, ChildStdin>,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// `tel dap` in a folder outside any project holding `dbg.tel` and a host file.
 fn spawn(program: &str) -> Session {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("dbg.tel"), program).unwrap();
     std::fs::write(dir.path().join("host.json"), r#"{"feeds": {"ETH/USD": 3000}}"#).unwrap();
-    let mut child = Command::new(TEL)
-        .arg("dap")
-        .current_dir(dir.path())
-        .env_remove("TEL_CODEBASE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("tel dap starts");
-    let stdin = child.stdin.take().unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    Session { child, client: Client::new(stdout, stdin), dir }
-}
-
-fn ok(response: Json) -> Json {
-    assert_eq!(response["success"], true, "request failed: {response:#}");
-    response["body"].clone()
+    support::dap(dir)
 }
 
 fn request(s: &mut Session, command: &str, args: Json) -> Json {
@@ -164,7 +134,7 @@ fn break_disassemble_step_instructions_back_and_forth() {
         "disassemble",
         json!({ "memoryReference": bp_pc, "instructionOffset": 0, "instructionCount": 3 }),
     );
-    let listing = Command::new(TEL)
+    let listing = Command::new(support::TEL)
         .args(["riscv", "dbg.tel", "--disasm"])
         .current_dir(s.dir.path())
         .output()

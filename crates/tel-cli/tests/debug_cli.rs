@@ -2,23 +2,20 @@
 //! terminal), its whole transcript compared; sessions kept in a codebase and resumed by
 //! another process.
 
+mod support;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 
 use expect_test::expect;
-
-const TEL: &str = env!("CARGO_BIN_EXE_tel");
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
+use support::repo;
 
 /// Runs `tel debug ARGS` in the repository with `script` on stdin; returns the exit code
 /// and stdout + stderr.
 fn debug(args: &[&str], script: &str, env: &[(&str, &Path)]) -> (i32, String) {
-    let mut cmd = Command::new(TEL);
-    cmd.arg("debug").args(args).current_dir(repo()).env_remove("TEL_CODEBASE");
+    let mut cmd = support::command(&repo(), &["debug"]);
+    cmd.args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -1,27 +1,24 @@
 //! `tel fmt` through the real binary: in place, `--check`, stdin, files with syntax errors
 //! left untouched, and definition hashes identical before and after formatting.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use std::io::Write;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+use support::{Out, TEL, repo};
+
+/// `tel ARGS` in `dir`, its `TEL_CODEBASE` a file that is not there.
+fn tel_in(dir: &Path, args: &[&str]) -> Out {
+    let mut cmd = Command::new(TEL);
+    cmd.args(args).current_dir(dir).env("NO_COLOR", "1");
+    Out::of(cmd.env("TEL_CODEBASE", dir.join("no-codebase.sqlite")))
 }
 
-fn tel_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tel"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("TEL_CODEBASE", dir.join("no-codebase.sqlite"))
-        .output()
-        .expect("tel runs")
-}
-
-fn tel_stdin(dir: &Path, args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tel"))
+fn tel_stdin(dir: &Path, args: &[&str], input: &str) -> Out {
+    let mut child = Command::new(TEL)
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
@@ -31,15 +28,7 @@ fn tel_stdin(dir: &Path, args: &[&str], input: &str) -> Output {
         .spawn()
         .expect("tel runs");
     child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
+    child.wait_with_output().unwrap().into()
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -96,8 +85,8 @@ fn mangle(text: &str) -> String {
 /// layout changes, hashes must not.
 fn hashes(dir: &Path) -> Vec<(String, String, String, String)> {
     let o = tel_in(dir, &["hash", "--json", "."]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let defs: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let defs: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
     let mut rows: Vec<_> = defs
         .as_array()
         .unwrap()
@@ -126,9 +115,9 @@ fn formatting_a_project_keeps_every_definition_hash() {
         assert!(before.iter().all(|r| r.3 != "(none)"), "{project}: unhashed definitions");
 
         let o = tel_in(&dir, &["fmt"]);
-        assert_eq!(o.status.code(), Some(0), "{project}: {}", stderr(&o));
+        assert_eq!(o.code, 0, "{project}: {}", o.stderr);
         let files = tel_files(&dir);
-        assert!(stderr(&o).contains(&format!("{n} of {n} files reformatted", n = files.len())));
+        assert!(o.stderr.contains(&format!("{n} of {n} files reformatted", n = files.len())));
         for file in &files {
             let text = std::fs::read_to_string(file).unwrap();
             assert!(text.contains("\n    "), "{}: not re-indented", file.display());
@@ -137,8 +126,8 @@ fn formatting_a_project_keeps_every_definition_hash() {
 
         // a second run has nothing left to do
         let o = tel_in(&dir, &["fmt", "--check"]);
-        assert_eq!(o.status.code(), Some(0), "{project}: {}{}", stdout(&o), stderr(&o));
-        assert_eq!(stdout(&o), "");
+        assert_eq!(o.code, 0, "{project}: {}{}", o.stdout, o.stderr);
+        assert_eq!(o.stdout, "");
     }
 }
 
@@ -149,16 +138,16 @@ fn check_lists_unformatted_files_and_changes_nothing() {
     std::fs::write(dir.join("a.tel"), "fn a() -> Int {\n    1\n}\n").unwrap();
     std::fs::write(dir.join("b.tel"), "fn b()->Int{2}").unwrap();
     let o = tel_in(dir, &["fmt", "--check", "."]);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert_eq!(stdout(&o), "b.tel\n");
-    assert!(stderr(&o).contains("1 of 2 files would be reformatted"), "{}", stderr(&o));
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert_eq!(o.stdout, "b.tel\n");
+    assert!(o.stderr.contains("1 of 2 files would be reformatted"), "{}", o.stderr);
     assert_eq!(std::fs::read_to_string(dir.join("b.tel")).unwrap(), "fn b()->Int{2}");
 
     let o = tel_in(dir, &["fmt", "b.tel"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(std::fs::read_to_string(dir.join("b.tel")).unwrap(), "fn b() -> Int {\n    2\n}\n");
     let o = tel_in(dir, &["fmt", "--check"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.code, 0, "{}", o.stderr);
     // no temporary file left behind
     let names: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names.len(), 2, "{names:?}");
@@ -172,8 +161,8 @@ fn a_file_with_syntax_errors_is_reported_and_left_alone() {
     std::fs::write(dir.join("broken.tel"), broken).unwrap();
     std::fs::write(dir.join("fine.tel"), "fn fine()->Int{1}").unwrap();
     let o = tel_in(dir, &["fmt"]);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let err = stderr(&o);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    let err = o.stderr;
     assert!(err.contains("error[E0001]: expected an expression"), "{err}");
     assert!(err.contains("broken.tel:2:12"), "{err}");
     assert!(err.contains("1 of 2 files reformatted, 1 left as is because of errors"), "{err}");
@@ -188,27 +177,27 @@ fn a_file_with_syntax_errors_is_reported_and_left_alone() {
 fn stdin_to_stdout() {
     let dir = repo();
     let o = tel_stdin(&dir, &["fmt", "-"], "fn f(x:Int)->Int{x*2}");
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(stdout(&o), "fn f(x: Int) -> Int {\n    x * 2\n}\n");
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.stdout, "fn f(x: Int) -> Int {\n    x * 2\n}\n");
 
     let o = tel_stdin(&dir, &["fmt", "--check", "-"], "fn f() {}\n");
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.code, 0, "{}", o.stderr);
     let o = tel_stdin(&dir, &["fmt", "--check", "-"], "fn f( ) {}\n");
-    assert_eq!((o.status.code(), stdout(&o).as_str()), (Some(1), "<stdin>\n"));
+    assert_eq!((o.code, o.stdout.as_str()), (1, "<stdin>\n"));
 
     let o = tel_stdin(&dir, &["fmt", "-"], "fn f( {}");
-    assert_eq!(o.status.code(), Some(1));
-    assert_eq!(stdout(&o), "");
-    assert!(stderr(&o).contains("<stdin>:1:"), "{}", stderr(&o));
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stdout, "");
+    assert!(o.stderr.contains("<stdin>:1:"), "{}", o.stderr);
 }
 
 #[test]
 fn usage_errors() {
     let dir = repo();
     let o = tel_in(&dir, &["fmt", "-", "fixtures/valid"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("`-` (stdin) cannot be combined"), "{}", stderr(&o));
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("`-` (stdin) cannot be combined"), "{}", o.stderr);
     let o = tel_in(&dir, &["fmt", "--check", "no/such/dir"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("no/such/dir: no such file or directory"), "{}", stderr(&o));
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("no/such/dir: no such file or directory"), "{}", o.stderr);
 }

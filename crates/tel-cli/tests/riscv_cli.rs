@@ -3,41 +3,10 @@
 //! construct and its place, the disassembly with source lines, JSON, the host file and the
 //! sandbox.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod support;
 
 use expect_test::expect;
-
-const TEL: &str = env!("CARGO_BIN_EXE_tel");
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// `tel` with `args`, from the repository's root (so fixture paths show relative to it).
-fn tel(args: &[&str]) -> Out {
-    tel_in(&repo(), args)
-}
-
-fn tel_in(dir: &Path, args: &[&str]) -> Out {
-    let out = Command::new(TEL)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("TEL_CODEBASE")
-        .output()
-        .expect("tel runs");
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
+use support::{tel, tel_in};
 
 const RECURSION: &str = "fixtures/valid/recursion.tel";
 

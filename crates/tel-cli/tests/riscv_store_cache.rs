@@ -3,12 +3,11 @@
 //! and code generator), and a damaged entry is compiled again, replaced, and the run goes on.
 //! Every figure is a count of functions, never a time.
 
+mod support;
+
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value as Json;
-
-const TEL: &str = env!("CARGO_BIN_EXE_tel");
 
 /// Four functions: a string literal for a host effect, a fifth argument passed on the stack,
 /// recursion, and a division (a call of a helper).
@@ -27,15 +26,9 @@ struct Run {
 
 /// `tel ARGS` in `dir`: its own process, which must succeed; its stdout and stderr.
 fn tel(dir: &Path, args: &[&str]) -> (String, String) {
-    let out = Command::new(TEL)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("TEL_CODEBASE")
-        .output()
-        .expect("tel runs");
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    (String::from_utf8(out.stdout).unwrap(), stderr)
+    let out = support::tel_in(dir, args);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    (out.stdout, out.stderr)
 }
 
 /// `tel run main.tel --backend riscv --json --codebase cb.sqlite` in `dir`.

@@ -3,59 +3,15 @@
 //! running; runtime errors with their stack trace; the sandbox and every limit flag; traces
 //! kept in a project's codebase, exported, and rejected when altered; the memo cache.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod support;
 
 use expect_test::{expect, expect_file};
 use serde_json::Value;
-
-const TEL: &str = env!("CARGO_BIN_EXE_tel");
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn both(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
-}
-
-/// A temporary folder to run in; `project()` makes it a TEL project (its codebase keeps runs).
-struct Env {
-    dir: tempfile::TempDir,
-}
+use support::{Env, Out, repo};
 
 impl Env {
-    fn new() -> Env {
-        Env { dir: tempfile::tempdir().unwrap() }
-    }
-
-    fn project() -> Env {
-        let env = Env::new();
-        env.write("tel.toml", "[program]\nname = \"t\"\n");
-        env
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn write(&self, rel: &str, text: &str) -> PathBuf {
-        let path = self.path(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
     fn tel(&self, args: &[&str]) -> Out {
-        tel_in(self.dir.path(), args)
+        Out::of(support::command(self.dir.path(), args).env("NO_COLOR", "1"))
     }
 
     /// The run id `tel run` reported on stderr.
@@ -66,21 +22,6 @@ impl Env {
 
     fn shown(&self, text: &str) -> String {
         mask_ids(&text.replace(&self.dir.path().display().to_string(), "$DIR"))
-    }
-}
-
-fn tel_in(dir: &Path, args: &[&str]) -> Out {
-    let out = Command::new(TEL)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("TEL_CODEBASE")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    Out {
-        code: out.status.code().expect("tel exits, it is not killed"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
     }
 }
 
@@ -521,11 +462,8 @@ fn each_limit_flag_stops_the_run_naming_the_resource_and_the_limit() {
 fn the_timeout_stops_a_loop_that_has_fuel_for_hours() {
     let env = Env::new();
     env.write("spin.tel", SPIN);
-    let mut child = Command::new(TEL)
-        .args(["run", "spin.tel", "--entry", "forever", "--fuel", "1000000000000000"])
-        .args(["--timeout", "300ms"])
-        .current_dir(env.dir.path())
-        .env_remove("TEL_CODEBASE")
+    let mut child = support::command(env.dir.path(), &["run", "spin.tel", "--entry", "forever"])
+        .args(["--fuel", "1000000000000000", "--timeout", "300ms"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

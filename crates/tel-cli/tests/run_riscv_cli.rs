@@ -4,41 +4,13 @@
 //! instructions, and the run's trace: the VM's format, kept in the project's codebase and
 //! replayed by `tel replay`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod support;
+
+use std::path::Path;
 
 use expect_test::expect;
 use serde_json::Value as Json;
-
-const TEL: &str = env!("CARGO_BIN_EXE_tel");
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn tel_in(dir: &Path, args: &[&str]) -> Out {
-    let out = Command::new(TEL)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("TEL_CODEBASE")
-        .output()
-        .expect("tel runs");
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-fn tel(args: &[&str]) -> Out {
-    tel_in(&repo(), args)
-}
+use support::{Env, Out, repo, tel, tel_in};
 
 /// `tel run` with `args`, on the VM and on RISC-V.
 fn both(dir: &Path, args: &[&str]) -> (Out, Out) {
@@ -152,14 +124,13 @@ fn a_program_outside_the_subset_is_refused_with_its_place() {
 
 #[test]
 fn the_trace_is_kept_and_replays() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("tel.toml"), "[program]\nname = \"t\"\n").unwrap();
-    std::fs::write(
-        dir.path().join("main.tel"),
+    let env = Env::project();
+    env.write(
+        "main.tel",
         "fn main() -> Int ! {Log} { perform Log(\"hi\"); count(50) }
          fn count(n: Int) -> Int { if n == 0 { 0 } else { 1 + count(n - 1) } }",
-    )
-    .unwrap();
+    );
+    let dir = &env.dir;
     let out = tel_in(dir.path(), &["run", "main.tel", "--backend", "riscv", "--json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let v: Json = serde_json::from_str(&out.stdout).unwrap();

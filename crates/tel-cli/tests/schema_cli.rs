@@ -3,69 +3,30 @@
 //! mismatch, migration functions from tel.toml, versions read from the codebase, output
 //! written atomically and the old state never touched, artifacts kept and found again.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use expect_test::expect;
 use serde_json::{Value, json};
-
-const TEL: &str = env!("CARGO_BIN_EXE_tel");
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
+use support::{Env, Out, repo};
 
 fn fixture(rel: &str) -> String {
     repo().join("fixtures").join(rel).display().to_string()
 }
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// A temporary folder to run in.
-struct Env {
-    dir: tempfile::TempDir,
-}
-
 impl Env {
-    fn new() -> Env {
-        Env { dir: tempfile::tempdir().unwrap() }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn write(&self, rel: &str, text: &str) -> PathBuf {
-        let path = self.path(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.path(rel)).unwrap()
-    }
-
     fn tel(&self, args: &[&str]) -> Out {
         self.tel_with(args, &[])
     }
 
     fn tel_with(&self, args: &[&str], env: &[(&str, &Path)]) -> Out {
-        let mut cmd = Command::new(TEL);
-        cmd.args(args).current_dir(self.dir.path()).env_remove("TEL_CODEBASE").env("NO_COLOR", "1");
+        let mut cmd = support::command(self.dir.path(), args);
+        cmd.env("NO_COLOR", "1");
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let out = cmd.output().unwrap();
-        Out {
-            code: out.status.code().expect("tel exits, it is not killed"),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        }
+        Out::of(&mut cmd)
     }
 
     /// `text` with the temp folder and the repository as `$DIR` and `$REPO`, and hashes
@@ -652,13 +613,11 @@ impl Env {
     /// kept in the codebase. Returns the session id.
     fn pause(&self, resume: Option<&str>, script: &str) -> String {
         use std::io::Write;
-        let mut cmd = Command::new(TEL);
-        cmd.args(["debug", ".", "--host", "host.json"]);
+        let mut cmd = support::command(self.dir.path(), &["debug", ".", "--host", "host.json"]);
         if let Some(id) = resume {
             cmd.args(["--resume", id]);
         }
         let mut child = cmd
-            .current_dir(self.dir.path())
             .env("TEL_CODEBASE", self.codebase())
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())

@@ -1,6 +1,8 @@
 //! `tel store …` end to end, through the real binary: a temporary folder per test, with
 //! `TEL_CODEBASE` pointing into it.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -8,51 +10,22 @@ use std::time::{Duration, Instant};
 
 use expect_test::expect;
 use serde_json::Value;
-
-const TEL: &str = env!("CARGO_BIN_EXE_tel");
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-struct Env {
-    dir: tempfile::TempDir,
-    codebase: PathBuf,
-}
+use support::{Env, Out, repo};
 
 impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let codebase = dir.path().join("cb/codebase.sqlite");
-        Env { dir, codebase }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn write(&self, rel: &str, text: &str) -> PathBuf {
-        let path = self.path(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        path
+    /// Where `TEL_CODEBASE` points.
+    fn codebase(&self) -> PathBuf {
+        self.path("cb/codebase.sqlite")
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(TEL);
-        cmd.args(args).current_dir(self.dir.path()).env("TEL_CODEBASE", &self.codebase);
+        let mut cmd = support::command(self.dir.path(), args);
+        cmd.env("TEL_CODEBASE", self.codebase());
         cmd
     }
 
     fn tel(&self, args: &[&str]) -> Out {
-        let out = self.command(args).output().unwrap();
-        Out {
-            code: out.status.code().expect("tel exits, it is not killed"),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        }
+        Out::of(&mut self.command(args))
     }
 
     /// Runs a command that must succeed; its stdout.
@@ -190,8 +163,7 @@ fn add_reports_new_then_unchanged_then_updated() {
 }
 
 fn fixture(rel: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(rel);
-    std::fs::read_to_string(path).unwrap()
+    std::fs::read_to_string(repo().join("fixtures").join(rel)).unwrap()
 }
 
 #[test]
@@ -211,7 +183,7 @@ fn files_with_errors_are_refused_and_nothing_is_written() {
         $DIR/broken.tel: 3 error(s); see `tel check $DIR/broken.tel`
     "#]]
     .assert_eq(&env.shown(&out.stderr));
-    assert!(!env.codebase.exists());
+    assert!(!env.codebase().exists());
 
     // Refused next to a codebase: it stays as it was.
     env.ok(&["store", "add", shop]);
@@ -363,7 +335,7 @@ fn missing_codebases_and_unknown_names_are_clear_errors() {
             "{args:?}"
         );
     }
-    assert!(!env.codebase.exists(), "a read command created the codebase");
+    assert!(!env.codebase().exists(), "a read command created the codebase");
 
     // Without TEL_CODEBASE the project's own codebase is used, and outside a project there
     // is none; `--codebase` names one anywhere.
@@ -376,7 +348,7 @@ fn missing_codebases_and_unknown_names_are_clear_errors() {
     let elsewhere = env.path("elsewhere.sqlite");
     let elsewhere = elsewhere.to_str().unwrap();
     env.ok(&["store", "--codebase", elsewhere, "add", shop.to_str().unwrap()]);
-    assert!(!env.codebase.exists());
+    assert!(!env.codebase().exists());
     assert_eq!(
         env.json(&["store", "list", "--codebase", elsewhere])["names"].as_array().unwrap().len(),
         5
@@ -495,7 +467,7 @@ fn damaged_foreign_newer_and_read_only_codebases_are_named() {
         error: $DIR/cb/codebase.sqlite is not a TEL codebase (not an SQLite database): move it away or set TEL_CODEBASE to another path
     "#]].assert_eq(&fail(&["store", "add", shop]));
     assert_eq!(fail(&["store", "list"]), fail(&["store", "add", shop]));
-    assert_eq!(std::fs::read_to_string(&env.codebase).unwrap(), junk);
+    assert_eq!(std::fs::read_to_string(env.codebase()).unwrap(), junk);
 
     // Someone else's SQLite file.
     let foreign = env.path("foreign.sqlite");
@@ -509,26 +481,26 @@ fn damaged_foreign_newer_and_read_only_codebases_are_named() {
     "#]].assert_eq(&fail(&["store", "--codebase", foreign, "add", shop]));
 
     // A codebase damaged inside: its pages overwritten after the header.
-    std::fs::remove_file(&env.codebase).unwrap();
+    std::fs::remove_file(env.codebase()).unwrap();
     env.ok(&["store", "add", shop]);
     {
-        let conn = rusqlite::Connection::open(&env.codebase).unwrap();
+        let conn = rusqlite::Connection::open(env.codebase()).unwrap();
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
     }
-    let mut bytes = std::fs::read(&env.codebase).unwrap();
+    let mut bytes = std::fs::read(env.codebase()).unwrap();
     let page = 4096.min(bytes.len() / 2);
     for b in &mut bytes[page..] {
         *b = 0xa5;
     }
-    std::fs::write(&env.codebase, &bytes).unwrap();
+    std::fs::write(env.codebase(), &bytes).unwrap();
     expect![[r#"
         error: $DIR/cb/codebase.sqlite is corrupt (database disk image is malformed): restore it from a backup, or move it away and `tel store add` your sources again
     "#]].assert_eq(&fail(&["store", "list"]));
 
     // A codebase from a newer tel.
-    std::fs::remove_file(&env.codebase).unwrap();
+    std::fs::remove_file(env.codebase()).unwrap();
     env.ok(&["store", "add", shop]);
-    rusqlite::Connection::open(&env.codebase)
+    rusqlite::Connection::open(env.codebase())
         .unwrap()
         .execute(
             "INSERT INTO schema_version (version, name, applied_at) VALUES (99, 'future', 0)",
@@ -682,7 +654,7 @@ fn sigkill_during_big_adds_leaves_whole_batches() {
     assert!(total > (MODULES * FUNCTIONS_PER_MODULE) as i64, "{total}");
     // Identical definitions in several modules (each module's `Outcome`) are stored once.
     let (chain, named, mut definitions) = {
-        let conn = rusqlite::Connection::open(&env.codebase).unwrap();
+        let conn = rusqlite::Connection::open(env.codebase()).unwrap();
         let (chain, named) = reach_of(&conn, current(&conn, "gen_m0::base_rate").0);
         (chain, named, count(&conn, "SELECT count(*) FROM definitions", []))
     };
@@ -723,7 +695,7 @@ fn sigkill_during_big_adds_leaves_whole_batches() {
         assert!(finished || !last);
         drop((stdout, stderr));
 
-        let conn = rusqlite::Connection::open(&env.codebase).unwrap();
+        let conn = rusqlite::Connection::open(env.codebase()).unwrap();
         let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
         assert_eq!(integrity, "ok", "round {round}");
         assert_eq!(count(&conn, "SELECT count(*) FROM pragma_foreign_key_check()", []), 0);
@@ -775,7 +747,7 @@ fn sigkill_during_big_adds_leaves_whole_batches() {
 
     // Among so many hashes some share their first four digits: such a prefix is ambiguous,
     // and the message lists the candidates.
-    let conn = rusqlite::Connection::open(&env.codebase).unwrap();
+    let conn = rusqlite::Connection::open(env.codebase()).unwrap();
     let prefix: String = conn
         .query_row(
             "SELECT substr(hash, 1, 4) AS p FROM definitions GROUP BY p HAVING count(*) > 1
