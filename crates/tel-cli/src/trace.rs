@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use serde_json::{Value as Json, json};
 use tel_store::Store;
-use tel_vm::trace::{Event, ExportedRun, Trace, TraceError};
+use tel_vm::trace::{Backend, Event, ExportedRun, Trace, TraceError};
 use tel_vm::{Program, StoredDef};
 
 use crate::exit;
@@ -202,6 +202,7 @@ fn show(spec: &str, codebase: Option<&Path>, calls: bool, json_out: bool) -> Res
             "allowed": meta.allowed.iter().map(|e| e.name()).collect::<Vec<_>>(),
             "memo": meta.memo,
             "vm_version": meta.vm_version,
+            "backend": meta.backend.name(),
             "events": events.iter().enumerate().map(|(i, e)| event_json(&program, i, e)).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
@@ -212,6 +213,9 @@ fn show(spec: &str, codebase: Option<&Path>, calls: bool, json_out: bool) -> Res
     let mut out = String::new();
     out.push_str(&format!("run        {}\n", loaded.id));
     out.push_str(&format!("entry      {entry} {}\n", meta.entry));
+    if meta.backend != Backend::Vm {
+        out.push_str(&format!("backend    {}\n", meta.backend.name()));
+    }
     if !args.is_empty() {
         out.push_str(&format!("args       {}\n", args.join(", ")));
     }
@@ -328,7 +332,20 @@ pub fn replay(args: ReplayArgs) -> Result<u8, String> {
 fn replay_inner(args: ReplayArgs) -> Result<u8, Stop> {
     let loaded = load_run(&args.run, args.codebase.as_deref())?;
     let program = program_of(&loaded)?;
-    let report = tel_vm::replay(&loaded.run.trace, &program);
+    let trace = &loaded.run.trace;
+    // On the backend that recorded the run: fuel counts that machine's instructions.
+    let report = match trace.meta().backend {
+        Backend::Vm => tel_vm::replay(trace, &program),
+        Backend::Riscv => {
+            let module = tel_riscv::compile(&loaded.run.defs, trace.meta().entry).map_err(|e| {
+                Stop::Refused(format!(
+                    "{}: its code does not compile to RISC-V: {e}",
+                    loaded.source
+                ))
+            })?;
+            tel_riscv::replay(&module, trace, &program)
+        }
+    };
     if args.json {
         let out = json!({
             "run_id": loaded.id,

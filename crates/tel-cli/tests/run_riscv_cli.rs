@@ -71,9 +71,11 @@ fn effects_values_and_errors_agree() {
     assert_eq!((vm.code, rv.code), (0, 0), "{}", rv.stderr);
     let (vm, rv): (Json, Json) =
         (serde_json::from_str(&vm.stdout).unwrap(), serde_json::from_str(&rv.stdout).unwrap());
-    for key in ["value", "effects", "run_id"] {
+    for key in ["value", "effects"] {
         assert_eq!(rv[key], vm[key], "{key}");
     }
+    // Two runs (the trace names its backend), with the same events.
+    assert_ne!(rv["run_id"], vm["run_id"]);
     assert_eq!(rv["usage"]["clock_ms"], vm["usage"]["clock_ms"]);
     assert_eq!(rv["usage"]["backend"], "riscv");
     // The sandbox's refusal: the same error, at the same place.
@@ -138,12 +140,30 @@ fn the_trace_is_kept_and_replays() {
     let id = v["run_id"].as_str().unwrap();
     assert!(v["kept"].is_string(), "{v:#}");
     assert!(out.stderr.contains(&format!("run {id} kept in")), "{}", out.stderr);
-    // Replayed from the codebase, on the VM: the same effects and result.
+    // Replayed from the codebase, on the backend that recorded it: the same effects and
+    // result.
     let out = tel_in(dir.path(), &["replay", id]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("identical"), "{}", out.stdout);
-    // The VM's run of the same program is the same run (the same trace, the same id).
+    let out = tel_in(dir.path(), &["trace", "show", id]);
+    assert!(out.stdout.contains("\nbackend    riscv\n"), "{}", out.stdout);
+    // The VM's run of the same program has the same events, but it is another run: the
+    // trace says which backend ran it (their fuel counts different instructions).
     let out = tel_in(dir.path(), &["run", "main.tel", "--json"]);
     let vm: Json = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(vm["run_id"], v["run_id"]);
+    assert_eq!(vm["effects"], v["effects"]);
+    assert_ne!(vm["run_id"], v["run_id"]);
+    let out = tel_in(dir.path(), &["trace", "show", vm["run_id"].as_str().unwrap(), "--json"]);
+    let shown: Json = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(shown["backend"], "vm");
+
+    // A run stopped by its fuel stops at another place on each backend, and replays on its
+    // own: identical.
+    let out = tel_in(dir.path(), &["run", "main.tel", "--backend", "riscv", "--fuel", "300"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(out.stderr.contains("fuel exhausted (limit 300)"), "{}", out.stderr);
+    let id = out.stderr.split("run ").nth(1).and_then(|r| r.split(' ').next()).unwrap();
+    let out = tel_in(dir.path(), &["replay", id]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("identical"), "{}", out.stdout);
 }

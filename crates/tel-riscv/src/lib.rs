@@ -25,7 +25,7 @@ pub use abi::Kind;
 pub use compile::{CompileError, FnObject, Trap};
 pub use module::{Compiler, FnInfo, Module, compile};
 pub use object::{CODEGEN, ObjectError};
-pub use record::{Recording, record};
+pub use record::{Recording, record, replay};
 pub use runtime::{Machine, StartError, Status};
 
 // The integration tests' helpers, for the unit tests of the byte form (object.rs): they name

@@ -1,11 +1,13 @@
 //! Recording a RISC-V run with the VM's trace recorder (`tel_vm::trace::TraceWriter`): the
 //! entry call, every interaction with the host, and the return or the error, hash-chained as
 //! for a VM run. The machine asks its host what the VM would ask, in the same order, so a run
-//! on either backend gives the same events (`tests/differential.rs` checks it) and a RISC-V
-//! trace replays on the VM. The VM's snapshots of its own state have no RISC-V counterpart.
+//! on either backend gives the same events (`tests/differential.rs` checks it). The trace
+//! says it was recorded here ([`Backend::Riscv`]): fuel counts RISC-V instructions, so a run
+//! stopped by its fuel replays only here ([`replay`]). The VM's snapshots of its own state
+//! have no RISC-V counterpart.
 
-use tel_vm::trace::{Event, RunMeta, Trace, TraceWriter};
-use tel_vm::{Host, RuntimeError, Value};
+use tel_vm::trace::{Backend, Event, RunMeta, Trace, TraceWriter};
+use tel_vm::{Host, Program, ReplayReport, RuntimeError, Value};
 
 use crate::module::Module;
 use crate::runtime::{Machine, StartError};
@@ -28,9 +30,24 @@ pub fn record(
     host: &mut dyn Host,
 ) -> Result<Recording, StartError> {
     let mut machine = Machine::new(module, &meta.args, meta.limits, meta.clock_start)?;
-    let mut writer = TraceWriter::start(meta.clone(), host);
+    let meta = RunMeta { backend: Backend::Riscv, ..meta.clone() };
+    let mut writer = TraceWriter::start(meta, host);
     let outcome = machine.run_to_end(module, &mut writer);
     let trace = writer.finish(&outcome);
     let events = trace.events().to_vec();
     Ok(Recording { trace, events, machine, outcome })
+}
+
+/// Replays a RISC-V run's `trace` on `module` (the code compiled from the trace's entry;
+/// `program` is the VM's view of the same code, which names values and effects): the host's
+/// answers come from the trace, and every effect and the outcome must be the recorded ones.
+pub fn replay(module: &Module, trace: &Trace, program: &Program) -> ReplayReport {
+    let meta = trace.meta();
+    tel_vm::replay_with(trace, program, |host| {
+        match Machine::new(module, &meta.args, meta.limits, meta.clock_start) {
+            Ok(mut machine) => machine.run_to_end(module, host),
+            // `record` refuses such a start before the trace exists: no trace has one.
+            Err(e) => Err(RuntimeError::Trap { message: e.to_string(), at: Default::default() }),
+        }
+    })
 }

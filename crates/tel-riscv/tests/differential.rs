@@ -91,3 +91,27 @@ fn generated_programs_reach_every_outcome() {
         assert!(seen.get(kind).copied().unwrap_or(0) >= 5, "too few {kind} among {seen:?}");
     }
 }
+
+/// A run stopped by its fuel stops elsewhere on the VM (fuel counts other instructions), so
+/// its trace replays on RISC-V, the backend it names, and not on the VM.
+#[test]
+fn a_run_stopped_by_its_fuel_replays_on_its_own_backend() {
+    let src = "fn main() -> Int ! {Log} { count(40) }
+               fn count(n: Int) -> Int ! {Log} { if n == 0 { 0 } else { perform Log(\"tick\"); 1 + count(n - 1) } }";
+    let (defs, names) = support::stored(src);
+    let entry = names["main"];
+    let program = tel_vm::Program::load(&defs, entry).unwrap();
+    let module = tel_riscv::compile(&defs, entry).unwrap();
+    let mut meta = tel_vm::RunMeta::new(&program);
+    meta.limits = tel_vm::Limits { fuel: 400, ..support::limits() };
+    let rec = tel_riscv::record(&module, &meta, &mut support::host()).unwrap();
+    assert!(matches!(
+        rec.outcome,
+        Err(tel_vm::RuntimeError::ResourceExhausted { resource: tel_vm::Resource::Fuel, .. })
+    ));
+    assert_eq!(rec.trace.meta().backend, tel_vm::trace::Backend::Riscv);
+    let on_riscv = tel_riscv::replay(&module, &rec.trace, &program);
+    assert!(on_riscv.identical(), "{on_riscv}");
+    let on_vm = tel_vm::replay(&rec.trace, &program);
+    assert!(!on_vm.identical(), "the VM stopped where RISC-V did");
+}

@@ -19,7 +19,7 @@ pub use host::{Host, HostError, TestHost};
 pub use hostfile::{Feed, HostFile, HostFileError, StandardHost};
 pub use memo::{Memo, MemoCache, MemoEntry, MemoKey, MemoStats};
 pub use program::{Code, HostEffect, LoadError, Op, Program, StoredDef};
-pub use replay::{Divergence, ReplayHost, ReplayReport, replay};
+pub use replay::{Divergence, ReplayHost, ReplayReport, replay, replay_with};
 pub use resources::Resource;
 pub use sandbox::{Sandboxed, SecuritySandbox};
 pub use trace::{Event, ExportedRun, Recording, RunMeta, Trace, TraceError, record};

@@ -268,23 +268,13 @@ fn drive(trace: &Trace, program: &Program, observe: bool) -> (Option<Divergence>
     let events = trace.events();
     let meta = trace.meta();
     let compare_snapshots = program.entry == meta.entry && !meta.memo;
-    let mut host = ReplayHost::new(trace, program, 1);
+    let mut host = match replay_host(trace, program, observe) {
+        Ok(host) => host,
+        Err(d) => return (Some(d), Vec::new()),
+    };
     let diverged = |index: usize, expected: String, found: String| {
         (Some(Divergence { index, expected, found }), Vec::new())
     };
-    match events.first() {
-        Some(Event::FunctionCall { hash, .. }) if *hash == meta.entry => {}
-        _ => {
-            return diverged(
-                0,
-                host.expected(0),
-                "a trace that does not start with its entry call".into(),
-            );
-        }
-    }
-    if observe {
-        host.out = Some(vec![events[0].clone()]);
-    }
     let mut vm = match meta.try_start(program) {
         Ok(vm) => vm,
         // Recorded as an error right after the call (`record` refuses the same way).
@@ -333,24 +323,78 @@ fn drive(trace: &Trace, program: &Program, observe: bool) -> (Option<Divergence>
         return drive_to_upgrade(&mut vm, &mut host, (first, fuel));
     }
     let outcome = vm.run_to_end(program, &mut host);
+    finish(host, &outcome)
+}
+
+/// A host replaying `trace` from its first event, which must be the entry's call.
+fn replay_host<'t>(
+    trace: &'t Trace,
+    program: &'t Program,
+    observe: bool,
+) -> Result<ReplayHost<'t>, Divergence> {
+    let mut host = ReplayHost::new(trace, program, 1);
+    match trace.events().first() {
+        Some(Event::FunctionCall { hash, .. }) if *hash == trace.meta().entry => {}
+        _ => {
+            return Err(Divergence {
+                index: 0,
+                expected: host.expected(0),
+                found: "a trace that does not start with its entry call".into(),
+            });
+        }
+    }
+    if observe {
+        host.out = Some(vec![trace.events()[0].clone()]);
+    }
+    Ok(host)
+}
+
+/// The end of a replay: the run's outcome must be the trace's last event.
+fn finish(
+    mut host: ReplayHost<'_>,
+    outcome: &Result<Value, RuntimeError>,
+) -> (Option<Divergence>, Vec<Event>) {
     if let Some(d) = host.divergence.take() {
         return (Some(d), Vec::new());
     }
-    let last = host.pos + 1 == events.len();
-    let same = match (events.get(host.pos), &outcome) {
+    let last = host.pos + 1 == host.events.len();
+    let same = match (host.events.get(host.pos), outcome) {
         (Some(Event::FunctionReturn { result, .. }), Ok(v)) => last && same_value(result, v),
         (Some(Event::Error { error }), Err(e)) => last && error == e,
         _ => false,
     };
     if !same {
-        let found = match &outcome {
-            Ok(v) => format!("the run returned {}", show(v)),
+        let found = match outcome {
+            Ok(v) => format!("the run returned {}", crate::show::show(host.program, v)),
             Err(e) => format!("error: {e}"),
         };
-        return diverged(host.pos, host.expected(host.pos), found);
+        let index = host.pos;
+        return (Some(Divergence { index, expected: host.expected(index), found }), Vec::new());
     }
     host.consume();
     (None, host.out.unwrap_or_default())
+}
+
+/// Replays `trace` on another machine than the VM: `run` runs the recorded code to its end
+/// with the host it is given (the RISC-V backend's, `tel_riscv::replay`). Such a trace has
+/// no snapshots; its effects and its outcome are compared.
+pub fn replay_with(
+    trace: &Trace,
+    program: &Program,
+    run: impl FnOnce(&mut ReplayHost<'_>) -> Result<Value, RuntimeError>,
+) -> ReplayReport {
+    let divergence = match replay_host(trace, program, false) {
+        Ok(mut host) => {
+            let outcome = run(&mut host);
+            finish(host, &outcome).0
+        }
+        Err(d) => Some(d),
+    };
+    ReplayReport {
+        events: trace.events().len(),
+        same_program: program.entry == trace.meta().entry,
+        divergence,
+    }
 }
 
 /// The end of [`drive`] for a run stopped to be upgraded ([`Trace::upgrade`]): runs to the

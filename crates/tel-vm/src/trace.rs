@@ -57,6 +57,42 @@ pub struct RunMeta {
     pub snapshot_every: u64,
     /// The `tel-vm` version that recorded the trace.
     pub vm_version: SmolStr,
+    /// What ran the code. Not a serde field: the metadata's bytes carry it after the
+    /// fields above, and only when it is not the VM, so every VM trace written before it
+    /// existed reads, links and gets its run id as before (see [`meta_bytes`]).
+    #[serde(skip)]
+    pub backend: Backend,
+}
+
+/// What ran a recorded run. Fuel counts the machine's own instructions, so a run stopped by
+/// its fuel replays only on the backend that recorded it; `tel replay` uses this.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Backend {
+    /// The bytecode VM.
+    #[default]
+    Vm,
+    /// The RISC-V emulator, on the code compiled for it (`tel-riscv`).
+    Riscv,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Vm => "vm",
+            Backend::Riscv => "riscv",
+        }
+    }
+}
+
+impl std::str::FromStr for Backend {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Backend, String> {
+        match s {
+            "vm" => Ok(Backend::Vm),
+            "riscv" => Ok(Backend::Riscv),
+            _ => Err(format!("no backend `{s}`: expected vm or riscv")),
+        }
+    }
 }
 
 impl RunMeta {
@@ -74,6 +110,7 @@ impl RunMeta {
             memo: false,
             snapshot_every: DEFAULT_SNAPSHOT_EVERY,
             vm_version: env!("CARGO_PKG_VERSION").into(),
+            backend: Backend::Vm,
         }
     }
 
@@ -842,7 +879,7 @@ impl Trace {
         let payload = unframe(MAGIC, bytes)?;
         let mut r = Reader { bytes: &payload, pos: 0 };
         let meta_bytes = r.bytes("the run metadata")?;
-        let meta: RunMeta = decode_exact(meta_bytes)
+        let meta = decode_meta(meta_bytes)
             .map_err(|e| TraceError::Corrupt(format!("the run metadata does not decode: {e}")))?;
         let mut chain = Chain::new(&meta);
         if r.take(32)? != chain.last {
@@ -904,8 +941,24 @@ impl Trace {
     }
 }
 
+/// The metadata's bytes: its serde fields, then the backend when it is not the VM.
 fn meta_bytes(meta: &RunMeta) -> Vec<u8> {
-    postcard::to_allocvec(meta).expect("run metadata serializes")
+    let mut bytes = postcard::to_allocvec(meta).expect("run metadata serializes");
+    if meta.backend != Backend::Vm {
+        bytes.extend(postcard::to_allocvec(&meta.backend).expect("a backend serializes"));
+    }
+    bytes
+}
+
+/// The inverse of [`meta_bytes`]. (A VM backend written out is not its form: the chain's
+/// first link, made from the canonical bytes, then does not match.)
+fn decode_meta(bytes: &[u8]) -> Result<RunMeta, String> {
+    let (mut meta, rest) =
+        postcard::take_from_bytes::<RunMeta>(bytes).map_err(|e| e.to_string())?;
+    if !rest.is_empty() {
+        meta.backend = decode_exact(rest).map_err(|e| format!("its backend: {e}"))?;
+    }
+    Ok(meta)
 }
 
 /// Decodes postcard bytes that must be consumed entirely.
@@ -1150,6 +1203,7 @@ pub struct Recording {
 /// Runs `program` from the start `meta` describes, with `host` answering its effects (wrap
 /// it in a sandbox or a memo cache first, as the run needs), and records the trace.
 pub fn record(program: &Program, meta: RunMeta, host: &mut dyn Host) -> Recording {
+    let meta = RunMeta { backend: Backend::Vm, ..meta };
     let mut rec = Recorder { inner: host, chain: Chain::new(&meta), pending: None };
     rec.chain.push(&EventRef::FunctionCall {
         hash: &meta.entry,

@@ -299,3 +299,32 @@ fn an_exported_run_carries_its_definitions_and_replays_alone() {
         Err(TraceError::BadMagic { .. })
     ));
 }
+
+/// The backend is part of the run's metadata: kept through the file format, and another
+/// backend makes another run (another head, so another run id). A VM trace's bytes have no
+/// trace of the field (traces written before it read as before).
+#[test]
+fn the_backend_that_ran_is_part_of_the_run() {
+    use tel_vm::trace::{Backend, RunMeta, TraceWriter};
+    use tel_vm::{TestHost, Value};
+    let program = support::load("fn main() -> Int { 1 }");
+    let written = |backend: Backend| {
+        let meta = RunMeta { backend, ..RunMeta::new(&program) };
+        let mut host = TestHost::new(0);
+        TraceWriter::start(meta, &mut host).finish(&Ok(Value::Int(1)))
+    };
+    let (vm, rv) = (written(Backend::Vm), written(Backend::Riscv));
+    assert_eq!(Trace::from_bytes(&rv.to_bytes()).unwrap().meta().backend, Backend::Riscv);
+    assert_eq!(Trace::from_bytes(&vm.to_bytes()).unwrap().meta().backend, Backend::Vm);
+    assert_ne!(vm.head(), rv.head());
+    // The VM's metadata bytes are the serde fields alone: one byte more (the backend's tag)
+    // for the RISC-V run.
+    let (vm_raw, rv_raw) =
+        (vm.to_bytes_with(Compression::None), rv.to_bytes_with(Compression::None));
+    assert_eq!(rv_raw.len(), vm_raw.len() + 1);
+    // And the VM's own recorder says VM, whatever the metadata it is given.
+    let meta = RunMeta { backend: Backend::Riscv, ..RunMeta::new(&program) };
+    let rec = tel_vm::trace::record(&program, meta, &mut TestHost::new(0));
+    assert_eq!(rec.trace.meta().backend, Backend::Vm);
+    assert_eq!(rec.trace.head(), vm.head());
+}

@@ -25,33 +25,8 @@ pub fn run_id(trace: &Trace) -> String {
 }
 
 /// What runs the code: the VM, or the RISC-V emulator on the code compiled for it
-/// (docs/riscv.md; the program must be in the compiled subset).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Backend {
-    #[default]
-    Vm,
-    Riscv,
-}
-
-impl Backend {
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Vm => "vm",
-            Backend::Riscv => "riscv",
-        }
-    }
-}
-
-impl std::str::FromStr for Backend {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Backend, String> {
-        match s {
-            "vm" => Ok(Backend::Vm),
-            "riscv" => Ok(Backend::Riscv),
-            _ => Err(format!("no backend `{s}`: expected vm or riscv")),
-        }
-    }
-}
+/// (docs/riscv.md; the program must be in the compiled subset). A run's trace records it.
+pub use tel_vm::trace::Backend;
 
 /// The limits and permissions of a run; `None` takes the default.
 #[derive(Clone, Debug, Default)]

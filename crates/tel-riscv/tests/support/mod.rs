@@ -111,6 +111,10 @@ pub fn run_rv(
     let meta = meta(defs, entry, args, limits);
     let mut host = host();
     let rec = tel_riscv::record(&module, &meta, &mut host).expect("starts");
+    // Every recorded run replays on its backend, whatever its end (fuel included).
+    let program = Program::load(defs, entry).expect("the VM loads it");
+    let replayed = tel_riscv::replay(&module, &rec.trace, &program);
+    assert!(replayed.identical(), "{replayed}");
     Outcome { result: rec.outcome, events: rec.events, clock: rec.machine.clock }
 }
 
