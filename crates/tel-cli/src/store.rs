@@ -77,6 +77,12 @@ pub enum StoreCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Forget the RISC-V functions compiled by another code generator (another tel): only
+    /// that tel could use them.
+    Prune {
+        #[arg(long)]
+        json: bool,
+    },
     /// The most recent changes to names, newest first.
     Log {
         /// How many events to show.
@@ -116,6 +122,11 @@ pub fn run(args: StoreArgs) -> Result<u8, String> {
         }),
         StoreCommand::Stats { json } => read(codebase, json, |s| ok(s.stats())),
         StoreCommand::Log { limit, json } => read(codebase, json, |s| ok(s.log(limit))),
+        StoreCommand::Prune { json } => {
+            let mut store = open(codebase, false)?;
+            let forgotten = store.prune_compiled(&tel_riscv::CODEGEN);
+            finish(forgotten.map(|n| (Pruned { compiled_functions: n }, exit::OK)), json)
+        }
     }
 }
 
@@ -280,4 +291,16 @@ fn files_with_errors(analysis: &Analysis, files: &[FileId]) -> Result<Option<Str
         }
     }
     Ok((!out.is_empty()).then_some(out))
+}
+
+/// What `tel store prune` forgot.
+#[derive(Serialize)]
+struct Pruned {
+    compiled_functions: u64,
+}
+
+impl std::fmt::Display for Pruned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "forgot {} RISC-V functions compiled by another tel", self.compiled_functions)
+    }
 }

@@ -85,6 +85,18 @@ fn a_second_process_links_what_the_first_compiled() {
     assert_eq!(counts(&third), (FUNCTIONS, 0, 0, FUNCTIONS));
     assert_eq!(third.json["run_id"], first.json["run_id"]);
     assert_eq!(kept(dir.path()), 2 * FUNCTIONS);
+    let stats = |dir: &Path| -> Json {
+        serde_json::from_str(&tel(dir, &["store", "stats", "--json", "--codebase", "cb.sqlite"]).0)
+            .unwrap()
+    };
+    assert_eq!(stats(dir.path())["compiled_functions"], 2 * FUNCTIONS);
+
+    // `tel store prune` forgets the other code generator's, and only those.
+    let (out, _) = tel(dir.path(), &["store", "prune", "--codebase", "cb.sqlite"]);
+    assert_eq!(out.trim(), format!("forgot {FUNCTIONS} RISC-V functions compiled by another tel"));
+    assert_eq!(kept(dir.path()), FUNCTIONS);
+    assert_eq!(stats(dir.path())["compiled_functions"], FUNCTIONS);
+    assert_eq!(counts(&run(dir.path())), (FUNCTIONS, 0, FUNCTIONS, 0));
 }
 
 #[test]

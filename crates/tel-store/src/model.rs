@@ -230,6 +230,9 @@ pub struct Stats {
     pub source_bytes: i64,
     /// The database's size in pages (including what is still in the write-ahead log).
     pub file_bytes: i64,
+    /// Compiled RISC-V functions kept (of every code generator) and their bytes.
+    pub compiled_functions: i64,
+    pub compiled_bytes: i64,
 }
 
 impl Stats {
@@ -425,7 +428,12 @@ impl fmt::Display for Stats {
         writeln!(f, "canonical bytes  {}", self.canonical_bytes)?;
         writeln!(f, "source bytes     {}", self.source_bytes)?;
         writeln!(f, "file bytes       {}", self.file_bytes)?;
-        writeln!(f, "bytes/definition {:.0}", self.bytes_per_definition())
+        writeln!(f, "bytes/definition {:.0}", self.bytes_per_definition())?;
+        writeln!(
+            f,
+            "compiled code    {} RISC-V functions, {} bytes",
+            self.compiled_functions, self.compiled_bytes
+        )
     }
 }
 

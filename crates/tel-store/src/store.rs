@@ -751,6 +751,8 @@ impl Store {
             file_bytes: one(
                 "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
             )?,
+            compiled_functions: one("SELECT count(*) FROM compiled_functions")?,
+            compiled_bytes: one("SELECT coalesce(sum(length(object)), 0) FROM compiled_functions")?,
         })
     }
 
