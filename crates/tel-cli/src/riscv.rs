@@ -85,18 +85,9 @@ fn run_inner(a: RiscvArgs) -> Result<u8, Stop> {
             Err(stop) => return Err(stop),
         };
     code.check_entry()?;
-    // The codebase's compiled functions serve here as in `tel run --backend riscv`, when
-    // there is one (this command keeps no run, so it does not create one).
+    // The codebase's compiled functions serve here as in `tel run --backend riscv`.
     let mut notes = Vec::new();
-    let mut store = match codebase.as_deref().filter(|p| p.exists()).map(tel_store::Store::open) {
-        Some(Ok(store)) => Some(store),
-        Some(Err(e)) => {
-            notes.push(format!("warning: compiled functions are not kept: {e}"));
-            None
-        }
-        None => None,
-    };
-    let compiled = tel_ide::run::riscv::compile_in(&code, store.as_mut(), &mut notes);
+    let compiled = tel_ide::run::riscv::compile_beside(&code, codebase.as_deref(), &mut notes);
     for note in &notes {
         eprintln!("{note}");
     }

@@ -27,12 +27,17 @@ fn double(x: Int) -> Int {
 }
 ";
 
-/// `tel dap` in a folder outside any project holding `dbg.tel` and a host file.
-fn spawn(program: &str) -> Session {
+/// A folder outside any project holding `dbg.tel` and a host file.
+fn folder(program: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("dbg.tel"), program).unwrap();
     std::fs::write(dir.path().join("host.json"), r#"{"feeds": {"ETH/USD": 3000}}"#).unwrap();
-    support::dap(dir)
+    dir
+}
+
+/// `tel dap` in a [`folder`].
+fn spawn(program: &str) -> Session {
+    support::dap(folder(program))
 }
 
 fn request(s: &mut Session, command: &str, args: Json) -> Json {
@@ -276,4 +281,48 @@ fn an_error_stops_the_run_and_stepping_back_leaves_it() {
     // The end of a failed run: exit code 3, as `tel run`.
     request(&mut s, "continue", json!({ "threadId": 1 }));
     assert_eq!(s.client.event("exited").unwrap()["body"]["exitCode"], 3);
+}
+
+/// A RISC-V launch in a folder with a codebase takes its compiled functions from there and
+/// keeps what it compiled, so the next adapter process compiles nothing; the console says
+/// where each function came from.
+#[test]
+fn a_launch_shares_the_codebase_s_compiled_functions() {
+    let compiled_line = |s: &mut Session| -> String {
+        s.take_events("output")
+            .iter()
+            .filter_map(|e| e["body"]["output"].as_str())
+            .find(|o| o.starts_with("compiled to RV32IM"))
+            .unwrap_or_else(|| panic!("no compile line"))
+            .to_string()
+    };
+    let start = |dir: tempfile::TempDir| -> Session {
+        let mut s = support::dap(dir);
+        request(&mut s, "initialize", json!({ "adapterID": "tel", "linesStartAt1": true }));
+        let program = path(&s);
+        request(
+            &mut s,
+            "launch",
+            json!({ "program": program, "backend": "riscv", "host": "host.json",
+                    "codebase": "cb.sqlite", "stopOnEntry": true }),
+        );
+        s.client.event("initialized").unwrap();
+        s
+    };
+    let dir = folder(PROGRAM);
+    // The codebase, made by a VM run (which compiles nothing).
+    let out = support::tel_in(
+        dir.path(),
+        &["run", "dbg.tel", "--host", "host.json", "--codebase", "cb.sqlite"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+
+    let mut s = start(dir);
+    let first = compiled_line(&mut s);
+    assert!(first.contains("(2 compiled, 0 from the cache, 0 from the codebase)"), "{first}");
+    let dir = std::mem::replace(&mut s.dir, tempfile::tempdir().unwrap());
+    drop(s);
+    let mut s = start(dir);
+    let second = compiled_line(&mut s);
+    assert!(second.contains("(0 compiled, 0 from the cache, 2 from the codebase)"), "{second}");
 }

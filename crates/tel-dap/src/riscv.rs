@@ -158,7 +158,7 @@ impl RvDebugger {
         stop_on_entry: bool,
         bases: ClientBases,
     ) -> Result<RvDebugger, LaunchError> {
-        let Loaded { code, sources, args, sandbox, host_file, stored, notes, .. } =
+        let Loaded { code, sources, codebase, args, sandbox, host_file, stored, mut notes } =
             Loaded::load(spec)?;
         if stored.is_some() {
             return Err("a stored debug session is a VM session: resume it without \
@@ -166,7 +166,8 @@ impl RvDebugger {
                 .to_string()
                 .into());
         }
-        let (module, compiled) = tel_ide::run::riscv::compile(&code).map_err(|s| match s {
+        let compiled = tel_ide::run::riscv::compile_beside(&code, codebase.as_deref(), &mut notes);
+        let (module, compiled) = compiled.map_err(|s| match s {
             Stop::NotCompiled(e) => LaunchError::from(refusal(sources.as_ref(), &code, &e)),
             s => stop_error(s, None),
         })?;

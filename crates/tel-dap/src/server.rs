@@ -902,10 +902,11 @@ impl Session {
         self.output(
             "console",
             &format!(
-                "compiled to RV32IM: {} functions ({} compiled, {} from the cache), {} bytes of code\n",
-                c.reused + c.compiled,
+                "compiled to RV32IM: {} functions ({} compiled, {} from the cache, {} from the codebase), {} bytes of code\n",
+                c.functions(),
                 c.compiled,
                 c.reused,
+                c.loaded,
                 rv.module().code.len()
             ),
         );

@@ -4,6 +4,7 @@
 //! an instruction).
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use tel_hash::CodeHash;
@@ -123,6 +124,26 @@ fn keep(store: &mut Store, new: &[Arc<FnObject>], notes: &mut Vec<String>) {
     if let Err(e) = store.save_compiled(&functions) {
         notes.push(format!("warning: compiled code was not kept: {e}"));
     }
+}
+
+/// [`compile_in`] with the codebase at `path` when it exists: its compiled functions are
+/// used and what is compiled is kept there. For the commands that keep no run (`tel riscv`,
+/// the debugger), so a missing codebase is not created; one that cannot be opened costs only
+/// the compile time, with a note saying so.
+pub fn compile_beside(
+    code: &Code,
+    path: Option<&Path>,
+    notes: &mut Vec<String>,
+) -> Result<(Module, CompileStats), Stop> {
+    let mut store = match path.filter(|p| p.exists()).map(Store::open) {
+        Some(Ok(store)) => Some(store),
+        Some(Err(e)) => {
+            notes.push(format!("warning: compiled functions are not kept: {e}"));
+            None
+        }
+        None => None,
+    };
+    compile_in(code, store.as_mut(), notes)
 }
 
 /// The place of the construct a refusal names: its file, line and column, and the source
