@@ -47,48 +47,10 @@ impl ToDefs {
     }
 
     fn def(&mut self, d: &mut CoreDef) {
-        match d {
-            CoreDef::Fn { params, ret, effects, body } => {
-                params.iter_mut().for_each(|t| self.ty(t));
-                self.ty(ret);
-                self.set(effects.iter_mut());
-                self.expr(body);
-            }
-            CoreDef::Type { ty } => self.ty(ty),
-            CoreDef::Enum { variants } => {
-                variants.iter_mut().flat_map(|v| &mut v.fields).for_each(|t| self.ty(t))
-            }
-            CoreDef::Effect { params, ret, .. } => {
-                params.iter_mut().for_each(|t| self.ty(t));
-                self.ty(ret);
-            }
-            CoreDef::Schema { fields } => {
-                for f in fields {
-                    self.ty(&mut f.ty);
-                    if let Some(e) = &mut f.default {
-                        self.expr(e);
-                    }
-                }
-            }
+        if let CoreDef::Fn { effects, .. } = d {
+            self.set(effects.iter_mut());
         }
-    }
-
-    fn ty(&mut self, t: &mut Type) {
-        match t {
-            Type::List(t) | Type::Option(t) => self.ty(t),
-            Type::Map(k, v) => {
-                self.ty(k);
-                self.ty(v);
-            }
-            Type::Record(fs) => fs.iter_mut().for_each(|(_, t)| self.ty(t)),
-            Type::Named(r) => self.r(r),
-            Type::Fn { params, ret, effects } => {
-                params.iter_mut().for_each(|t| self.ty(t));
-                self.ty(ret);
-                self.set(effects.iter_mut());
-            }
-            _ => {}
-        }
+        for_each_def_child(d, &mut |c| self.child(c));
     }
 
     fn owner(&mut self, o: &mut VariantOwner) {
@@ -96,7 +58,17 @@ impl ToDefs {
             self.r(r);
         }
     }
+}
 
+impl Walk for ToDefs {
+    fn ty(&mut self, t: &mut Type) {
+        match t {
+            Type::Named(r) => self.r(r),
+            Type::Fn { effects, .. } => self.set(effects.iter_mut()),
+            _ => {}
+        }
+        for_each_type_child(t, &mut |t| self.ty(t));
+    }
     fn pat(&mut self, p: &mut Pat) {
         match p {
             Pat::Variant { owner, fields, .. } => {
@@ -107,7 +79,6 @@ impl ToDefs {
             _ => {}
         }
     }
-
     fn expr(&mut self, e: &mut Expr) {
         match e {
             Expr::Ref(r) | Expr::Perform { effect: r, .. } => self.r(r),
@@ -116,11 +87,7 @@ impl ToDefs {
             Expr::Handle { clauses, .. } => self.set(clauses.iter_mut().map(|c| &mut c.effect)),
             _ => {}
         }
-        for_each_child(e, &mut |c| match c {
-            Child::Expr(e) => self.expr(e),
-            Child::Type(t) => self.ty(t),
-            Child::Pat(p) => self.pat(p),
-        });
+        for_each_child(e, &mut |c| self.child(c));
     }
 }
 

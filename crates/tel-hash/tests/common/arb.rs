@@ -233,52 +233,23 @@ impl Scrambler {
 
     pub fn def(&mut self, d: &mut CoreDef) {
         match d {
-            CoreDef::Fn { params, ret, effects, body } => {
-                params.iter_mut().for_each(|t| self.ty(t));
-                self.ty(ret);
-                self.row(effects);
-                self.expr(body);
-            }
-            CoreDef::Type { ty } => self.ty(ty),
-            CoreDef::Enum { variants } => {
-                variants.iter_mut().flat_map(|v| &mut v.fields).for_each(|t| self.ty(t))
-            }
-            CoreDef::Effect { params, ret, .. } => {
-                params.iter_mut().for_each(|t| self.ty(t));
-                self.ty(ret);
-            }
-            CoreDef::Schema { fields } => {
-                self.shuffle(fields);
-                for f in fields {
-                    self.ty(&mut f.ty);
-                    if let Some(e) = &mut f.default {
-                        self.expr(e);
-                    }
-                }
-            }
-        }
-    }
-
-    fn ty(&mut self, t: &mut Type) {
-        match t {
-            Type::List(t) | Type::Option(t) => self.ty(t),
-            Type::Map(k, v) => {
-                self.ty(k);
-                self.ty(v);
-            }
-            Type::Record(fs) => {
-                self.shuffle(fs);
-                fs.iter_mut().for_each(|(_, t)| self.ty(t));
-            }
-            Type::Fn { params, ret, effects } => {
-                params.iter_mut().for_each(|t| self.ty(t));
-                self.ty(ret);
-                self.row(effects);
-            }
+            CoreDef::Fn { effects, .. } => self.row(effects),
+            CoreDef::Schema { fields } => self.shuffle(fields),
             _ => {}
         }
+        for_each_def_child(d, &mut |c| self.child(c));
     }
+}
 
+impl Walk for Scrambler {
+    fn ty(&mut self, t: &mut Type) {
+        match t {
+            Type::Record(fs) => self.shuffle(fs),
+            Type::Fn { effects, .. } => self.row(effects),
+            _ => {}
+        }
+        for_each_type_child(t, &mut |t| self.ty(t));
+    }
     fn pat(&mut self, p: &mut Pat) {
         match p {
             Pat::Variant { fields, .. } => fields.iter_mut().for_each(|p| self.pat(p)),
@@ -289,13 +260,8 @@ impl Scrambler {
             _ => {}
         }
     }
-
     fn expr(&mut self, e: &mut Expr) {
-        for_each_child(e, &mut |c| match c {
-            Child::Expr(e) => self.expr(e),
-            Child::Type(t) => self.ty(t),
-            Child::Pat(p) => self.pat(p),
-        });
+        for_each_child(e, &mut |c| self.child(c));
         match e {
             Expr::Record { fields, .. } => self.shuffle(fields),
             Expr::Handle { clauses, .. } => self.shuffle(clauses),
@@ -308,6 +274,22 @@ pub enum Child<'a> {
     Expr(&'a mut Expr),
     Type(&'a mut Type),
     Pat(&'a mut Pat),
+}
+
+/// A walk over a definition: each of `expr`, `ty` and `pat` does the walker's work on its
+/// node and goes on into the node's children (`for_each_child`, `for_each_type_child`).
+pub trait Walk {
+    fn expr(&mut self, e: &mut Expr);
+    fn ty(&mut self, t: &mut Type);
+    fn pat(&mut self, p: &mut Pat);
+
+    fn child(&mut self, c: Child<'_>) {
+        match c {
+            Child::Expr(e) => self.expr(e),
+            Child::Type(t) => self.ty(t),
+            Child::Pat(p) => self.pat(p),
+        }
+    }
 }
 
 /// Calls `f` on the direct children of `e`, in serialization order.
@@ -375,6 +357,54 @@ pub fn for_each_child(e: &mut Expr, f: &mut dyn FnMut(Child<'_>)) {
     }
 }
 
+/// Calls `f` on the types and expressions of `d`, in serialization order (a row of
+/// effects is not a child: a walker that looks at rows takes them itself).
+pub fn for_each_def_child(d: &mut CoreDef, f: &mut dyn FnMut(Child<'_>)) {
+    use Child as C;
+    match d {
+        CoreDef::Fn { params, ret, body, .. } => {
+            params.iter_mut().for_each(|t| f(C::Type(t)));
+            f(C::Type(ret));
+            f(C::Expr(body));
+        }
+        CoreDef::Type { ty } => f(C::Type(ty)),
+        CoreDef::Enum { variants } => {
+            variants.iter_mut().flat_map(|v| &mut v.fields).for_each(|t| f(C::Type(t)))
+        }
+        CoreDef::Effect { params, ret, .. } => {
+            params.iter_mut().for_each(|t| f(C::Type(t)));
+            f(C::Type(ret));
+        }
+        CoreDef::Schema { fields } => {
+            for field in fields {
+                f(C::Type(&mut field.ty));
+                if let Some(e) = &mut field.default {
+                    f(C::Expr(e));
+                }
+            }
+        }
+    }
+}
+
+/// Calls `f` on the types directly inside `t`, in serialization order.
+pub fn for_each_type_child(t: &mut Type, f: &mut dyn FnMut(&mut Type)) {
+    match t {
+        Type::List(t) | Type::Option(t) => f(t),
+        Type::Map(k, v) => {
+            f(k);
+            f(v);
+        }
+        Type::Record(fs) => fs.iter_mut().for_each(|(_, t)| f(t)),
+        Type::Fn { params, ret, .. } => {
+            for t in params {
+                f(t);
+            }
+            f(ret);
+        }
+        _ => {}
+    }
+}
+
 /// Changes the `k`-th literal, operator or leaf type of `d` (in a fixed walk order) to a
 /// different one. Returns false if `d` has `k` or fewer such sites.
 pub fn mutate(d: &mut CoreDef, k: usize) -> bool {
@@ -388,29 +418,7 @@ pub fn sites(d: &CoreDef) -> usize {
 
 fn walk_sites(d: &mut CoreDef, k: usize) -> Mutator {
     let mut m = Mutator { left: k, done: false };
-    match d {
-        CoreDef::Fn { params, ret, body, .. } => {
-            params.iter_mut().for_each(|t| m.ty(t));
-            m.ty(ret);
-            m.expr(body);
-        }
-        CoreDef::Type { ty } => m.ty(ty),
-        CoreDef::Enum { variants } => {
-            variants.iter_mut().flat_map(|v| &mut v.fields).for_each(|t| m.ty(t))
-        }
-        CoreDef::Effect { params, ret, .. } => {
-            params.iter_mut().for_each(|t| m.ty(t));
-            m.ty(ret);
-        }
-        CoreDef::Schema { fields } => {
-            for f in fields {
-                m.ty(&mut f.ty);
-                if let Some(e) = &mut f.default {
-                    m.expr(e);
-                }
-            }
-        }
-    }
+    for_each_def_child(d, &mut |c| m.child(c));
     m
 }
 
@@ -433,6 +441,20 @@ impl Mutator {
         false
     }
 
+    fn lit(&mut self, l: &mut Lit) {
+        if self.hit() {
+            *l = match l {
+                Lit::Int(v) => Lit::Int(v.wrapping_add(1)),
+                Lit::Bool(b) => Lit::Bool(!*b),
+                Lit::String(s) => Lit::String(SmolStr::new(format!("{s}x"))),
+                Lit::Duration(v) => Lit::Duration(v.wrapping_sub(1)),
+                Lit::Unit => Lit::Int(0),
+            };
+        }
+    }
+}
+
+impl Walk for Mutator {
     fn ty(&mut self, t: &mut Type) {
         let leaf = match t {
             Type::Int => Some(Type::Bool),
@@ -449,33 +471,8 @@ impl Mutator {
             }
             return;
         }
-        match t {
-            Type::List(t) | Type::Option(t) => self.ty(t),
-            Type::Map(k, v) => {
-                self.ty(k);
-                self.ty(v);
-            }
-            Type::Record(fs) => fs.iter_mut().for_each(|(_, t)| self.ty(t)),
-            Type::Fn { params, ret, .. } => {
-                params.iter_mut().for_each(|t| self.ty(t));
-                self.ty(ret);
-            }
-            _ => {}
-        }
+        for_each_type_child(t, &mut |t| self.ty(t));
     }
-
-    fn lit(&mut self, l: &mut Lit) {
-        if self.hit() {
-            *l = match l {
-                Lit::Int(v) => Lit::Int(v.wrapping_add(1)),
-                Lit::Bool(b) => Lit::Bool(!*b),
-                Lit::String(s) => Lit::String(SmolStr::new(format!("{s}x"))),
-                Lit::Duration(v) => Lit::Duration(v.wrapping_sub(1)),
-                Lit::Unit => Lit::Int(0),
-            };
-        }
-    }
-
     fn pat(&mut self, p: &mut Pat) {
         match p {
             Pat::Lit(l) => self.lit(l),
@@ -484,7 +481,6 @@ impl Mutator {
             _ => {}
         }
     }
-
     fn expr(&mut self, e: &mut Expr) {
         match e {
             Expr::Lit(l) => self.lit(l),
@@ -497,10 +493,6 @@ impl Mutator {
             }
             _ => {}
         }
-        for_each_child(e, &mut |c| match c {
-            Child::Expr(e) => self.expr(e),
-            Child::Type(t) => self.ty(t),
-            Child::Pat(p) => self.pat(p),
-        });
+        for_each_child(e, &mut |c| self.child(c));
     }
 }
