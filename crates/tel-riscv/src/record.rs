@@ -32,7 +32,7 @@ pub fn record(
     let mut machine = Machine::new(module, &meta.args, meta.limits, meta.clock_start)?;
     let meta = RunMeta { backend: Backend::Riscv, ..meta.clone() };
     let mut writer = TraceWriter::start(meta, host);
-    let outcome = machine.run_to_end(module, &mut writer);
+    let outcome = machine.run_to_end(module, writer.host());
     let trace = writer.finish(&outcome);
     let events = trace.events().to_vec();
     Ok(Recording { trace, events, machine, outcome })

@@ -1253,7 +1253,7 @@ pub fn record(program: &Program, meta: RunMeta, host: &mut dyn Host) -> Recordin
 
 /// The recorder for a machine other than [`Vm`] that runs the same programs with the same
 /// host protocol (the RISC-V backend, `tel-riscv`): the entry call is written when it is
-/// made, the machine asks its host questions through it (it is a [`Host`]), and
+/// made, the machine asks its host questions through [`TraceWriter::host`], and
 /// [`TraceWriter::finish`] writes the return or the error and closes the chain. The trace
 /// is the one [`record`] writes for the same interactions, without snapshots (they are
 /// this VM's state), so it keeps, exports and replays like any other.
@@ -1274,6 +1274,11 @@ impl<'h> TraceWriter<'h> {
         TraceWriter { rec, meta }
     }
 
+    /// The host the machine asks: the recorder in front of the run's host.
+    pub fn host(&mut self) -> &mut dyn Host {
+        &mut self.rec
+    }
+
     /// Ends the trace with how the run ended.
     pub fn finish(mut self, outcome: &Result<Value, RuntimeError>) -> Trace {
         self.rec.flush();
@@ -1286,33 +1291,6 @@ impl<'h> TraceWriter<'h> {
         let mut chain = self.rec.chain;
         chain.close_block();
         Trace { meta: self.meta, chain, events: std::sync::OnceLock::new() }
-    }
-}
-
-impl Host for TraceWriter<'_> {
-    fn cost(&mut self, effect: HostEffect, args: &[Value]) -> Result<i64, HostError> {
-        self.rec.cost(effect, args)
-    }
-
-    fn perform(
-        &mut self,
-        effect: HostEffect,
-        args: &[Value],
-        now: i64,
-    ) -> Result<Value, HostError> {
-        self.rec.perform(effect, args, now)
-    }
-
-    fn observes_calls(&self) -> bool {
-        self.rec.observes_calls()
-    }
-
-    fn on_call(&mut self, def: &CodeHash, args: &[Value]) -> Option<Value> {
-        self.rec.on_call(def, args)
-    }
-
-    fn on_return(&mut self, def: &CodeHash, result: &Value) {
-        self.rec.on_return(def, result)
     }
 }
 
