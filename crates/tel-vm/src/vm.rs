@@ -1942,6 +1942,21 @@ fn hot_loop<'p>(
     left_out: &mut u64,
 ) -> Exit {
     let (mut code, mut pc, mut base, mut left) = (*code_out, *pc_out, *base_out, *left_out);
+    // A tail call runs the callee `c` in the frame: its code becomes the frame's, from its
+    // first op.
+    macro_rules! tail_into {
+        ($c:expr) => {{
+            let c = $c;
+            let callee = &program.codes[c as usize];
+            if !std::ptr::eq(callee, code) {
+                code = callee;
+                if let Some(Frame::Code(f)) = frames.last_mut() {
+                    f.code = c;
+                }
+            }
+            pc = 0;
+        }};
+    }
     let exit = loop {
         if left == 0 {
             break Exit::Fuel;
@@ -2127,14 +2142,7 @@ fn hot_loop<'p>(
                     std::mem::forget(std::mem::replace(slot, Value::Int(*x)));
                 }
                 stack.truncate(base + n);
-                let callee = &program.codes[c as usize];
-                if !std::ptr::eq(callee, code) {
-                    code = callee;
-                    if let Some(Frame::Code(f)) = frames.last_mut() {
-                        f.code = c;
-                    }
-                }
-                pc = 0;
+                tail_into!(c);
                 // A loop's function starts by testing whether to go on: that op runs here,
                 // saving a trip through the dispatch (same fuel, same result as there).
                 if left > 0
@@ -2148,14 +2156,7 @@ fn hot_loop<'p>(
             Op::TailCallDef { code: c, argc } if plain => {
                 // The callee's arguments become the frame's first slots.
                 stack.slide_down(base, argc as usize);
-                let callee = &program.codes[c as usize];
-                if !std::ptr::eq(callee, code) {
-                    code = callee;
-                    if let Some(Frame::Code(f)) = frames.last_mut() {
-                        f.code = c;
-                    }
-                }
-                pc = 0;
+                tail_into!(c);
             }
             Op::Ret if plain => {
                 let n = frames.len();
