@@ -20,7 +20,7 @@ vim.api.nvim_set_hl(0, 'TelDebugBreakpoint', { link = 'DiagnosticError', default
 local THREAD = 1
 
 local function notify(msg, level)
-  vim.notify(msg, level or vim.log.levels.INFO, { title = 'tel' })
+  require('tel').notify(msg, level)
 end
 
 --- The active session, or nil.
@@ -481,15 +481,9 @@ function M.launch(config)
   local tel = require('tel')
   config = vim.deepcopy(config or {})
   local bufnr = vim.api.nvim_get_current_buf()
+  config.program = config.program or tel.saved_file(bufnr, ':TelDebug')
   if not config.program then
-    if vim.bo[bufnr].filetype ~= 'tel' or vim.bo[bufnr].buftype ~= '' then
-      notify('tel: :TelDebug needs a .tel file', vim.log.levels.WARN)
-      return
-    end
-    if vim.bo[bufnr].modified then
-      vim.cmd('silent write')
-    end
-    config.program = vim.api.nvim_buf_get_name(bufnr)
+    return
   end
   local bin, err = tel.binary()
   if not bin then

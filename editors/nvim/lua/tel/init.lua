@@ -202,6 +202,21 @@ end
 local function notify(msg, level)
   vim.notify(msg, level or vim.log.levels.INFO, { title = 'tel' })
 end
+M.notify = notify
+
+--- The file of buffer `bufnr`, written first if modified, for `command` (`:TelRun`…), which
+--- works on files; nil, with a warning naming the command, for any other buffer.
+---@return string?
+function M.saved_file(bufnr, command)
+  if vim.bo[bufnr].filetype ~= 'tel' or vim.bo[bufnr].buftype ~= '' then
+    notify('tel: ' .. command .. ' needs a .tel file', vim.log.levels.WARN)
+    return nil
+  end
+  if vim.bo[bufnr].modified then
+    vim.cmd('silent write')
+  end
+  return vim.api.nvim_buf_get_name(bufnr)
+end
 
 --- Runs `tel ARGS` in `cwd`; calls on_done(code, stdout, stderr) on the main loop.
 function M.run_tel(args, cwd, on_done)
@@ -282,16 +297,9 @@ function M.run(opts)
   if opts.uri and opts.name and forwarded('tel.run', { opts }, bufnr) then
     return
   end
-  local program = opts.program
+  local program = opts.program or M.saved_file(bufnr, ':TelRun')
   if not program then
-    if vim.bo[bufnr].filetype ~= 'tel' or vim.bo[bufnr].buftype ~= '' then
-      notify('tel: :TelRun needs a .tel file', vim.log.levels.WARN)
-      return
-    end
-    if vim.bo[bufnr].modified then
-      vim.cmd('silent write')
-    end
-    program = vim.api.nvim_buf_get_name(bufnr)
+    return
   end
   local entry = opts.entry
   if not entry and not opts.program then
@@ -350,14 +358,10 @@ function M.store(opts)
   local bufnr = vim.api.nvim_get_current_buf()
   -- :TelStore stores the whole file through `tel store add` and shows its report; the
   -- server's own lens and action ({uri, name, hash}) go to the server (see tel.storeAdd).
-  if vim.bo[bufnr].filetype ~= 'tel' or vim.bo[bufnr].buftype ~= '' then
-    notify('tel: :TelStore needs a .tel file', vim.log.levels.WARN)
+  local file = M.saved_file(bufnr, ':TelStore')
+  if not file then
     return
   end
-  if vim.bo[bufnr].modified then
-    vim.cmd('silent write')
-  end
-  local file = vim.api.nvim_buf_get_name(bufnr)
   local root = project_root(file)
   local existed = vim.uv.fs_stat(expand(M.options.codebase) or vim.fs.joinpath(root, '.tel', 'codebase.sqlite')) ~= nil
   local args = { 'store', 'add', file }
