@@ -120,22 +120,7 @@ fn json_output() {
 
 #[test]
 fn effects_go_to_the_host_through_the_sandbox() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("oracle.tel"),
-        "fn main() -> Int ! {Log, Observe, Now} {
-             perform Log(\"asking\");
-             let p = perform Observe(\"ETH/USD\");
-             p * 2 + now()
-         }
-         fn quiet() -> Int ! {Observe} { perform Observe(\"ETH/USD\") }",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("host.json"),
-        r#"{"clock_start": 1000, "feeds": {"ETH/USD": 3000}, "costs": {"Observe": 250}}"#,
-    )
-    .unwrap();
+    let dir = support::oracle();
     let out = tel_in(dir.path(), &["riscv", "oracle.tel", "--host", "host.json"]);
     assert_eq!((out.code, out.stdout.trim()), (0, "7250"), "{}", out.stderr);
     let out = tel_in(dir.path(), &["riscv", "oracle.tel", "--host", "host.json", "--json"]);

@@ -52,21 +52,7 @@ fn the_same_output_on_both_backends() {
 
 #[test]
 fn effects_values_and_errors_agree() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("oracle.tel"),
-        "fn main() -> Int ! {Log, Observe, Now} {
-             perform Log(\"asking\");
-             let p = perform Observe(\"ETH/USD\");
-             p * 2 + now()
-         }",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("host.json"),
-        r#"{"clock_start": 1000, "feeds": {"ETH/USD": 3000}, "costs": {"Observe": 250}}"#,
-    )
-    .unwrap();
+    let dir = support::oracle();
     let (vm, rv) = both(dir.path(), &["oracle.tel", "--host", "host.json", "--json"]);
     assert_eq!((vm.code, rv.code), (0, 0), "{}", rv.stderr);
     let (vm, rv): (Json, Json) =

@@ -144,3 +144,26 @@ pub fn ok(response: Json) -> Json {
     assert_eq!(response["success"], true, "request failed: {response:#}");
     response["body"].clone()
 }
+
+/// A folder holding `oracle.tel` (`main` logs, observes a price and reads the clock; `quiet`
+/// only observes) and `host.json` (the clock starting at 1000 ms, ETH/USD at 3000, an
+/// observation costing 250 ms): the host effects both backends must perform alike.
+pub fn oracle() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("oracle.tel"),
+        "fn main() -> Int ! {Log, Observe, Now} {
+             perform Log(\"asking\");
+             let p = perform Observe(\"ETH/USD\");
+             p * 2 + now()
+         }
+         fn quiet() -> Int ! {Observe} { perform Observe(\"ETH/USD\") }",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("host.json"),
+        r#"{"clock_start": 1000, "feeds": {"ETH/USD": 3000}, "costs": {"Observe": 250}}"#,
+    )
+    .unwrap();
+    dir
+}
