@@ -152,13 +152,6 @@ function Session:close(exit_note)
   end
 end
 
-local function expand(p)
-  if not p or p == '' then
-    return nil
-  end
-  return vim.fs.normalize(vim.fn.fnamemodify(vim.fn.expand(p), ':p'))
-end
-
 local function short_path(path)
   return path and vim.fn.fnamemodify(path, ':~:.') or '?'
 end
@@ -500,8 +493,8 @@ function M.launch(config)
   if config.stopOnEntry == nil then
     config.stopOnEntry = true
   end
-  config.host = config.host or expand(tel.options.host)
-  config.codebase = config.codebase or expand(tel.options.codebase)
+  config.host = config.host or tel.expand(tel.options.host)
+  config.codebase = config.codebase or tel.expand(tel.options.codebase)
   local cwd = config.cwd
     or (config.program:match('^#') and vim.fn.getcwd())
     or vim.fs.root(config.program, { 'tel.toml' })

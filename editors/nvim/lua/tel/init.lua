@@ -36,6 +36,7 @@ local function expand(p)
   end
   return vim.fs.normalize(vim.fn.fnamemodify(vim.fn.expand(p), ':p'))
 end
+M.expand = expand
 
 ---@param opts? tel.Options
 function M.setup(opts)
